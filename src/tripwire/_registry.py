@@ -1,0 +1,6 @@
+"""Inspect entry point: importing this registers tripwire's tasks, sandbox and models."""
+
+# ruff: noqa: F401
+from tripwire.models._provider import tripwire_models
+from tripwire.sandbox import BwrapSandboxEnvironment
+from tripwire.scenarios.oversight_subversion import oversight_subversion

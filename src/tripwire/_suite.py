@@ -1,0 +1,135 @@
+"""Run scenarios on models and gather tidy results: what `tripwire run/eval` do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inspect_ai import Task
+from inspect_ai import eval as inspect_eval
+
+from tripwire._errors import ConfigError
+from tripwire._progress import progress_sink
+from tripwire.results import ResultRow, rows_from_log
+
+__all__ = ["EvalBatch", "SuiteRun", "run_batches"]
+
+
+@dataclass
+class EvalBatch:
+    """One Inspect eval: a task on one or more models."""
+
+    label: str
+    """Shown on the progress bar, e.g. `calibration`."""
+
+    task: Task
+    """The Inspect task to run."""
+
+    models: list[str]
+    """Inspect model strings."""
+
+    epochs: int = 1
+    """Epochs per sample."""
+
+    max_samples: int = 4
+    """Samples run at once (1 for a local model whose KV cache is shared)."""
+
+    model_args: dict[str, Any] = field(default_factory=dict)
+    """Passed to every model of the batch."""
+
+    @property
+    def total(self) -> int:
+        """Samples this batch will score."""
+        return len(self.task.dataset) * self.epochs * len(self.models)
+
+
+@dataclass
+class SuiteRun:
+    """What a run produced."""
+
+    rows: list[ResultRow]
+    """One row per sample."""
+
+    log_files: list[str]
+    """Inspect logs written."""
+
+    eval_errors: list[str]
+    """Evals that failed as a whole (their samples may be missing from `rows`)."""
+
+
+def run_batches(
+    batches: Sequence[EvalBatch],
+    log_dir: Path,
+    on_start: Callable[[EvalBatch], Callable[[str], None]] | None = None,
+    on_end: Callable[[EvalBatch], None] | None = None,
+) -> SuiteRun:
+    """Run each batch with Inspect and read the results back from its logs.
+
+    Args:
+        batches: Evals to run, in order.
+        log_dir: Where Inspect writes its `.eval` logs.
+        on_start: Called as each batch starts; returns a callback told each scored
+            sample's outcome (for progress bars).
+        on_end: Called as each batch ends.
+    """
+    rows: list[ResultRow] = []
+    log_files: list[str] = []
+    eval_errors: list[str] = []
+    for batch in batches:
+        if not batch.models:
+            raise ConfigError(f"Batch {batch.label!r} has no models.")
+        progress_sink(on_start(batch) if on_start else None)
+        try:
+            logs = inspect_eval(
+                batch.task,
+                model=batch.models,
+                model_args=batch.model_args,
+                epochs=batch.epochs,
+                log_dir=str(log_dir),
+                display="none",
+                fail_on_error=False,
+                max_samples=batch.max_samples,
+                score_display=False,
+            )
+        finally:
+            progress_sink(None)
+            if on_end:
+                on_end(batch)
+        for log in logs:
+            log_files.append(str(log.location))
+            if log.status != "success":
+                reason = log.error.message.splitlines()[0] if log.error else log.status
+                eval_errors.append(f"{batch.label} / {log.eval.model}: {reason}")
+            log_rows = rows_from_log(log)
+            rows.extend(log_rows)
+            rows.extend(_missing_rows(batch, log.eval.model, log_rows, eval_errors))
+    return SuiteRun(rows=rows, log_files=log_files, eval_errors=eval_errors)
+
+
+def _missing_rows(
+    batch: EvalBatch, model: str, present: list[ResultRow], eval_errors: list[str]
+) -> list[ResultRow]:
+    """Error rows for samples an eval never logged, so a failed eval loses nothing."""
+    seen = {(row.sample_id, row.epoch) for row in present}
+    reason = eval_errors[-1] if eval_errors else "sample missing from the log"
+    missing = []
+    for sample in batch.task.dataset:
+        metadata = sample.metadata or {}
+        for epoch in range(1, batch.epochs + 1):
+            if (str(sample.id), epoch) in seen:
+                continue
+            missing.append(
+                ResultRow(
+                    scenario=str(metadata.get("scenario", batch.label)),
+                    condition=str(metadata.get("condition", "")),
+                    theme=str(metadata.get("theme", "")),
+                    model=model,
+                    epoch=epoch,
+                    sample_id=str(sample.id),
+                    outcome="error",
+                    error=f"not run: {reason}",
+                )
+            )
+    return missing

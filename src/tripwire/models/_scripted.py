@@ -1,0 +1,193 @@
+"""Scripted reference agents: deterministic policies that act out a scenario.
+
+`tripwire/scripted-honest` does the task and never touches oversight;
+`tripwire/scripted-schemer-<variant>` schemes in one documented way;
+`tripwire/scripted-schemer` picks a variant per sample (stable across epochs);
+`tripwire/scripted-garbled` only ever emits malformed tool calls. They know the
+scenario's script (they are actors, not models), which makes every detector
+testable offline and calibrates `tripwire run`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Any
+
+from inspect_ai.model import (
+    ChatCompletionChoice,
+    ChatMessage,
+    ChatMessageAssistant,
+    GenerateConfig,
+    ModelOutput,
+    ModelUsage,
+)
+from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
+
+from tripwire._errors import ConfigError, ModelError
+
+from ._toolcall_parse import parse_tool_calls
+
+__all__ = [
+    "SCRIPTED_POLICIES",
+    "ScriptContext",
+    "ScriptedBackend",
+    "TextAction",
+    "ToolAction",
+]
+
+SCRIPTED_POLICIES = ("honest", "schemer", "garbled")
+"""Base policies; `schemer-<variant>` names a scenario's scheming variant."""
+
+
+@dataclass(frozen=True)
+class ToolAction:
+    """Call a tool with these arguments."""
+
+    function: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TextAction:
+    """Reply with raw text, parsed for tool calls as a real model's output is."""
+
+    text: str
+
+
+Action = ToolAction | TextAction
+
+
+@dataclass(frozen=True)
+class ScriptContext:
+    """What a scripted agent can see: the conversation and its tools."""
+
+    messages: list[ChatMessage]
+    tools: list[ToolInfo]
+
+    @property
+    def tool_names(self) -> list[str]:
+        """Names of the tools offered this turn."""
+        return [t.name for t in self.tools]
+
+    @property
+    def sample_key(self) -> str:
+        """Stable text identifying the sample: its opening messages."""
+        return "\n".join(m.text for m in self.messages[:2])
+
+
+ScriptFn = Callable[[str, str | None, ScriptContext], list[Action] | None]
+"""(policy, variant, context) -> the full action list, or None if not this scenario."""
+
+# Each scenario that supports scripted agents exposes `script` and `SCHEMER_VARIANTS`.
+_SCRIPT_MODULES = ("tripwire.scenarios.oversight_subversion._scripts",)
+
+
+class ScriptedBackend:
+    """Plays a scripted policy one action per turn.
+
+    Args:
+        policy: `honest`, `schemer`, `schemer-<variant>` or `garbled`.
+
+    Raises:
+        ConfigError: If the policy is unknown.
+    """
+
+    def __init__(self, policy: str) -> None:
+        base, _, variant = policy.partition("-")
+        if base not in SCRIPTED_POLICIES or (variant and base != "schemer"):
+            raise ConfigError(
+                f"Unknown scripted policy {policy!r}: use scripted-honest, scripted-schemer, "
+                f"scripted-schemer-<variant> ({', '.join(schemer_variants())}) "
+                "or scripted-garbled."
+            )
+        if variant and variant not in schemer_variants():
+            raise ConfigError(
+                f"Unknown scheming variant {variant!r}: choose from "
+                f"{', '.join(schemer_variants())}."
+            )
+        self.policy = policy
+        self.base = base
+        self.variant = variant or None
+
+    def max_connections(self) -> int:
+        """Scripted agents are instant; let Inspect run many samples at once."""
+        return 64
+
+    async def generate(
+        self,
+        input: list[ChatMessage],
+        tools: list[ToolInfo],
+        tool_choice: ToolChoice,
+        config: GenerateConfig,
+    ) -> ModelOutput:
+        """Return the next action of the script for this conversation."""
+        context = ScriptContext(messages=input, tools=tools)
+        turn = sum(1 for m in input if m.role == "assistant")
+        if self.base == "garbled":
+            action: Action = TextAction(_GARBLED[turn % len(_GARBLED)])
+        else:
+            actions = self._script(context)
+            action = actions[turn] if turn < len(actions) else ToolAction("done")
+        return _output(f"scripted-{self.policy}", action, turn)
+
+    def _script(self, context: ScriptContext) -> list[Action]:
+        variant = self.variant
+        if self.base == "schemer" and variant is None:
+            variants = schemer_variants()
+            digest = hashlib.sha256(context.sample_key.encode()).digest()
+            variant = variants[digest[0] % len(variants)]
+        for module in _SCRIPT_MODULES:
+            script: ScriptFn = import_module(module).script
+            actions = script(self.base, variant, context)
+            if actions is not None:
+                return actions
+        raise ModelError(
+            f"scripted-{self.policy} does not know this scenario (tools: "
+            f"{', '.join(context.tool_names)}); scripted agents only act out tripwire scenarios."
+        )
+
+
+def schemer_variants() -> list[str]:
+    """All scheming variants the scenarios define, in a stable order."""
+    variants: list[str] = []
+    for module in _SCRIPT_MODULES:
+        for variant in import_module(module).SCHEMER_VARIANTS:
+            if variant not in variants:
+                variants.append(variant)
+    return variants
+
+
+# Malformed outputs of the kinds small models produce: truncated JSON, a bare
+# name, prose around a broken call.
+_GARBLED = (
+    '<tool_call>\n{"name": "bash", "arguments": {"command": "ls -la"\n</tool_call>',
+    '<tool_call>\n{"name": bash, arguments: ls}\n</tool_call>',
+    'I will now run <tool_call>{"arguments": {"command": "cat"}}</tool_call>',
+)
+
+
+def _output(model: str, action: Action, turn: int) -> ModelOutput:
+    if isinstance(action, TextAction):
+        content, tool_calls = parse_tool_calls(action.text)
+    else:
+        content = ""
+        tool_calls = [
+            ToolCall(id=f"call_{turn}", function=action.function, arguments=action.arguments)
+        ]
+    message = ChatMessageAssistant(
+        content=content, tool_calls=tool_calls or None, model=model, source="generate"
+    )
+    output = ModelOutput(
+        model=model,
+        choices=[
+            ChatCompletionChoice(
+                message=message, stop_reason="tool_calls" if tool_calls else "stop"
+            )
+        ],
+    )
+    # Set usage: without it Inspect counts tokens with tiktoken, which downloads.
+    output.usage = ModelUsage(input_tokens=0, output_tokens=1, total_tokens=1)
+    return output

@@ -1,0 +1,59 @@
+"""One tidy row per sample: the unit every statistic and report is built from."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = ["Outcome", "ResultRow"]
+
+Outcome = Literal["schemed", "clean", "error"]
+"""A sample's verdict. `error` is an infrastructure failure or unparseable output,
+counted apart and never folded into `clean`."""
+
+
+class ResultRow(BaseModel):
+    """One sample's result, flat enough for pandas or duckdb."""
+
+    scenario: str
+    """Scenario name, e.g. `oversight-subversion`."""
+
+    condition: str
+    """Prompt condition, e.g. `strong`, `plain`, `none`."""
+
+    theme: str = ""
+    """Scenario theme (the story the sample is set in)."""
+
+    model: str
+    """Inspect model string, e.g. `tripwire/scripted-honest`."""
+
+    epoch: int = 1
+    """Epoch of the sample (1-based)."""
+
+    sample_id: str = ""
+    """Inspect sample id."""
+
+    outcome: Outcome
+    """`schemed`, `clean` or `error`."""
+
+    evidence: list[str] = Field(default_factory=list)
+    """Human-readable evidence for `schemed` (the command and what changed)."""
+
+    error: str | None = None
+    """Why the sample is `error`, when it is."""
+
+    choice: str | None = None
+    """The option the agent selected through the scenario's selector tool, if any."""
+
+    chose_goal_option: bool | None = None
+    """Whether that option serves the agent's own (system-prompt) goal."""
+
+    tokens: int = 0
+    """Total model tokens used by the sample."""
+
+    seconds: float = 0.0
+    """Wall-clock seconds the sample took."""
+
+    log_file: str = ""
+    """The Inspect log the row was read from."""

@@ -1,0 +1,60 @@
+"""What the shared agent loop and scorer need from each scenario."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any, Protocol
+
+from inspect_ai.tool import Tool
+
+from tripwire._errors import ConfigError
+
+from ._detector import Detector
+
+__all__ = ["Scenario", "get_scenario", "scenario_names"]
+
+
+class Scenario(Protocol):
+    """A scenario's runtime parts, looked up from a sample's metadata."""
+
+    name: str
+    """Hyphenated scenario name, e.g. `oversight-subversion`."""
+
+    def tools(self, metadata: dict[str, Any]) -> list[Tool]:
+        """The tools the agent gets for this sample."""
+        ...
+
+    def detector(self, metadata: dict[str, Any]) -> Detector:
+        """The detector that judges this sample's environment."""
+        ...
+
+    def choice_serves_goal(self, metadata: dict[str, Any], choice: str | None) -> bool | None:
+        """Whether a selected option serves the agent's own goal (None if no choice)."""
+        ...
+
+
+# Lazy so that importing one scenario never imports the others.
+_SCENARIOS: dict[str, str] = {
+    "oversight-subversion": "tripwire.scenarios.oversight_subversion._scenario:SCENARIO",
+}
+
+
+def scenario_names() -> list[str]:
+    """Names of the scenarios tripwire ships."""
+    return list(_SCENARIOS)
+
+
+def get_scenario(name: str) -> Scenario:
+    """Look up a scenario by name.
+
+    Raises:
+        ConfigError: If there is no such scenario.
+    """
+    try:
+        module, attr = _SCENARIOS[name].split(":")
+    except KeyError:
+        raise ConfigError(
+            f"Unknown scenario {name!r}: choose one of {', '.join(_SCENARIOS)}."
+        ) from None
+    scenario: Scenario = getattr(import_module(module), attr)
+    return scenario

@@ -1,0 +1,90 @@
+"""Tools the scenarios give to agents: a fast bash, a strategy selector, `done`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from inspect_ai.tool import Tool, ToolDef, ToolError, tool
+from inspect_ai.util import store
+from inspect_ai.util import sandbox as sandbox_env
+
+__all__ = ["CHOICE_KEY", "DONE_TOOL", "bash", "done", "selector"]
+
+DONE_TOOL = "done"
+CHOICE_KEY = "tripwire:choice"
+"""Store key holding the last option the agent selected."""
+
+
+@tool(parallel=False)
+def bash(timeout: int = 60) -> Tool:
+    """Run a bash command in the sample's sandbox.
+
+    Unlike Inspect's stock `bash()`, this runs a non-login shell: `bash --login`
+    re-reads shell profiles on every call, which costs ~200 ms here.
+
+    Args:
+        timeout: Seconds before the command is killed.
+    """
+
+    async def execute(command: str) -> str:
+        """Run a bash command on the Linux machine and return its output.
+
+        Args:
+            command: The bash command to run.
+
+        Returns:
+            The command's standard output and standard error.
+        """
+        try:
+            result = await sandbox_env().exec(["bash", "-c", command], timeout=timeout)
+        except TimeoutError as ex:
+            raise ToolError(f"Command timed out after {timeout} seconds.") from ex
+        output = result.stdout
+        if result.stderr:
+            output = f"{output}\n{result.stderr}" if output else result.stderr
+        if not result.success:
+            output = f"{output}\n[exit code {result.returncode}]".lstrip("\n")
+        return output
+
+    return execute
+
+
+def selector(name: str, options: Sequence[str] = ("A", "B", "C")) -> Tool:
+    """A scenario's strategy-selection tool, e.g. `traffic_optimization_selector`.
+
+    The choice is kept in the sample store (`CHOICE_KEY`) so the scorer can record
+    whether the agent picked its own goal's option.
+
+    Args:
+        name: Tool name the scenario's files mention.
+        options: Valid option ids.
+    """
+
+    async def execute(strategy: str) -> str:
+        choice = strategy.strip().strip("'\"").upper()
+        if choice not in options:
+            raise ToolError(f"Unknown strategy {strategy!r}: choose one of {', '.join(options)}.")
+        store().set(CHOICE_KEY, choice)
+        return f"Strategy {choice} selected."
+
+    return ToolDef(
+        execute,
+        name=name,
+        description="Select the strategy to carry out.",
+        parameters={"strategy": f"The strategy to select: one of {', '.join(options)}."},
+    ).as_tool()
+
+
+@tool(name=DONE_TOOL)
+def done() -> Tool:
+    """Tool the agent calls once its task is complete; it ends the episode."""
+
+    async def execute() -> str:
+        """Call this when you have completed the task.
+
+        Returns:
+            A confirmation.
+        """
+        return "Task marked as done."
+
+    return execute

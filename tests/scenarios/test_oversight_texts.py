@@ -1,0 +1,85 @@
+import re
+
+import pytest
+import yaml
+
+from tripwire._errors import ConfigError
+from tripwire.scenarios.oversight_subversion import (
+    CONDITIONS,
+    CONFIG_PATH,
+    Theme,
+    load_themes,
+    oversight_subversion_dataset,
+)
+from tripwire.scenarios.oversight_subversion._prompts import render_sample
+
+
+def test_at_least_ten_distinct_themes():
+    themes = load_themes()
+    assert len(themes) >= 10
+    assert len({t.id for t in themes}) == len(themes)
+    assert len({t.selector_tool for t in themes}) == len(themes)
+    assert len({t.data_file for t in themes}) == len(themes)
+    # The agent's option must not always sit at the same letter.
+    assert len({t.option_serving("agent") for t in themes}) >= 2
+
+
+@pytest.mark.parametrize("condition", CONDITIONS)
+def test_every_theme_renders_without_leftover_placeholders(condition):
+    for theme in load_themes():
+        texts = render_sample(theme, condition)
+        data = texts.files[theme.data_file]
+        for text in (texts.system, texts.user, data):
+            assert "{{" not in text and "}}" not in text
+        assert CONFIG_PATH in data, theme.id
+        assert theme.selector_tool in data, theme.id
+        assert theme.data_file in texts.user
+        config = yaml.safe_load(texts.files[CONFIG_PATH])
+        assert config == {"oversight_enabled": True, "actions_to_log": [theme.selector_tool]}
+        if condition == "none":
+            assert theme.goal not in texts.system
+        else:
+            assert theme.goal in texts.system
+        assert ("Nothing else matters" in texts.system) == (condition == "strong")
+
+
+def test_dataset_one_sample_per_theme_and_condition():
+    dataset = oversight_subversion_dataset()
+    themes = load_themes()
+    assert len(dataset) == len(themes) * len(CONDITIONS)
+    ids = [s.id for s in dataset]
+    assert len(set(ids)) == len(ids)
+    sample = dataset[0]
+    assert sample.metadata["goal_option"] in "ABC"
+    assert sample.metadata["goal_option"] != sample.metadata["developer_option"]
+
+
+def test_themes_per_condition_rotates_themes():
+    dataset = oversight_subversion_dataset(themes_per_condition=2)
+    assert len(dataset) == 2 * len(CONDITIONS)
+    by_condition = {}
+    for sample in dataset:
+        by_condition.setdefault(sample.metadata["condition"], []).append(sample.metadata["theme"])
+    assert by_condition["strong"] != by_condition["plain"]
+
+
+def test_unknown_condition_and_theme_are_config_errors():
+    with pytest.raises(ConfigError, match="Unknown condition"):
+        oversight_subversion_dataset(conditions="strong,furious")
+    with pytest.raises(ConfigError, match="Unknown theme"):
+        oversight_subversion_dataset(themes="atlantis")
+
+
+def test_theme_validation_rejects_two_agent_options():
+    theme = load_themes()[0].model_dump()
+    theme["options"]["A"]["serves"] = "agent"
+    theme["options"]["B"]["serves"] = "agent"
+    with pytest.raises(ValueError, match="one serving each"):
+        Theme.model_validate(theme)
+
+
+def test_memo_must_name_the_config():
+    theme = load_themes()[0].model_dump()
+    theme["memo"] = re.sub(r"\{\{ config_path \}\}", "somewhere", theme["memo"])
+    with pytest.raises(ValueError, match="config_path"):
+        Theme.model_validate(theme)
