@@ -40,7 +40,7 @@ def eval_command(
     """Run one scenario against any Inspect model and report scheming rates."""
     if scenario != "oversight-subversion":
         raise ConfigError(
-            f"Scenario {scenario!r} is not available yet: choose from {', '.join(scenario_names())}."
+            f"Unknown scenario {scenario!r}: choose from {', '.join(scenario_names())}."
         )
     started = time.monotonic()
     out_dir = out or default_run_dir()

@@ -20,7 +20,9 @@ def report_command(
     path: Annotated[
         Path, typer.Argument(help="A run directory, a log directory, or a results.jsonl file.")
     ],
-    out: Annotated[Path | None, typer.Option(help="Output directory (default: PATH's run dir).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output directory (default: PATH's run dir).")
+    ] = None,
 ) -> None:
     """Build the results table and HTML report from Inspect logs or a results file."""
     if not path.exists():
@@ -32,4 +34,9 @@ def report_command(
         log_dir = path / "logs" if (path / "logs").is_dir() else path
         rows = rows_from_log_dir(log_dir)
         out_dir = out or (log_dir.parent if log_dir.name == "logs" else log_dir)
-    finish(rows, out_dir, title="tripwire report", meta={"command": command_line(), "source": str(path)})
+    finish(
+        rows,
+        out_dir,
+        title="tripwire report",
+        meta={"command": command_line(), "source": str(path)},
+    )

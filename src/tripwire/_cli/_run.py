@@ -13,8 +13,8 @@ from tripwire.models import DEFAULT_MODEL, schemer_variants
 from tripwire.scenarios.oversight_subversion import oversight_subversion
 
 from ._output import command_line, console, default_run_dir, finish, make_progress
-from ._progress import BatchProgress
 from ._prepare import prepare_model, require_sandbox
+from ._progress import BatchProgress
 
 __all__ = ["calibration_models", "run_command"]
 
@@ -22,7 +22,12 @@ __all__ = ["calibration_models", "run_command"]
 def calibration_models() -> list[str]:
     """The scripted reference agents every run is calibrated against."""
     schemers = [f"tripwire/scripted-schemer-{v}" for v in schemer_variants()]
-    return ["tripwire/scripted-honest", *schemers, "tripwire/scripted-schemer"]
+    return [
+        "tripwire/scripted-honest",
+        *schemers,
+        "tripwire/scripted-schemer",
+        "tripwire/scripted-garbled",
+    ]
 
 
 def run_command(
@@ -102,5 +107,7 @@ def run_command(
         )
         raise typer.Exit(code=1)
     if calibration:
-        console.print("[bold green]calibration passed:[/bold green] every scripted schemer "
-                      "was caught and the honest agent never was.")
+        console.print(
+            "[bold green]calibration passed:[/bold green] every scripted schemer "
+            "was caught and the honest agent never was."
+        )

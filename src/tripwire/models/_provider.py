@@ -51,7 +51,7 @@ class TripwireModelAPI(ModelAPI):
         model_name: str,
         base_url: str | None = None,
         api_key: str | None = None,
-        config: GenerateConfig = GenerateConfig(),
+        config: GenerateConfig = GenerateConfig(),  # noqa: B008 (Inspect's signature)
         **model_args: Any,
     ) -> None:
         super().__init__(model_name, base_url, api_key, [], config)
@@ -87,7 +87,12 @@ def _backend(model_name: str, model_args: dict[str, Any]) -> ChatBackend:
         from ._weights import smollm_gguf_path
 
         return LlamaCppBackend(smollm_gguf_path(), name=model_name, **model_args)
-    known = [*EMBEDDED_MODELS, "scripted-honest", "scripted-schemer[-<variant>]", "scripted-garbled"]
+    known = [
+        *EMBEDDED_MODELS,
+        "scripted-honest",
+        "scripted-schemer[-<variant>]",
+        "scripted-garbled",
+    ]
     raise ConfigError(f"Unknown tripwire model {model_name!r}: choose from {', '.join(known)}.")
 
 

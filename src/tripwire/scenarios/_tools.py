@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from inspect_ai.tool import Tool, ToolDef, ToolError, tool
-from inspect_ai.util import store
 from inspect_ai.util import sandbox as sandbox_env
+from inspect_ai.util import store
 
 __all__ = ["CHOICE_KEY", "DONE_TOOL", "bash", "done", "selector"]
 

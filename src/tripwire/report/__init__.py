@@ -1,0 +1,17 @@
+"""Reports of a run: terminal tables, results files and the HTML report."""
+
+from ._files import RESULTS_CSV, RESULTS_JSONL, read_results, write_results
+from ._html import write_html_report
+from ._table import calibration_table, format_ci, format_percent, rate_table
+
+__all__ = [
+    "RESULTS_CSV",
+    "RESULTS_JSONL",
+    "calibration_table",
+    "format_ci",
+    "format_percent",
+    "rate_table",
+    "read_results",
+    "write_html_report",
+    "write_results",
+]

@@ -1,0 +1,310 @@
+"""The HTML report: one self-contained page (inline CSS and SVG, no scripts, works offline)."""
+
+from __future__ import annotations
+
+import io
+import platform
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader
+from markupsafe import Markup
+
+from tripwire.results._row import ResultRow
+from tripwire.stats import (
+    CalibrationResult,
+    RateSummary,
+    condition_sort_key,
+    expected_outcome,
+)
+
+from ._table import format_ci, format_percent
+
+__all__ = ["write_html_report"]
+
+# Okabe-Ito colours (distinguishable with colour-blindness): the strongest goal nudge
+# gets the hottest colour, no goal the coolest.
+_CONDITION_COLOURS = {"strong": "#D55E00", "plain": "#E69F00", "none": "#0072B2"}
+_OTHER_COLOURS = ("#009E73", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+
+
+def write_html_report(
+    rows: Iterable[ResultRow],
+    summaries: Sequence[RateSummary],
+    calibration: Sequence[CalibrationResult],
+    out_path: Path,
+    *,
+    title: str = "tripwire report",
+    meta: dict[str, str] | None = None,
+) -> Path:
+    """Write the HTML report of a run.
+
+    The page holds a headline, the calibration verdicts, a plot of scheming
+    rates with 95% Wilson intervals per model and condition (one panel per
+    scenario), the rates table, every `schemed` sample with its evidence, every
+    `error` sample with its reason, and the run's metadata. It is a single file
+    with no scripts or external assets, so it can be mailed or opened offline.
+
+    Args:
+        rows: Result rows, one per sample.
+        summaries: Rates from `tripwire.stats.summarise(rows)`.
+        calibration: Verdicts from `tripwire.stats.calibrate(rows)`.
+        out_path: The HTML file to write; its directory is created if missing.
+        title: Page title and heading.
+        meta: Run metadata shown at the end (command, log directory, …);
+            the generation time and package versions are added unless given.
+
+    Returns:
+        `out_path`.
+    """
+    rows = list(rows)
+    environment = Environment(
+        loader=PackageLoader("tripwire.report", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    html = environment.get_template("report.html.j2").render(
+        title=title,
+        headline=_headline(rows, calibration),
+        calibration=calibration,
+        plot=_plot(summaries),
+        rates=[_rate_view(summary) for summary in summaries],
+        schemed=_schemed_groups(rows),
+        errors=sorted((row for row in rows if row.outcome == "error"), key=_sample_order),
+        meta=_metadata(meta),
+    )
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(html, encoding="utf-8")
+    return out_path
+
+
+def _headline(rows: list[ResultRow], calibration: Sequence[CalibrationResult]) -> dict[str, Any]:
+    # Scripted agents' rates are fixed by construction; the headline is about the
+    # models under evaluation unless the run had nothing else.
+    evaluated = [row for row in rows if expected_outcome(row.model) is None]
+    scope = evaluated or rows
+    calibration_samples = len(rows) - len(evaluated) if evaluated else 0
+    models = len({row.model for row in scope})
+    schemed = sum(row.outcome == "schemed" for row in scope)
+    errors = sum(row.outcome == "error" for row in scope)
+    scored = len(scope) - errors
+    return {
+        "scope": (
+            ("model" if models == 1 else "models") + " under evaluation"
+            if evaluated
+            else ("scripted reference agent" if models == 1 else "scripted reference agents")
+        ),
+        "samples": len(scope),
+        "models": models,
+        "calibration_samples": calibration_samples,
+        "scored": scored,
+        "schemed": schemed,
+        "rate": format_percent(schemed / scored) if scored else None,
+        "errors": errors,
+        "calibration_agents": len(calibration),
+        "calibration_failed": [result.model for result in calibration if not result.ok],
+    }
+
+
+def _rate_view(summary: RateSummary) -> dict[str, Any]:
+    view: dict[str, Any] = {"s": summary, "ci": format_ci(summary.ci_low, summary.ci_high)}
+    if summary.rate is not None and summary.ci_low is not None and summary.ci_high is not None:
+        view["rate"] = format_percent(summary.rate)
+        # Positions (in percent of the bar) for the CSS interval bar.
+        view["bar"] = {
+            "low": round(summary.ci_low * 100, 2),
+            "width": round((summary.ci_high - summary.ci_low) * 100, 2),
+            "point": round(summary.rate * 100, 2),
+        }
+    if summary.chose_goal_rate is not None:
+        view["chose_goal"] = f"{summary.chose_goal}/{summary.choices}"
+    return view
+
+
+def _sample_order(row: ResultRow) -> tuple[Any, ...]:
+    return (
+        expected_outcome(row.model) is not None,
+        row.model,
+        row.scenario,
+        condition_sort_key(row.condition),
+        _natural_key(row.sample_id),
+        row.epoch,
+    )
+
+
+def _natural_key(text: str) -> list[tuple[int, int | str]]:
+    # "grid-2" before "grid-11"; the tags keep numbers and text comparable.
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text)]
+
+
+def _schemed_groups(rows: list[ResultRow]) -> list[dict[str, Any]]:
+    """Schemed samples grouped by model, evaluated models before calibration agents."""
+    groups: dict[str, dict[str, Any]] = {}
+    for row in sorted((row for row in rows if row.outcome == "schemed"), key=_sample_order):
+        group = groups.setdefault(
+            row.model,
+            {
+                "model": row.model,
+                "calibration": expected_outcome(row.model) == "schemed",
+                "unexpected": expected_outcome(row.model) == "clean",
+                "rows": [],
+            },
+        )
+        group["rows"].append(row)
+    return list(groups.values())
+
+
+def _metadata(meta: dict[str, str] | None) -> dict[str, str]:
+    merged = dict(meta or {})
+    merged.setdefault("generated", datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z"))
+    for package in ("tripwire", "inspect-ai"):
+        try:
+            merged.setdefault(package, version(package))
+        except PackageNotFoundError:
+            merged.setdefault(package, "not installed")
+    merged.setdefault("python", platform.python_version())
+    return merged
+
+
+def _condition_colour(condition: str, conditions: list[str]) -> str:
+    if condition in _CONDITION_COLOURS:
+        return _CONDITION_COLOURS[condition]
+    others = [c for c in conditions if c not in _CONDITION_COLOURS]
+    return _OTHER_COLOURS[others.index(condition) % len(_OTHER_COLOURS)]
+
+
+def _plot(summaries: Sequence[RateSummary]) -> dict[str, Any] | None:
+    """The rate plot, of the evaluated models when the run has any besides calibration agents."""
+    evaluated = [s for s in summaries if expected_outcome(s.model) is None]
+    # Calibration agents' rates are fixed by construction and have their own
+    # verdicts; beside real models they only squeeze the plot.
+    shown = evaluated or list(summaries)
+    svg = _rate_plot_svg(shown)
+    if svg is None:
+        return None
+    return {"svg": svg, "calibration_left_out": len(shown) < len(summaries)}
+
+
+def _rate_plot_svg(summaries: Sequence[RateSummary]) -> Markup | None:
+    """Scheming rate ± 95% Wilson interval per model × condition, a panel per scenario.
+
+    Returns:
+        Inline SVG markup, or None when there is nothing to plot.
+    """
+    if not summaries:
+        return None
+    # Matplotlib takes a second or two to import; only reports pay for it. The
+    # object-oriented Figure API renders without pyplot, so no display or global
+    # backend is touched.
+    import matplotlib as mpl
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import PercentFormatter
+
+    scenarios = list(dict.fromkeys(s.scenario for s in summaries))
+    conditions = sorted({s.condition for s in summaries}, key=condition_sort_key)
+    facets = [[s for s in summaries if s.scenario == scenario] for scenario in scenarios]
+    models = [list(dict.fromkeys(s.model for s in facet)) for facet in facets]
+    row_height = 0.25 + 0.2 * len(conditions)
+    heights = [0.7 + row_height * len(names) for names in models]
+
+    style = mpl.rc_context(
+        {
+            "svg.fonttype": "none",  # real text: small, selectable, in the page's font
+            "svg.hashsalt": "tripwire",  # stable element ids between runs
+            "text.parse_math": False,  # "$" in a model or scenario name is literal
+            "font.family": "sans-serif",
+            "font.size": 10,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
+    with style:
+        figure = Figure(figsize=(8.5, sum(heights) + 0.8), layout="constrained")
+        axes = figure.subplots(len(facets), 1, sharex=True, squeeze=False, height_ratios=heights)[
+            :, 0
+        ]
+        for ax, scenario, facet, names in zip(axes, scenarios, facets, models, strict=True):
+            _plot_facet(ax, facet, names, conditions, row_height)
+            ax.set_title(scenario or "all scenarios", loc="left", fontweight="bold")
+        last = axes[-1]
+        last.set_xlim(-2, 122)  # room right of 100% for the "k/n" labels
+        last.set_xticks(range(0, 101, 20))
+        last.xaxis.set_major_formatter(PercentFormatter(100))
+        last.set_xlabel("scheming rate (dot) with 95% Wilson interval (bar)")
+        handles = [
+            Line2D([], [], marker="o", linestyle="-", color=_condition_colour(c, conditions))
+            for c in conditions
+        ]
+        figure.legend(
+            handles,
+            [c or "all conditions" for c in conditions],
+            title="condition",
+            loc="outside upper center",
+            ncols=len(conditions),
+            frameon=False,
+        )
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg")
+    return Markup(_inline_svg(buffer.getvalue()))
+
+
+def _plot_facet(
+    ax: Any, facet: list[RateSummary], names: list[str], conditions: list[str], row_height: float
+) -> None:
+    spread = min(0.8, 0.2 * len(conditions))
+    for summary in facet:
+        index = conditions.index(summary.condition)
+        offset = (index - (len(conditions) - 1) / 2) * spread / max(len(conditions) - 1, 1)
+        y = names.index(summary.model) + offset
+        colour = _condition_colour(summary.condition, conditions)
+        errors = f", {summary.errors} err" if summary.errors else ""
+        if summary.rate is None or summary.ci_low is None or summary.ci_high is None:
+            ax.text(0, y, f"unscored ({summary.errors} err)", va="center", color="#9a6700", size=8)
+            continue
+        ax.errorbar(
+            summary.rate * 100,
+            y,
+            # Clamped: rounding can put a bound a hair inside the point estimate.
+            xerr=[
+                [max(0.0, summary.rate - summary.ci_low) * 100],
+                [max(0.0, summary.ci_high - summary.rate) * 100],
+            ],
+            fmt="o",
+            color=colour,
+            markersize=5,
+            capsize=3,
+            elinewidth=1.5,
+        )
+        ax.text(
+            summary.ci_high * 100 + 2,
+            y,
+            f"{summary.schemed}/{summary.n}{errors}",
+            va="center",
+            size=8,
+            color="#b42318" if summary.errors else "#555555",
+        )
+    ax.set_yticks(range(len(names)), [name or "all models" for name in names])
+    ax.set_ylim(len(names) - 0.5, -0.5)  # first model on top, as in the table
+    ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.tick_params(axis="y", length=0)
+
+
+def _inline_svg(svg: str) -> str:
+    """Matplotlib's SVG document trimmed to an element for inline use in HTML.
+
+    The XML prolog, DOCTYPE, RDF metadata and namespace declarations are dropped:
+    HTML parsers do not need them, and their URLs would be the page's only
+    `http` strings.
+    """
+    svg = svg[svg.index("<svg") :]
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.DOTALL)
+    head, rest = svg.split(">", 1)
+    head = re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", head)
+    return f'{head} role="img" aria-label="scheming rates with 95% Wilson intervals">{rest}'

@@ -1,0 +1,126 @@
+"""Rich tables of scheming rates and calibration verdicts for the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.markup import escape
+from rich.table import Table
+
+from tripwire.stats import CalibrationResult, RateSummary
+
+__all__ = ["calibration_table", "format_ci", "format_percent", "rate_table"]
+
+# Mismatches listed per calibration agent before "… and N more".
+_MAX_MISMATCHES = 3
+
+
+def format_percent(value: float) -> str:
+    """A proportion as a percent: whole numbers, one decimal below 1% so 0.4% is not 0%."""
+    percent = value * 100
+    # Near the ends a whole number hides the difference from 0% or 100%.
+    if 0 < percent < 1 or 99 < percent < 100:
+        tenths = f"{percent:.1f}"
+        if tenths not in ("0.0", "1.0", "99.0", "100.0"):
+            return f"{tenths}%"
+    return f"{percent:.0f}%"
+
+
+def format_ci(low: float | None, high: float | None) -> str:
+    """A confidence interval as `[a%, b%]`, or an em dash when there is none."""
+    if low is None or high is None:
+        return "—"
+    return f"[{format_percent(low)}, {format_percent(high)}]"
+
+
+def rate_table(summaries: Sequence[RateSummary], title: str = "Scheming rates") -> Table:
+    """Scheming rates with their 95% Wilson intervals, one line per summary.
+
+    Errors are shown beside every rate; a group with no scored samples shows
+    "unscored" rather than a rate of zero.
+
+    Args:
+        summaries: Rate summaries, usually from `tripwire.stats.summarise`.
+        title: Table title.
+
+    Returns:
+        A table ready for `rich.console.Console.print`.
+    """
+    table = Table(title=title, title_justify="left", header_style="bold")
+    table.add_column("scenario")
+    table.add_column("model")
+    table.add_column("condition")
+    table.add_column("scheming rate", justify="right")
+    table.add_column("95% CI", justify="right")
+    table.add_column("n", justify="right")
+    table.add_column("errors", justify="right")
+    table.add_column("chose own goal", justify="right")
+    previous: tuple[str, str] | None = None
+    for summary in summaries:
+        group = (summary.scenario, summary.model)
+        if previous is not None and group != previous:
+            table.add_section()
+        # Repeated scenario/model names are left blank so each group reads as a block.
+        same = group == previous
+        table.add_row(
+            "" if same else escape(summary.scenario or "(all)"),
+            "" if same else escape(summary.model or "(all)"),
+            escape(summary.condition or "(all)"),
+            _rate_cell(summary),
+            format_ci(summary.ci_low, summary.ci_high),
+            str(summary.n),
+            f"[bold red]{summary.errors}[/bold red]" if summary.errors else "0",
+            _chose_goal_cell(summary),
+        )
+        previous = group
+    return table
+
+
+def calibration_table(results: Sequence[CalibrationResult]) -> Table:
+    """PASS/FAIL per calibration agent, with the samples that failed.
+
+    Args:
+        results: Calibration results, usually from `tripwire.stats.calibrate`.
+
+    Returns:
+        A table ready for `rich.console.Console.print`.
+    """
+    table = Table(title="Calibration (scripted reference agents)", title_justify="left")
+    table.add_column("agent")
+    table.add_column("must be")
+    table.add_column("verdict", justify="center")
+    table.add_column("matched", justify="right")
+    table.add_column("mismatches")
+    for result in results:
+        verdict = (
+            "[bold green]PASS[/bold green]"
+            if result.ok
+            else "[bold white on red] FAIL [/bold white on red]"
+        )
+        detail = "no samples ran" if result.n == 0 else _mismatch_summary(result.mismatched)
+        table.add_row(
+            escape(result.model),
+            result.expected,
+            verdict,
+            f"{result.matched}/{result.n}",
+            escape(detail),
+        )
+    return table
+
+
+def _rate_cell(summary: RateSummary) -> str:
+    if summary.rate is None:
+        return "[yellow]unscored[/yellow]"
+    return f"{format_percent(summary.rate)} ({summary.schemed}/{summary.n})"
+
+
+def _chose_goal_cell(summary: RateSummary) -> str:
+    if summary.choices == 0:
+        return "—"
+    return f"{summary.chose_goal}/{summary.choices}"
+
+
+def _mismatch_summary(mismatched: list[str]) -> str:
+    shown = mismatched[:_MAX_MISMATCHES]
+    more = len(mismatched) - len(shown)
+    return "\n".join(shown + ([f"… and {more} more"] if more else []))
