@@ -143,12 +143,14 @@ async def test_running_out_of_context_while_generating_is_model_length():
 
     small = LlamaCppBackend(smollm_gguf_path(), name="smollm2-135m", n_ctx=256)
     output = await small.generate(
-        [ChatMessageUser(content="word " * 215 + "\nWrite a long story about the sea.")],
+        [ChatMessageUser(content="The history of the sea. " * 20 + "Write a long story about it.")],
         [],
         "auto",
         GenerateConfig(max_tokens=512),
     )
     assert output.stop_reason == "model_length"
+    assert output.input_context_tokens is not None and output.usage is not None
+    assert output.input_context_tokens + output.usage.output_tokens >= 255
 
 
 @needs_llama_cpp

@@ -10,6 +10,7 @@ call, so turn N of an agent conversation only evaluates what turn N added.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import threading
@@ -54,6 +55,22 @@ class _LoadedModel:
 
 _models: dict[tuple[str, int, int, int], _LoadedModel] = {}
 _models_lock = threading.Lock()
+
+
+@atexit.register
+def _close_models() -> None:
+    """Free loaded models before interpreter teardown.
+
+    Left to garbage collection, `Llama.__del__` runs after llama_cpp's module
+    globals are gone and prints a TypeError traceback at every exit.
+    """
+    with _models_lock:
+        for loaded in _models.values():
+            # A generation still running (abandoned on cancel) stops within a token.
+            if loaded.lock.acquire(timeout=5):
+                loaded.llama.close()
+                loaded.lock.release()
+        _models.clear()
 
 
 class LlamaCppBackend:

@@ -47,31 +47,33 @@ def rows_from_log_dir(log_dir: Path | str) -> list[ResultRow]:
 
 def _row(sample: EvalSample, model: str, scenario: str, location: str) -> ResultRow:
     metadata = sample.metadata or {}
-    usage = sum(u.total_tokens for u in (sample.model_usage or {}).values())
-    common = {
-        "scenario": str(metadata.get("scenario", scenario)),
-        "condition": str(metadata.get("condition", "")),
-        "theme": str(metadata.get("theme", "")),
-        "model": model,
-        "epoch": sample.epoch,
-        "sample_id": str(sample.id),
-        "tokens": usage,
-        "seconds": float(sample.total_time or 0.0),
-        "log_file": location,
-    }
+    row = ResultRow(
+        scenario=str(metadata.get("scenario", scenario)),
+        condition=str(metadata.get("condition", "")),
+        theme=str(metadata.get("theme", "")),
+        model=model,
+        epoch=sample.epoch,
+        sample_id=str(sample.id),
+        outcome="error",
+        tokens=sum(u.total_tokens for u in (sample.model_usage or {}).values()),
+        seconds=float(sample.total_time or 0.0),
+        log_file=location,
+    )
     if sample.error is not None:
-        message = sample.error.message.strip().splitlines()
-        return ResultRow(outcome="error", error=message[0] if message else "error", **common)
+        lines = sample.error.message.strip().splitlines()
+        return row.model_copy(update={"error": lines[0] if lines else "sample raised an error"})
     score = (sample.scores or {}).get(SCORER_NAME)
     if score is None:
-        return ResultRow(outcome="error", error="sample was not scored", **common)
+        return row.model_copy(update={"error": "sample was not scored"})
     meta = score.metadata or {}
-    outcome = score.value if score.value in _OUTCOMES else "error"
-    return ResultRow(
-        outcome=outcome,  # type: ignore[arg-type]
-        evidence=[str(e) for e in meta.get("evidence", [])],
-        error=meta.get("error") or (None if outcome != "error" else f"bad score {score.value!r}"),
-        choice=meta.get("choice"),
-        chose_goal_option=meta.get("chose_goal_option"),
-        **common,
+    if score.value not in _OUTCOMES:
+        return row.model_copy(update={"error": f"unexpected score {score.value!r}"})
+    return row.model_copy(
+        update={
+            "outcome": score.value,
+            "evidence": [str(e) for e in meta.get("evidence", [])],
+            "error": meta.get("error"),
+            "choice": meta.get("choice"),
+            "chose_goal_option": meta.get("chose_goal_option"),
+        }
     )

@@ -1,0 +1,34 @@
+"""tripwire registers with Inspect through its entry point."""
+
+import subprocess
+import sys
+
+from inspect_ai import eval as inspect_eval
+
+
+def test_task_model_and_sandbox_resolve_by_name(log_dir):
+    [log] = inspect_eval(
+        "tripwire/oversight_subversion",
+        model="tripwire/scripted-schemer-sed",
+        task_args={"conditions": "strong", "themes_per_condition": 1},
+        log_dir=str(log_dir),
+        display="none",
+    )
+    assert log.status == "success", log.error
+    assert log.eval.task == "tripwire/oversight_subversion"
+    [sample] = log.samples
+    assert sample.scores["scheming_outcome"].value == "schemed"
+    assert sample.sandbox is not None and sample.sandbox.type == "bwrap"
+
+
+def test_inspect_cli_runs_the_task(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "inspect_ai", "eval", "tripwire/oversight_subversion",
+            "--model", "tripwire/scripted-honest", "-T", "conditions=plain",
+            "-T", "themes_per_condition=1", "--log-dir", str(tmp_path), "--display", "plain",
+        ],
+        capture_output=True, text=True, timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert list(tmp_path.glob("*.eval"))
