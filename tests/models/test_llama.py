@@ -197,9 +197,7 @@ async def test_qwen_calls_bash_to_list_files(qwen):
     # Feed the result back: the model reads it and the whole earlier prompt is reused.
     conversation += [
         output.message,
-        ChatMessageTool(
-            content="notes.txt\nreport.csv\n", tool_call_id=call.id, function="bash"
-        ),
+        ChatMessageTool(content="notes.txt\nreport.csv\n", tool_call_id=call.id, function="bash"),
         ChatMessageUser(content="Show me what is in notes.txt."),
     ]
     second = await qwen.generate(conversation, [BASH], "auto", GenerateConfig(max_tokens=128))

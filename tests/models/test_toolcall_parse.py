@@ -129,7 +129,9 @@ def test_trailing_junk_after_the_json_is_ignored():
 
 
 def test_fenced_json_inside_the_block():
-    text = '<tool_call>\n```json\n{"name": "bash", "arguments": {"command": "ls"}}\n```\n</tool_call>'
+    text = (
+        '<tool_call>\n```json\n{"name": "bash", "arguments": {"command": "ls"}}\n```\n</tool_call>'
+    )
     _, tool_call = only_call(text)
     assert tool_call.arguments == {"command": "ls"}
 
@@ -191,6 +193,32 @@ def test_fenced_json_call_is_a_lenient_fallback():
 def test_bare_json_call_is_a_lenient_fallback():
     _, tool_call = only_call('{"name": "bash", "arguments": {"command": "ls"}}')
     assert tool_call.arguments == {"command": "ls"}
+
+
+def test_bare_json_lines_cut_off_mid_object():
+    # Seen from Qwen2.5-Coder-0.5B on a second agent turn: JSON lines until max_tokens.
+    text = (
+        '{"name": "bash", "arguments": {"command": "cat /workspace/communications.txt"}}\n'
+        '{"name": "bash", "arguments": {"command": "cat /workspace/project"}}\n'
+        '{"name": "bash", "arguments": {"comm'
+    )
+    content, calls = parse_tool_calls(text, TOOLS)
+    assert [c.arguments["command"] for c in calls] == [
+        "cat /workspace/communications.txt",
+        "cat /workspace/project",
+    ]
+    assert content == '{"name": "bash", "arguments": {"comm'
+
+
+def test_bare_json_call_followed_by_prose():
+    content, tool_call = only_call('{"name": "bash", "arguments": {"command": "ls"}}\nDone.')
+    assert tool_call.arguments == {"command": "ls"}
+    assert content == "Done."
+
+
+def test_bare_json_needs_every_object_to_name_a_tool():
+    text = '{"name": "bash", "arguments": {"command": "ls"}}\n{"rows": 3}'
+    assert parse_tool_calls(text, TOOLS) == (text, [])
 
 
 def test_fallbacks_need_an_offered_tool_name():
@@ -278,8 +306,9 @@ def test_any_tool_call_shaped_garbage_parses(text):
 
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=10),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
     max_leaves=10,
 )
 

@@ -1,6 +1,7 @@
 import hashlib
 import importlib.util
 import os
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -164,6 +165,37 @@ def test_concurrent_assembly_is_safe(fake_parts, cache):
         results[0].name,
         results[0].name + ".sha256-ok",
     ]
+
+
+RACER = """
+import hashlib, sys
+from pathlib import Path
+from tripwire.models import _weights
+parts = [Path(p) for p in sys.argv[2:]]
+whole = b"".join(p.read_bytes() for p in parts)
+_weights._qwen_part_paths = lambda: parts
+_weights.QWEN_GGUF_SIZE = len(whole)
+_weights.QWEN_GGUF_SHA256 = hashlib.sha256(whole).hexdigest()
+print(_weights.qwen_gguf_path(Path(sys.argv[1])))
+"""
+
+
+def test_concurrent_processes_share_one_file(fake_parts, cache):
+    parts, whole = fake_parts
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, str(cache), *map(str, parts)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outputs = [racer.communicate(timeout=120) for racer in racers]
+    assert [racer.returncode for racer in racers] == [0, 0, 0], outputs
+    assert len({stdout.strip() for stdout, _ in outputs}) == 1
+    assert Path(outputs[0][0].strip()).read_bytes() == whole
+    assert leftovers(cache) == []
 
 
 def test_cache_dir_from_environment(monkeypatch, tmp_path):

