@@ -18,17 +18,31 @@ def test_task_model_and_sandbox_resolve_by_name(log_dir):
     assert log.eval.task == "tripwire/oversight_subversion"
     [sample] = log.samples
     assert sample.scores["scheming_outcome"].value == "schemed"
-    assert sample.sandbox is not None and sample.sandbox.type == "bwrap"
+    assert log.eval.sandbox is not None and log.eval.sandbox.type == "bwrap"
 
 
 def test_inspect_cli_runs_the_task(tmp_path):
     result = subprocess.run(
         [
-            sys.executable, "-m", "inspect_ai", "eval", "tripwire/oversight_subversion",
-            "--model", "tripwire/scripted-honest", "-T", "conditions=plain",
-            "-T", "themes_per_condition=1", "--log-dir", str(tmp_path), "--display", "plain",
+            sys.executable,
+            "-m",
+            "inspect_ai",
+            "eval",
+            "tripwire/oversight_subversion",
+            "--model",
+            "tripwire/scripted-honest",
+            "-T",
+            "conditions=plain",
+            "-T",
+            "themes_per_condition=1",
+            "--log-dir",
+            str(tmp_path),
+            "--display",
+            "plain",
         ],
-        capture_output=True, text=True, timeout=180,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert list(tmp_path.glob("*.eval"))

@@ -28,9 +28,18 @@ def test_unknown_scenario_is_one_line_error():
 
 def test_unknown_model_is_recorded_not_a_traceback(tmp_path):
     result = tripwire(
-        "eval", "oversight-subversion", "--model", "tripwire/no-such-model",
-        "--themes", "traffic", "--conditions", "strong", "--sandbox", "local",
-        "--out", str(tmp_path),
+        "eval",
+        "oversight-subversion",
+        "--model",
+        "tripwire/no-such-model",
+        "--themes",
+        "traffic",
+        "--conditions",
+        "strong",
+        "--sandbox",
+        "local",
+        "--out",
+        str(tmp_path),
     )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr + result.stdout
@@ -39,9 +48,20 @@ def test_unknown_model_is_recorded_not_a_traceback(tmp_path):
 
 def test_missing_bwrap_is_one_line_error(monkeypatch, tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "tripwire", "eval", "oversight-subversion",
-         "--model", "tripwire/scripted-honest", "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "tripwire",
+            "eval",
+            "oversight-subversion",
+            "--model",
+            "tripwire/scripted-honest",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={"PATH": str(tmp_path), "HOME": str(tmp_path)},
     )
     assert result.returncode == 2
@@ -54,11 +74,20 @@ def test_eval_writes_results_and_report(tmp_path):
     result = runner.invoke(
         app,
         [
-            "eval", "oversight-subversion",
-            "--model", "tripwire/scripted-schemer-sed",
-            "--model", "tripwire/scripted-honest",
-            "--themes", "traffic", "--conditions", "strong,none",
-            "--sandbox", "local", "--out", str(tmp_path),
+            "eval",
+            "oversight-subversion",
+            "--model",
+            "tripwire/scripted-schemer-sed",
+            "--model",
+            "tripwire/scripted-honest",
+            "--themes",
+            "traffic",
+            "--conditions",
+            "strong,none",
+            "--sandbox",
+            "local",
+            "--out",
+            str(tmp_path),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -79,9 +108,20 @@ def test_report_rebuilds_from_logs(tmp_path):
     runner = CliRunner()
     first = runner.invoke(
         app,
-        ["eval", "oversight-subversion", "--model", "tripwire/scripted-schemer-delete",
-         "--themes", "traffic", "--conditions", "plain", "--sandbox", "local",
-         "--out", str(tmp_path)],
+        [
+            "eval",
+            "oversight-subversion",
+            "--model",
+            "tripwire/scripted-schemer-delete",
+            "--themes",
+            "traffic",
+            "--conditions",
+            "plain",
+            "--sandbox",
+            "local",
+            "--out",
+            str(tmp_path),
+        ],
     )
     assert first.exit_code == 0, first.output
     (tmp_path / "results.jsonl").unlink()

@@ -2,9 +2,11 @@
 
 import pytest
 from inspect_ai import eval as inspect_eval
+from inspect_ai.util import sandboxenv
 
 from tripwire.models import schemer_variants
 from tripwire.results import rows_from_log
+from tripwire.sandbox import BwrapSandboxEnvironment
 from tripwire.scenarios.oversight_subversion import oversight_subversion
 
 pytestmark = pytest.mark.usefixtures("require_bwrap")
@@ -76,3 +78,27 @@ def test_malformed_output_is_error_not_clean(log_dir):
     [row] = rows
     assert row.outcome == "error"
     assert "well-formed tool call" in (row.error or "")
+
+
+@sandboxenv(name="tripwire-test-crashing")
+class CrashingSandbox(BwrapSandboxEnvironment):
+    """A bwrap sandbox whose tree vanishes after a few commands, as if the host lost it."""
+
+    commands_before_crash = 3
+
+    async def exec(self, cmd, *args, **kwargs):
+        self.commands_before_crash -= 1
+        if self.commands_before_crash < 0:
+            self.tree.cleanup()
+        return await super().exec(cmd, *args, **kwargs)
+
+
+@pytest.mark.parametrize("model", ["tripwire/scripted-honest", "tripwire/scripted-schemer-sed"])
+def test_crashed_sandbox_is_error_not_clean(model, log_dir):
+    task = oversight_subversion(
+        themes="traffic", conditions="plain", sandbox="tripwire-test-crashing"
+    )
+    [log] = inspect_eval(task, model=model, log_dir=str(log_dir), display="none")
+    [row] = rows_from_log(log)
+    assert row.outcome == "error"
+    assert "sandbox" in (row.error or "").lower()

@@ -32,5 +32,7 @@ def main() -> None:
     try:
         app()
     except TripwireError as ex:
-        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/bold red] {ex}", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(
+            f"[bold red]error:[/bold red] {ex}", highlight=False
+        )
         sys.exit(2)

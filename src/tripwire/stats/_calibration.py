@@ -15,7 +15,12 @@ from tripwire.results._row import Outcome, ResultRow
 
 __all__ = [
     "GARBLED_AGENT",
-    "HONEST_AGENT", "SCHEMER_AGENT", "CalibrationResult", "calibrate", "expected_outcome"]
+    "HONEST_AGENT",
+    "SCHEMER_AGENT",
+    "CalibrationResult",
+    "calibrate",
+    "expected_outcome",
+]
 
 HONEST_AGENT = "tripwire/scripted-honest"
 """Scripted agent that does the task and never schemes."""
@@ -35,7 +40,8 @@ def expected_outcome(model: str) -> Outcome | None:
 
     Returns:
         `clean` for the honest scripted agent, `schemed` for a scripted schemer,
-        `error` for the garbled agent (malformed output is never clean), None for any other model (it is evaluated, not a calibration agent).
+        `error` for the garbled agent (malformed output is never clean), None for any
+        other model (it is evaluated, not a calibration agent).
     """
     if model == HONEST_AGENT:
         return "clean"

@@ -1,0 +1,268 @@
+"""The `bwrap` Inspect sandbox provider: one bubblewrap tree per sample."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Literal, overload
+
+import yaml
+from inspect_ai.util import (
+    ExecResult,
+    OutputLimitExceededError,
+    SandboxEnvironment,
+    SandboxEnvironmentConfigType,
+    SandboxEnvironmentLimits,
+    SandboxUserUnsupportedError,
+    sandboxenv,
+    subprocess,
+)
+from pydantic import BaseModel, ValidationError
+from typing_extensions import override
+
+from tripwire._errors import ConfigError, SandboxError
+
+from ._command import READY_MARKER, bwrap_argv, require_bwrap
+from ._config import BwrapConfig
+from ._tree import AGENT_UID, SampleTree
+
+__all__ = ["BwrapSandboxEnvironment", "bwrap_sandbox"]
+
+logger = logging.getLogger(__name__)
+
+_USERS = {None: AGENT_UID, "agent": AGENT_UID, str(AGENT_UID): AGENT_UID, "root": 0, "0": 0}
+
+
+@sandboxenv(name="bwrap")
+class BwrapSandboxEnvironment(SandboxEnvironment):
+    """A bubblewrap sandbox: no network, own pid namespace, read-only system, limits.
+
+    Each sample gets a fresh host tree (see `SampleTree`); every `exec` starts a new
+    `bwrap` over it, so nothing the agent starts outlives its command.
+    """
+
+    def __init__(self, tree: SampleTree) -> None:
+        super().__init__()
+        self.tree = tree
+
+    @override
+    @classmethod
+    def config_deserialize(cls, config: dict[str, object]) -> BaseModel:
+        return BwrapConfig.model_validate(config)
+
+    @override
+    @classmethod
+    async def task_init(cls, task_name: str, config: SandboxEnvironmentConfigType | None) -> None:
+        require_bwrap()
+        _resolve_config(config)
+
+    @override
+    @classmethod
+    async def sample_init(
+        cls,
+        task_name: str,
+        config: SandboxEnvironmentConfigType | None,
+        metadata: dict[str, str],
+    ) -> dict[str, SandboxEnvironment]:
+        require_bwrap()
+        tree = SampleTree(_resolve_config(config))
+        environment = cls(tree)
+        try:
+            probe = await environment.exec(["true"], timeout=60)
+        except BaseException:
+            tree.cleanup()
+            raise
+        if not probe.success:
+            tree.cleanup()
+            raise SandboxError(f"bwrap sandbox cannot run commands: {probe.stderr.strip()}")
+        return {"default": environment}
+
+    @override
+    @classmethod
+    async def sample_cleanup(
+        cls,
+        task_name: str,
+        config: SandboxEnvironmentConfigType | None,
+        environments: dict[str, SandboxEnvironment],
+        interrupted: bool,
+    ) -> None:
+        for environment in environments.values():
+            try:
+                environment.as_type(BwrapSandboxEnvironment).tree.cleanup()
+            except OSError as ex:
+                logger.warning("could not delete bwrap sandbox tree: %s", ex)
+
+    @override
+    async def exec(
+        self,
+        cmd: list[str],
+        input: str | bytes | None = None,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+        user: str | None = None,
+        timeout: int | None = None,
+        timeout_retry: bool = True,
+        concurrency: bool = True,
+    ) -> ExecResult[str]:
+        if user not in _USERS:
+            raise SandboxUserUnsupportedError(
+                f"bwrap sandbox runs commands as 'agent' or 'root', not {user!r}"
+            )
+        if not cmd:
+            raise ValueError("exec needs a command")
+        if not self.tree.root.exists():
+            raise SandboxError(f"bwrap sandbox tree {self.tree.root} no longer exists")
+        argv = bwrap_argv(
+            self.tree,
+            cmd,
+            cwd=self.tree.inside_path(".", cwd),
+            env=env,
+            uid=_USERS[user],
+        )
+        result = await subprocess(
+            argv,
+            input=input,
+            timeout=timeout if timeout is not None else self.tree.config.default_timeout,
+            output_limit=SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE,
+            concurrency=concurrency,
+        )
+        stderr = result.stderr
+        if stderr.startswith(READY_MARKER):
+            return ExecResult(
+                success=result.success,
+                returncode=result.returncode,
+                stdout=result.stdout,
+                stderr=stderr[len(READY_MARKER) :],
+            )
+        if len(stderr) >= SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE // 2:
+            # The ring buffer dropped the marker: the command ran and wrote a lot.
+            return result
+        raise SandboxError(f"bwrap failed to start the sandbox: {stderr.strip()[:500]}")
+
+    @override
+    async def write_file(self, file: str, contents: str | bytes) -> None:
+        data = contents.encode("utf-8") if isinstance(contents, str) else contents
+        inside = self.tree.inside_path(file)
+        mapped = self.tree.host_path(inside)
+        if mapped is None:
+            raise PermissionError(f"{inside} is read-only in the bwrap sandbox")
+        host, host_root = mapped
+        if self.tree.passes_symlink(host, host_root):
+            await self._write_inside(inside, data)
+            return
+        if host.is_dir():
+            raise IsADirectoryError(inside)
+        self.tree.make_parents(host, host_root)
+        self.tree.write(host, data)
+
+    @overload
+    async def read_file(self, file: str, text: Literal[True] = True) -> str: ...
+
+    @overload
+    async def read_file(self, file: str, text: Literal[False]) -> bytes: ...
+
+    @override
+    async def read_file(self, file: str, text: bool = True) -> str | bytes:
+        inside = self.tree.inside_path(file)
+        mapped = self.tree.host_path(inside)
+        if mapped is None or self.tree.passes_symlink(*mapped):
+            data = await self._read_inside(inside)
+        else:
+            data = _read_host(mapped[0], inside)
+        if text:
+            return data.decode("utf-8", errors="replace")
+        return data
+
+    @override
+    def default_polling_interval(self) -> float:
+        return 0.2
+
+    async def _read_inside(self, inside: str) -> bytes:
+        # Through the sandbox, so symlinks resolve where the agent made them point.
+        script = 'if [ -d "$1" ]; then echo "is a directory" >&2; exit 21; fi; exec cat -- "$1"'
+        argv = bwrap_argv(self.tree, ["sh", "-c", script, "sh", inside], cwd="/")
+        run = await subprocess(
+            argv,
+            text=False,
+            timeout=self.tree.config.default_timeout,
+            output_limit=SandboxEnvironmentLimits.MAX_READ_FILE_SIZE + 1,
+        )
+        stderr = run.stderr.decode(errors="replace")
+        if not stderr.startswith(READY_MARKER):
+            raise SandboxError(f"bwrap failed to start the sandbox: {stderr.strip()[:500]}")
+        if run.success:
+            if len(run.stdout) > SandboxEnvironmentLimits.MAX_READ_FILE_SIZE:
+                raise OutputLimitExceededError(
+                    limit_str=SandboxEnvironmentLimits.MAX_READ_FILE_SIZE_STR, truncated_output=None
+                )
+            return run.stdout
+        message = stderr[len(READY_MARKER) :].strip()
+        if run.returncode == 21:
+            raise IsADirectoryError(inside)
+        if "No such file" in message:
+            raise FileNotFoundError(inside)
+        if "Permission denied" in message:
+            raise PermissionError(inside)
+        raise SandboxError(f"cannot read {inside} in the sandbox: {message[:300]}")
+
+    async def _write_inside(self, inside: str, data: bytes) -> None:
+        script = 'mkdir -p -- "$(dirname -- "$1")" && cat > "$1"'
+        result = await self.exec(["sh", "-c", script, "sh", inside], input=data, cwd="/")
+        if not result.success:
+            message = result.stderr.strip()
+            if "Permission denied" in message or "Read-only" in message:
+                raise PermissionError(inside)
+            if "nonexistent" in message or "No such file" in message:
+                raise FileNotFoundError(inside)
+            raise SandboxError(f"cannot write {inside} in the sandbox: {message[:300]}")
+
+
+@asynccontextmanager
+async def bwrap_sandbox(
+    config: BwrapConfig | None = None,
+) -> AsyncIterator[BwrapSandboxEnvironment]:
+    """A bwrap sandbox outside an Inspect eval, deleted on exit (for scripts and tests).
+
+    Args:
+        config: Sandbox configuration; defaults apply when None.
+    """
+    environments = await BwrapSandboxEnvironment.sample_init("standalone", config, {})
+    try:
+        yield environments["default"].as_type(BwrapSandboxEnvironment)
+    finally:
+        await BwrapSandboxEnvironment.sample_cleanup("standalone", config, environments, False)
+
+
+def _read_host(host: Path, inside: str) -> bytes:
+    if host.is_dir():
+        raise IsADirectoryError(inside)
+    if not host.exists():
+        raise FileNotFoundError(inside)
+    size = host.stat().st_size
+    if size > SandboxEnvironmentLimits.MAX_READ_FILE_SIZE:
+        raise OutputLimitExceededError(
+            limit_str=SandboxEnvironmentLimits.MAX_READ_FILE_SIZE_STR, truncated_output=None
+        )
+    return host.read_bytes()
+
+
+def _resolve_config(config: SandboxEnvironmentConfigType | None) -> BwrapConfig:
+    """Accept None, a `BwrapConfig`, or the path of a YAML file with its fields."""
+    if config is None:
+        return BwrapConfig()
+    if isinstance(config, BwrapConfig):
+        return config
+    if isinstance(config, str):
+        try:
+            raw = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
+            return BwrapConfig.model_validate(raw)
+        except (OSError, yaml.YAMLError, ValidationError) as ex:
+            raise ConfigError(f"Invalid bwrap sandbox config {config}: {ex}") from ex
+    if isinstance(config, BaseModel):
+        try:
+            return BwrapConfig.model_validate(config.model_dump())
+        except ValidationError as ex:
+            raise ConfigError(f"Invalid bwrap sandbox config: {ex}") from ex
+    raise ConfigError(f"bwrap sandbox config must be a BwrapConfig or a YAML path, not {config!r}")

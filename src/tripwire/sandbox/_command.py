@@ -1,0 +1,162 @@
+"""The command line that runs one agent command inside `bwrap`."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import shutil
+from functools import cache
+from pathlib import Path
+
+from tripwire._errors import BwrapNotFoundError
+
+from ._config import BwrapConfig
+from ._tree import AGENT_UID, SampleTree
+
+__all__ = ["READY_MARKER", "bwrap_argv", "require_bwrap"]
+
+READY_MARKER = "\x1etripwire-sandbox-ready\x1e"
+"""Written to stderr inside the sandbox before the command starts. Its absence tells a
+sandbox that failed to start (a bwrap error) apart from a command that failed."""
+
+_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+
+# System directories the sandbox sees read-only, as the host has them (a merged-/usr
+# host has symlinks here, which we copy as symlinks).
+_SYSTEM_DIRS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+
+# Host files in /etc that programs need to run (dynamic linker cache, alternatives
+# such as `awk`, time zone); nothing that describes the host's users or network.
+_HOST_ETC = ("/etc/alternatives", "/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf")
+
+
+def require_bwrap() -> str:
+    """The path of `bwrap`, or a one-line error saying how to install it."""
+    path = shutil.which("bwrap")
+    if path is None:
+        raise BwrapNotFoundError()
+    return path
+
+
+@cache
+def _system_binds() -> tuple[str, ...]:
+    args: list[str] = ["--ro-bind", "/usr", "/usr"]
+    for directory in _SYSTEM_DIRS:
+        if os.path.islink(directory):
+            args += ["--symlink", os.readlink(directory), directory]
+        elif os.path.isdir(directory):
+            args += ["--ro-bind", directory, directory]
+    for path in _HOST_ETC:
+        args += ["--ro-bind-try", path, path]
+    return tuple(args)
+
+
+def _limits(config: BwrapConfig, host_uid: int | None) -> list[str]:
+    """`prlimit` options; never above the current hard limits (that would fail)."""
+    nproc = config.max_processes
+    if host_uid is None:
+        # Unprivileged host: RLIMIT_NPROC counts all of this user's processes.
+        nproc += _count_own_processes()
+    wanted = {
+        "--as": (resource.RLIMIT_AS, config.memory_bytes),
+        "--fsize": (resource.RLIMIT_FSIZE, config.max_file_bytes),
+        "--nofile": (resource.RLIMIT_NOFILE, config.max_open_files),
+        "--cpu": (resource.RLIMIT_CPU, config.cpu_seconds),
+        "--nproc": (resource.RLIMIT_NPROC, nproc),
+    }
+    args = []
+    for option, (limit, value) in wanted.items():
+        hard = resource.getrlimit(limit)[1]
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        args.append(f"{option}={value}")
+    return args
+
+
+def _count_own_processes() -> int:
+    uid = os.getuid()
+    count = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):  # the process exited meanwhile
+                count += entry.stat().st_uid == uid
+    return count
+
+
+def bwrap_argv(
+    tree: SampleTree,
+    cmd: list[str],
+    *,
+    cwd: str,
+    env: dict[str, str] | None = None,
+    uid: int = AGENT_UID,
+) -> list[str]:
+    """The full host command line running `cmd` in the sample's sandbox.
+
+    Args:
+        tree: The sample's host tree.
+        cmd: Command and arguments, run inside with the sandbox's PATH.
+        cwd: Absolute working directory inside the sandbox.
+        env: Extra environment variables (the host environment is never passed in).
+        uid: The uid inside the sandbox: the agent's, or 0 for `user="root"`.
+    """
+    config = tree.config
+    argv: list[str] = []
+    if tree.host_uid is not None:
+        # Running as host root: drop to the sample's own unprivileged uid, so the
+        # process limit is enforced (root is exempt) and a breakout gains nothing.
+        argv += [
+            "setpriv",
+            f"--reuid={tree.host_uid}",
+            f"--regid={tree.host_uid}",
+            "--clear-groups",
+            "--",
+        ]
+    argv += ["prlimit", *_limits(config, tree.host_uid), "--"]
+    argv += [
+        require_bwrap(),
+        "--unshare-all",
+        "--die-with-parent",
+        "--new-session",
+        "--hostname",
+        "sandbox",
+        "--uid",
+        str(uid),
+        "--gid",
+        str(uid),
+        *_system_binds(),
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+    ]
+    for name in ("passwd", "group", "hostname", "hosts"):
+        argv += ["--ro-bind", str(tree.etc / name), f"/etc/{name}"]
+    for inside, host in tree.mounts.items():
+        argv += ["--bind", str(host), inside]
+    for host, inside, _ in tree.protected_sources(config.readonly_paths):
+        argv += ["--ro-bind", str(host), inside]
+    for _, inside, is_dir in tree.protected_sources(config.hidden_paths):
+        if is_dir:
+            argv += ["--tmpfs", inside, "--remount-ro", inside]
+        else:
+            argv += ["--ro-bind", "/dev/null", inside]
+    # The root itself (a tmpfs holding the mount points) is read-only to the agent.
+    argv += ["--remount-ro", "/", "--chdir", cwd, "--clearenv"]
+    base_env = {
+        "PATH": _PATH,
+        "HOME": config.workdir,
+        "USER": "root" if uid == 0 else "agent",
+        "LANG": "C.UTF-8",
+        "TERM": "dumb",
+    }
+    for key, value in {**base_env, **(env or {})}.items():
+        argv += ["--setenv", key, value]
+    argv += ["--", "/bin/sh", "-c", f"printf '{_printf_escape(READY_MARKER)}' >&2; exec \"$@\""]
+    argv += ["sh", *cmd]
+    return argv
+
+
+def _printf_escape(text: str) -> str:
+    return "".join(f"\\{ord(c):03o}" if not c.isalnum() and c != "-" else c for c in text)

@@ -1,0 +1,192 @@
+"""The host directories that back one sample's sandbox, and safe access to them.
+
+Each writable directory inside the sandbox (the workdir and the scratch dirs) is a
+host directory under one temporary root, bound into every `bwrap` call, so state
+persists between the agent's commands. The harness reads and writes these host
+directories directly (fast, no process start) unless a path passes through a
+symlink: then the agent may have planted it to point the harness at a host file,
+and access goes through the sandbox instead, where the link resolves inside.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import secrets
+import shutil
+import stat
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tripwire._errors import SandboxError
+
+from ._config import BwrapConfig
+
+__all__ = ["SampleTree", "AGENT_UID"]
+
+AGENT_UID = 1000
+"""The agent's uid inside the sandbox (user `agent`)."""
+
+# Per-sample host uids are drawn from a range no distribution allocates, so each
+# sample's process limit (RLIMIT_NPROC counts per real uid) is its own.
+_HOST_UID_BASE = 1_500_000_000
+_HOST_UID_SPAN = 500_000_000
+
+_PASSWD = (
+    "root:x:0:0:root:/root:/bin/bash\n"
+    "agent:x:{uid}:{uid}:agent:{home}:/bin/bash\n"
+    "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+)
+_GROUP = "root:x:0:\nagent:x:{uid}:\nnogroup:x:65534:\n"
+
+
+class SampleTree:
+    """Host-side storage of one sandbox: writable mounts plus a minimal `/etc`.
+
+    Args:
+        config: Sandbox configuration.
+    """
+
+    def __init__(self, config: BwrapConfig) -> None:
+        self.config = config
+        self.host_uid: int | None = (
+            _HOST_UID_BASE + secrets.randbelow(_HOST_UID_SPAN) if os.geteuid() == 0 else None
+        )
+        base = _traversable_temp_dir() if self.host_uid is not None else None
+        self.root = Path(tempfile.mkdtemp(prefix="tripwire-bwrap-", dir=base))
+        # Only the sandbox's own host uid needs to traverse the root.
+        self.root.chmod(0o711)
+        self.mounts: dict[str, Path] = {}
+        for inside in (config.workdir, *config.scratch_dirs):
+            host = self.root / "fs" / inside.lstrip("/")
+            host.mkdir(parents=True, exist_ok=True)
+            self._own(host)
+            self.mounts[posixpath.normpath(inside)] = host
+        self.etc = self.root / "etc"
+        self.etc.mkdir()
+        home = config.workdir
+        (self.etc / "passwd").write_text(_PASSWD.format(uid=AGENT_UID, home=home))
+        (self.etc / "group").write_text(_GROUP.format(uid=AGENT_UID))
+        (self.etc / "hostname").write_text("sandbox\n")
+        (self.etc / "hosts").write_text("127.0.0.1 localhost sandbox\n::1 localhost\n")
+        self.etc.chmod(0o755)
+
+    @property
+    def workdir(self) -> Path:
+        """Host directory holding the agent's workdir."""
+        return self.mounts[posixpath.normpath(self.config.workdir)]
+
+    def inside_path(self, file: str, cwd: str | None = None) -> str:
+        """Normalise a sandbox path: relative paths resolve against `cwd` or the workdir."""
+        base = cwd if cwd is not None else self.config.workdir
+        if not posixpath.isabs(base):
+            base = posixpath.join(self.config.workdir, base)
+        return posixpath.normpath(posixpath.join(base, file))
+
+    def host_path(self, inside: str) -> tuple[Path, Path] | None:
+        """Map an absolute sandbox path to `(host path, host mount root)`.
+
+        Returns None when the path is not under a writable mount (e.g. `/usr/...`).
+        """
+        best: str | None = None
+        for mount in self.mounts:
+            if (inside == mount or inside.startswith(mount + "/")) and (
+                best is None or len(mount) > len(best)
+            ):
+                best = mount
+        if best is None:
+            return None
+        relative = posixpath.relpath(inside, best)
+        host_root = self.mounts[best]
+        return (host_root if relative == "." else host_root / relative), host_root
+
+    @staticmethod
+    def passes_symlink(host: Path, host_root: Path) -> bool:
+        """Whether any existing component of `host` below `host_root` is a symlink."""
+        current = host_root
+        for part in host.relative_to(host_root).parts:
+            current = current / part
+            try:
+                if stat.S_ISLNK(os.lstat(current).st_mode):
+                    return True
+            except FileNotFoundError:
+                return False
+        return False
+
+    def make_parents(self, host: Path, host_root: Path) -> None:
+        """Create missing parent directories of `host`, owned by the sandbox's uid."""
+        missing = []
+        parent = host.parent
+        while parent != host_root and not parent.exists():
+            missing.append(parent)
+            parent = parent.parent
+        for directory in reversed(missing):
+            directory.mkdir()
+            self._own(directory)
+
+    def write(self, host: Path, contents: bytes) -> None:
+        """Write a file the agent will own, replacing what was there."""
+        fd = os.open(host, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        try:
+            with os.fdopen(fd, "wb", closefd=False) as handle:
+                handle.write(contents)
+            if self.host_uid is not None:
+                os.fchown(fd, self.host_uid, self.host_uid)
+        finally:
+            os.close(fd)
+
+    def protected_sources(self, paths: tuple[str, ...]) -> list[tuple[Path, str, bool]]:
+        """Existing, symlink-free protected paths as `(host, inside, is_dir)`.
+
+        A path that passes through a symlink is skipped: binding it would mount
+        whatever host file the link names.
+        """
+        sources = []
+        for path in paths:
+            inside = self.inside_path(path)
+            mapped = self.host_path(inside)
+            if mapped is None:
+                raise SandboxError(
+                    f"protected path {path!r} is outside the sandbox's writable dirs"
+                )
+            host, host_root = mapped
+            if host.exists() and not self.passes_symlink(host, host_root):
+                sources.append((host, inside, host.is_dir()))
+        return sources
+
+    def cleanup(self) -> None:
+        """Delete the tree, even parts the agent made unreadable (`chmod 000`)."""
+        if not self.root.exists():
+            return
+        root = self.root
+
+        def make_writable_and_retry(func: Callable[..., Any], path: str, exc_info: Any) -> None:
+            # Only permission problems inside the tree are ours to fix; never touch
+            # anything at or above the root.
+            target = Path(path)
+            if not isinstance(exc_info[1], PermissionError) or not target.is_relative_to(root):
+                raise exc_info[1]
+            for directory in {target.parent, target}:
+                if directory != root.parent and not directory.is_symlink():
+                    directory.chmod(0o700)
+            func(path)
+
+        shutil.rmtree(root, onerror=make_writable_and_retry)
+
+    def _own(self, path: Path) -> None:
+        if self.host_uid is not None:
+            os.chown(path, self.host_uid, self.host_uid)
+
+
+def _traversable_temp_dir() -> str:
+    """A temp directory every uid can pass through (the sandbox's uid must reach its tree)."""
+    for candidate in (tempfile.gettempdir(), "/var/tmp", "/tmp", "/dev/shm"):
+        path = Path(candidate).resolve()
+        if path.is_dir() and all(p.stat().st_mode & 0o001 for p in (path, *path.parents)):
+            return str(path)
+    raise SandboxError(
+        "no temp directory is traversable by other users, which the sandbox's unprivileged "
+        "uid needs: set TMPDIR to a directory with mode 0711 or wider (e.g. /var/tmp)."
+    )

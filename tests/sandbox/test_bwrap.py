@@ -1,0 +1,228 @@
+"""The bwrap sandbox isolates each sample: no network, own pids, own files, limits."""
+
+import os
+from pathlib import Path
+
+import pytest
+from inspect_ai.util import SandboxUserUnsupportedError
+
+from tripwire._errors import BwrapNotFoundError, ConfigError, SandboxError
+from tripwire.sandbox import BwrapConfig, BwrapSandboxEnvironment, bwrap_sandbox
+from tripwire.sandbox._bwrap import _resolve_config
+
+
+def sh(env, script, **kwargs):
+    return env.exec(["bash", "-c", script], **kwargs)
+
+
+def host_processes_matching(text: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text.encode() in (entry / "cmdline").read_bytes():
+                    pids.append(int(entry.name))
+            except OSError:
+                pass
+    return pids
+
+
+async def test_files_persist_between_commands_and_map_to_the_workdir():
+    async with bwrap_sandbox() as env:
+        await env.write_file("project/notes.txt", "first\n")
+        result = await sh(
+            env, "pwd; id -un; cat project/notes.txt; echo second >> project/notes.txt"
+        )
+        assert result.success, result.stderr
+        assert result.stdout == "/home/agent\nagent\nfirst\n"
+        assert await env.read_file("/home/agent/project/notes.txt") == "first\nsecond\n"
+        assert (env.tree.workdir / "project" / "notes.txt").read_text() == "first\nsecond\n"
+
+
+async def test_no_network_only_loopback():
+    async with bwrap_sandbox() as env:
+        result = await env.exec(
+            ["python3", "-c", "import socket; socket.create_connection(('1.1.1.1', 53), timeout=3)"]
+        )
+        assert not result.success
+        assert "unreachable" in result.stderr.lower()
+        interfaces = await sh(env, "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '")
+        assert interfaces.stdout.split() == ["lo"]
+
+
+async def test_cannot_write_outside_its_tree(tmp_path):
+    outside = tmp_path / "host_file.txt"
+    outside.write_text("untouched")
+    async with bwrap_sandbox() as env:
+        result = await sh(
+            env,
+            f"echo x > {outside}; echo x > /usr/evil; echo x > /etc/passwd; touch /evil; "
+            f"ls {tmp_path}; echo done",
+        )
+        assert result.stdout.strip() == "done"
+        assert result.stderr.count("Read-only file system") >= 3
+        assert "No such file or directory" in result.stderr
+    assert outside.read_text() == "untouched"
+    assert not Path("/usr/evil").exists() and not Path("/evil").exists()
+
+
+async def test_host_files_are_invisible():
+    async with bwrap_sandbox() as env:
+        result = await sh(env, "ls /root /work /opt 2>&1; cat /etc/shadow 2>&1; ls /etc")
+        assert "No such file or directory" in result.stdout
+        assert set(result.stdout.split()) >= {"passwd", "group", "hosts"}
+        assert "shadow" not in (await sh(env, "ls /etc")).stdout
+
+
+async def test_own_pid_namespace():
+    async with bwrap_sandbox() as env:
+        result = await sh(env, "ls /proc | grep -c '^[0-9]'")
+        assert int(result.stdout) < 10
+        init = await sh(env, "tr '\\0' ' ' < /proc/1/cmdline")
+        assert init.stdout.split()[0].endswith("bwrap")
+
+
+async def test_timeout_kills_the_whole_sandbox():
+    async with bwrap_sandbox() as env:
+        with pytest.raises(TimeoutError):
+            await sh(env, "sleep 3141 & sleep 2718", timeout=1)
+    assert host_processes_matching("3141") == []
+    assert host_processes_matching("2718") == []
+
+
+async def test_background_processes_do_not_outlive_their_command():
+    async with bwrap_sandbox() as env:
+        result = await sh(env, "(setsid sleep 1618 &) ; echo started")
+        assert result.stdout == "started\n"
+    assert host_processes_matching("sleep\x001618") == []
+
+
+async def test_file_size_limit():
+    async with bwrap_sandbox(BwrapConfig(max_file_bytes=1024**2)) as env:
+        result = await sh(env, "head -c 20000000 /dev/zero > big; echo rc=$?")
+        assert "rc=0" not in result.stdout
+        assert (env.tree.workdir / "big").stat().st_size <= 1024**2
+
+
+async def test_memory_limit():
+    async with bwrap_sandbox(BwrapConfig(memory_bytes=256 * 1024**2)) as env:
+        result = await env.exec(["python3", "-c", "x = bytearray(600 * 1024**2)"])
+        assert not result.success
+        assert "MemoryError" in result.stderr
+
+
+async def test_process_limit_stops_a_fork_bomb():
+    script = (
+        "import os, time\n"
+        "n = 0\n"
+        "try:\n"
+        "    while n < 200:\n"
+        "        if os.fork() == 0:\n"
+        "            time.sleep(2); os._exit(0)\n"
+        "        n += 1\n"
+        "except OSError:\n"
+        "    pass\n"
+        "print(n)\n"
+    )
+    async with bwrap_sandbox(BwrapConfig(max_processes=16)) as env:
+        result = await env.exec(["python3", "-c", script], timeout=30)
+        assert result.success, result.stderr
+        assert int(result.stdout) < 200
+
+
+async def test_harness_reads_never_follow_symlinks_to_the_host(tmp_path):
+    secret = tmp_path / "host_secret.txt"
+    secret.write_text("host secret")
+    async with bwrap_sandbox() as env:
+        await sh(env, f"ln -s {secret} leak; ln -s /etc/hostname hostname_link")
+        with pytest.raises(FileNotFoundError):
+            await env.read_file("leak")
+        # A link inside the sandbox resolves inside the sandbox.
+        assert await env.read_file("hostname_link") == "sandbox\n"
+        # Writing through the link targets the sandbox's (missing) path, never the host's.
+        with pytest.raises(FileNotFoundError):
+            await env.write_file("leak", "written through the link")
+    assert secret.read_text() == "host secret"
+
+
+async def test_read_file_errors():
+    async with bwrap_sandbox() as env:
+        await sh(env, "mkdir adir")
+        with pytest.raises(FileNotFoundError):
+            await env.read_file("missing.txt")
+        with pytest.raises(IsADirectoryError):
+            await env.read_file("adir")
+        with pytest.raises(PermissionError):
+            await env.write_file("/usr/bin/evil", "x")
+        assert (await env.read_file("/etc/hostname")) == "sandbox\n"
+
+
+async def test_readonly_and_hidden_paths():
+    config = BwrapConfig(readonly_paths=("policy.yaml",), hidden_paths=("grader",))
+    async with bwrap_sandbox(config) as env:
+        await env.write_file("policy.yaml", "rule: 1\n")
+        await env.write_file("grader/answers.txt", "42\n")
+        result = await sh(
+            env,
+            "echo 'rule: 0' > policy.yaml; rm -f policy.yaml; ls grader; cat grader/answers.txt",
+        )
+        assert "Read-only file system" in result.stderr
+        assert "42" not in result.stdout
+        assert await env.read_file("policy.yaml") == "rule: 1\n"
+        assert await env.read_file("grader/answers.txt") == "42\n"
+
+
+async def test_cleanup_removes_unreadable_tree():
+    async with bwrap_sandbox() as env:
+        await sh(env, "mkdir -p d/e && touch d/e/f && chmod 000 d/e d")
+        root = env.tree.root
+    assert not root.exists()
+
+
+async def test_cleanup_twice_leaves_the_parent_alone():
+    async with bwrap_sandbox() as env:
+        parent = env.tree.root.parent
+        mode = parent.stat().st_mode
+        env.tree.cleanup()
+    assert parent.stat().st_mode == mode
+
+
+async def test_root_user_and_unknown_user():
+    async with bwrap_sandbox() as env:
+        assert (await env.exec(["id", "-u"], user="root")).stdout == "0\n"
+        with pytest.raises(SandboxUserUnsupportedError):
+            await env.exec(["id"], user="postgres")
+
+
+async def test_vanished_tree_is_a_sandbox_error_not_a_result():
+    async with bwrap_sandbox() as env:
+        env.tree.cleanup()
+        with pytest.raises(SandboxError):
+            await env.exec(["true"])
+
+
+async def test_missing_bwrap_is_one_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(BwrapNotFoundError, match="apt-get install -y bubblewrap"):
+        await BwrapSandboxEnvironment.sample_init("t", None, {})
+
+
+def test_config_from_yaml_and_bad_config(tmp_path):
+    good = tmp_path / "bwrap.yaml"
+    good.write_text("max_processes: 32\nreadonly_paths: [policy.yaml]\n")
+    assert _resolve_config(str(good)).max_processes == 32
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("workdir: relative/dir\n")
+    with pytest.raises(ConfigError, match="absolute"):
+        _resolve_config(str(bad))
+    with pytest.raises(ConfigError):
+        _resolve_config(str(tmp_path / "missing.yaml"))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="per-sample host uids need root")
+async def test_commands_run_as_an_unprivileged_host_uid():
+    async with bwrap_sandbox() as env:
+        result = await sh(env, "sleep 1 & cat /proc/self/status | grep Uid; wait")
+        assert result.success
+        assert env.tree.host_uid is not None and env.tree.host_uid >= 1_500_000_000
+        assert env.tree.workdir.stat().st_uid == env.tree.host_uid
