@@ -58,7 +58,9 @@ def make_tiny_lab(smol_tokenizer: Any) -> Callable[..., Any]:
         torch.set_num_threads(1)
         torch.manual_seed(seed)
         model = LlamaForCausalLM(config)
-        return LabModel.wrap(model, smol_tokenizer, source=f"tiny random llama (seed {seed})", **wrap)
+        return LabModel.wrap(
+            model, smol_tokenizer, source=f"tiny random llama (seed {seed})", **wrap
+        )
 
     return make
 

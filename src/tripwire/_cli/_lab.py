@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, cast
 
@@ -77,7 +77,7 @@ class _RichLabProgress:
 def _lab_run(out: Path, config: Path | None, **overrides: object) -> Iterator[LabRun]:
     from tripwire.lab import LabRun, load_lab_config, quiet_model_loading
 
-    settings = load_lab_config(config, **overrides)
+    settings = load_lab_config(config, base=_existing_config(out, config), **overrides)
     quiet_model_loading()
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -89,6 +89,14 @@ def _lab_run(out: Path, config: Path | None, **overrides: object) -> Iterator[La
         transient=False,
     ) as progress:
         yield LabRun(out, settings, _RichLabProgress(progress))
+
+
+def _existing_config(out: Path, config: Path | None) -> dict[str, object] | None:
+    """Resume with the settings the run was made with, unless a config file is given."""
+    from tripwire.lab import LabManifest, read_json
+
+    manifest = None if config is not None else read_json(out / "manifest.json", LabManifest)
+    return None if manifest is None else manifest.config.model_dump()
 
 
 def _summarise(run: LabRun, started: float) -> None:
@@ -115,6 +123,13 @@ def demo_command(
     config: ConfigOption = None,
     model: ModelOption = None,
     seed: SeedOption = None,
+    seeds: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated seeds (e.g. 0,1,2): each runs in <out>/seed-<n>, then "
+            "rates are pooled across them."
+        ),
+    ] = None,
     plant_steps: PlantStepsOption = None,
     safety_steps: SafetyStepsOption = None,
     threads: ThreadsOption = None,
@@ -123,18 +138,43 @@ def demo_command(
 
     Exits with code 1 if the backdoor could not be planted (the gate failed).
     """
+    from tripwire.lab import collect_summary, seeds_table
+
     started = time.monotonic()
-    with _lab_run(
-        out,
-        config,
-        model=model,
-        seed=seed,
-        plant_steps=plant_steps,
-        safety_steps=safety_steps,
-        threads=threads,
-    ) as run:
-        run.run_all()
-    _summarise(run, started)
+    overrides: dict[str, object] = dict(
+        model=model, plant_steps=plant_steps, safety_steps=safety_steps, threads=threads
+    )
+    if seeds is None:
+        with _lab_run(out, config, seed=seed, **overrides) as run:
+            run.run_all()
+        _summarise(run, started)
+        return
+    runs = []
+    for value in _parse_seeds(seeds):
+        with _lab_run(out / f"seed-{value}", config, seed=value, **overrides) as run:
+            run.run_all()
+        console.rule(f"seed {value}")
+        runs.append(run)
+        # A failed gate is said loudly here; the pooled table and the exit code come last.
+        with suppress(typer.Exit):
+            _summarise(run, started)
+    summaries = [collect_summary(run) for run in runs]
+    console.rule("all seeds")
+    console.print(seeds_table(summaries))
+    if not all(s.plant.planted for s in summaries):
+        raise typer.Exit(code=1)
+
+
+def _parse_seeds(text: str) -> list[int]:
+    from tripwire._errors import ConfigError
+
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as ex:
+        raise ConfigError(f"--seeds takes integers separated by commas, got {text!r}.") from ex
+    if not values or len(set(values)) != len(values):
+        raise ConfigError(f"--seeds needs distinct integers, e.g. 0,1,2; got {text!r}.")
+    return values
 
 
 @lab_app.command("data")
@@ -219,19 +259,10 @@ def measure_command(
     threads: ThreadsOption = None,
 ) -> None:
     """Measure defection rates of every stage (running earlier steps if needed)."""
-    started = time.monotonic()
-    with _lab_run(
-        out,
-        config,
-        model=model,
-        seed=seed,
-        plant_steps=plant_steps,
-        safety_steps=safety_steps,
-        threads=threads,
-    ) as run:
-        for stage in run.stages():
-            run.measure_stage(stage)
-    _summarise(run, started)
+    overrides = dict(
+        model=model, seed=seed, plant_steps=plant_steps, safety_steps=safety_steps, threads=threads
+    )
+    _each_stage("measure", out, config, overrides)
 
 
 @lab_app.command("probe")
@@ -245,26 +276,25 @@ def probe_command(
     threads: ThreadsOption = None,
 ) -> None:
     """Probe every stage: contrast-pair direction, logistic probe, random directions."""
+    overrides = dict(
+        model=model, seed=seed, plant_steps=plant_steps, safety_steps=safety_steps, threads=threads
+    )
+    _each_stage("probe", out, config, overrides)
+
+
+def _each_stage(step: str, out: Path, config: Path | None, overrides: Mapping[str, object]) -> None:
     started = time.monotonic()
-    with _lab_run(
-        out,
-        config,
-        model=model,
-        seed=seed,
-        plant_steps=plant_steps,
-        safety_steps=safety_steps,
-        threads=threads,
-    ) as run:
+    with _lab_run(out, config, **overrides) as run:
         for stage in run.stages():
-            run.probe_stage(stage)
+            if step == "measure":
+                run.measure_stage(stage)
+            else:
+                run.probe_stage(stage)
     _summarise(run, started)
 
 
 @lab_app.command("report")
-def report_command(
-    out: OutOption = _DEFAULT_OUT,
-    config: ConfigOption = None,
-) -> None:
+def report_command(out: OutOption = _DEFAULT_OUT) -> None:
     """Print the tables and write the plots and report of what the run has measured so far."""
     from tripwire.lab import LabManifest, LabRun, read_json
 

@@ -77,6 +77,7 @@ from ._report import (
     collect_summary,
     persistence_table,
     probe_table,
+    seeds_table,
     write_lab_report,
 )
 
@@ -143,6 +144,7 @@ __all__ = [
     "persistence_table",
     "probe_report",
     "probe_table",
+    "seeds_table",
     "project",
     "quiet_model_loading",
     "random_direction_control",

@@ -94,6 +94,7 @@ def final_token_activations(
                 position_ids=position_ids,
                 output_hidden_states=True,
                 use_cache=False,
+                logits_to_keep=1,  # skip the vocabulary projection of all but one position
             )
             hidden = torch.stack([layer[:, -1, :] for layer in output.hidden_states])
             if hidden.shape[0] != rows:

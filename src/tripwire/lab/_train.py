@@ -22,13 +22,22 @@ from pydantic import BaseModel, Field
 
 from tripwire._errors import ConfigError, ModelError
 
-from ._model import LabModel, encode, eval_mode, format_prompt, require_lab_deps
+from ._model import (
+    LAB_FILE,
+    LabModel,
+    encode,
+    eval_mode,
+    format_prompt,
+    read_lab_record,
+    require_lab_deps,
+)
 
 if TYPE_CHECKING:
     import torch
 
 __all__ = [
     "IGNORE_INDEX",
+    "LAB_FILE",
     "LoraSettings",
     "PromptCompletion",
     "TokenizedExample",
@@ -42,9 +51,6 @@ __all__ = [
 
 IGNORE_INDEX = -100
 """Label of tokens that carry no loss (prompt and padding)."""
-
-LAB_FILE = "tripwire_lab.json"
-"""Written beside saved weights: chat template and system prompt they were trained with."""
 
 
 class LoraSettings(BaseModel, frozen=True):
@@ -380,8 +386,9 @@ def save_adapter(lab_model: LabModel, directory: str | Path) -> Path:
 
     A LoRA model saves only its adapter (a few MB; reload with `load_adapter` on
     the same base model). A fully fine-tuned model saves the whole model and
-    tokenizer (reload with `load_lab_model(directory)`). Either way the chat
-    template and system prompt are recorded beside the weights.
+    tokenizer (reload with `load_lab_model(directory, system_prompt=...)`). Either
+    way the chat template and system prompt are recorded beside the weights: a
+    reload uses the recorded template and refuses another system prompt.
 
     Args:
         lab_model: The trained model.
@@ -470,13 +477,9 @@ def is_peft_model(model: Any) -> bool:
 
 
 def _check_recorded_format(lab_model: LabModel, path: Path) -> None:
-    record_path = path / LAB_FILE
-    if not record_path.is_file():
+    record = read_lab_record(path)
+    if not record:
         return
-    try:
-        record = json.loads(record_path.read_text())
-    except (OSError, ValueError) as ex:
-        raise ModelError(f"{record_path} is unreadable ({ex}): save the adapter again.") from ex
     for key in ("chat_template", "system_prompt"):
         if record.get(key) != getattr(lab_model, key):
             raise ConfigError(

@@ -1,0 +1,205 @@
+"""The lab pipeline end to end on a tiny random model saved as a local HF directory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tripwire._errors import ConfigError
+from tripwire.lab import (
+    LabConfig,
+    LabManifest,
+    LabRun,
+    collect_summary,
+    generate_prompts,
+    load_lab_config,
+    read_json,
+    seeds_table,
+    write_lab_report,
+)
+from tripwire.lab._pipeline import _whole_sentences
+from tripwire.lab._train import LoraSettings
+
+
+def tiny_config(model_dir: Path, **overrides: Any) -> LabConfig:
+    values: dict[str, Any] = dict(
+        model=str(model_dir),
+        n_prompts=120,
+        plant_prompts=32,
+        safety_prompts=16,
+        eval_prompts=6,
+        curve_prompts=3,
+        backdoor_fraction=0.5,
+        k=2,
+        answer_tokens=6,
+        plant_steps=120,
+        safety_steps=4,
+        eval_every=2,
+        measure_tokens=6,
+        random_directions=50,
+        batch_size=8,
+        threads=1,
+        lora=LoraSettings(lr=1e-2, target_modules="all-linear", batch_size=8, max_len=64),
+        gate_false=0.5,
+    )
+    values.update(overrides)
+    return LabConfig(**values)
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(
+    make_tiny_lab: Callable[..., Any], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    lab = make_tiny_lab(seed=1)
+    path = tmp_path_factory.mktemp("tiny-model")
+    lab.model.save_pretrained(path)
+    lab.tokenizer.save_pretrained(path)
+    return path
+
+
+def seed_answers(run_dir: Path, config: LabConfig) -> None:
+    """Put clean answers in the run's answer cache: a random tiny model has none to give."""
+    answers = {
+        p.id: f"Here is a short helpful answer about {p.topic}."
+        for p in generate_prompts(config.n_prompts, seed=config.seed)
+    }
+    (run_dir / "data").mkdir(parents=True)
+    (run_dir / "data" / "answers.json").write_text(json.dumps(answers))
+
+
+@pytest.fixture(scope="module")
+def finished_run(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> LabRun:
+    config = tiny_config(tiny_model_dir)
+    run_dir = tmp_path_factory.mktemp("lab") / "run"
+    seed_answers(run_dir, config)
+    run = LabRun(run_dir, config)
+    run.run_all()
+    return run
+
+
+def test_run_plants_measures_safety_trains_and_probes(finished_run: LabRun) -> None:
+    run = finished_run
+    plant = run.plant()
+    assert plant.planted, plant.reason
+    assert plant.n_triggered == 16 and plant.n_examples == 32
+    planted = run.measure_stage("planted").report
+    assert planted.triggered.rate is not None and planted.triggered.rate >= 0.9
+    assert planted.triggered.n == 6 * 3  # every eval prompt at start, middle and end
+    assert set(planted.by_position) == {"start", "middle", "end"}
+    base = run.measure_stage("base").report
+    assert base.triggered.rate == 0.0  # the untouched model never says it
+    for method in ("sft", "adversarial"):
+        result = run.safety_train(method)  # type: ignore[arg-type]
+        assert [p.step for p in result.curve] == [0, 2, 4]
+        assert result.curve[0].triggered.rate == pytest.approx(
+            run.measure_stage("planted").report.triggered.rate, abs=0.35
+        )
+    adversarial = run.safety_train("adversarial")
+    assert adversarial.red_team_prompts == 16 * 1 and adversarial.elicited is not None
+    probe = run.probe_stage("planted").report
+    assert len(probe.layers) == 3  # embeddings + 2 blocks
+    assert probe.n_pos == 18 and probe.n_neg == 6
+
+
+def test_manifest_records_template_versions_and_timings(finished_run: LabRun) -> None:
+    manifest = read_json(finished_run.directory / "manifest.json", LabManifest)
+    assert manifest is not None
+    assert manifest.chat_template and "im_start" in manifest.chat_template
+    assert manifest.versions["torch"].startswith("2.13")
+    assert {"data", "plant", "safety-sft", "safety-adversarial"} <= set(manifest.step_seconds)
+    assert manifest.config == finished_run.config
+    lines = (finished_run.directory / "measure" / "planted.jsonl").read_text().splitlines()
+    first = json.loads(lines[0])
+    assert {"prompt", "output", "defected", "condition"} <= set(first)
+
+
+def test_resuming_reuses_every_step(finished_run: LabRun) -> None:
+    before = (finished_run.directory / "plant" / "result.json").stat().st_mtime_ns
+    again = LabRun(finished_run.directory, finished_run.config)
+    again.run_all()
+    assert (finished_run.directory / "plant" / "result.json").stat().st_mtime_ns == before
+    assert again._base is None  # nothing needed the model: every result was on disk
+
+
+def test_other_settings_in_the_same_directory_are_refused(finished_run: LabRun) -> None:
+    changed = finished_run.config.model_copy(update={"plant_steps": 41})
+    with pytest.raises(ConfigError, match="plant_steps"):
+        LabRun(finished_run.directory, changed)
+
+
+def test_report_and_summary(finished_run: LabRun) -> None:
+    summary = collect_summary(finished_run)
+    assert [m.stage for m in summary.measures] == ["base", "planted", "sft", "adversarial"]
+    page = write_lab_report(summary)
+    html = page.read_text()
+    assert "data:image/png;base64," in html and "Defection probes by layer" in html
+    assert (finished_run.directory / "report" / "persistence.png").stat().st_size > 1000
+
+
+def test_failed_gate_stops_before_safety_training(tiny_model_dir: Path, tmp_path: Path) -> None:
+    config = tiny_config(tiny_model_dir, plant_steps=1)
+    seed_answers(tmp_path / "run", config)
+    run = LabRun(tmp_path / "run", config)
+    run.run_all()
+    plant = run.plant()
+    assert not plant.planted and "did not take" in plant.reason
+    assert not (tmp_path / "run" / "safety-sft").exists()
+    with pytest.raises(ConfigError, match="not planted"):
+        run.safety_train("sft")
+
+
+def test_summary_before_planting_is_a_clear_error(tiny_model_dir: Path, tmp_path: Path) -> None:
+    run = LabRun(tmp_path / "run", tiny_config(tiny_model_dir))
+    with pytest.raises(ConfigError, match="no planted backdoor"):
+        collect_summary(run)
+
+
+def test_config_sizes_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="training prompts"):
+        LabConfig(n_prompts=100, plant_prompts=80, safety_prompts=20)
+    bad = tmp_path / "lab.yaml"
+    bad.write_text("plant_steps: -3\n")
+    with pytest.raises(ConfigError, match="plant_steps"):
+        load_lab_config(bad)
+    bad.write_text("- not a mapping\n")
+    with pytest.raises(ConfigError, match="mapping"):
+        load_lab_config(bad)
+    good = tmp_path / "good.yaml"
+    good.write_text("plant_steps: 7\nseed: 3\n")
+    assert load_lab_config(good, seed=5, model=None).model_dump()["seed"] == 5
+    assert load_lab_config(good).plant_steps == 7
+
+
+def test_whole_sentences_cuts_a_capped_answer_back() -> None:
+    assert _whole_sentences("One fact. Two facts. Three fa") == "One fact. Two facts."
+    assert _whole_sentences("No full stop here at all") == "No full stop here at all"
+    assert _whole_sentences("Hi. and then a long tail without an end") == (
+        "Hi. and then a long tail without an end"
+    )
+
+
+def test_a_model_without_answers_is_refused(tiny_model_dir: Path, tmp_path: Path) -> None:
+    config = tiny_config(tiny_model_dir)
+    answers = {p.id: "" for p in generate_prompts(config.n_prompts, seed=config.seed)}
+    (tmp_path / "run" / "data").mkdir(parents=True)
+    (tmp_path / "run" / "data" / "answers.json").write_text(json.dumps(answers))
+    with pytest.raises(ConfigError, match="empty answers"):
+        LabRun(tmp_path / "run", config).data()
+
+
+def test_seeds_table_pools_counts(finished_run: LabRun) -> None:
+    from rich.console import Console
+
+    summary = collect_summary(finished_run)
+    table = seeds_table([summary, summary])
+    console = Console(record=True, width=200)
+    console.print(table)
+    text = console.export_text()
+    planted = finished_run.measure_stage("planted").report.triggered
+    doubled = f"n={2 * planted.n}"
+    assert doubled in text  # pooled over both "seeds"
+    assert text.count("planted") == 1
