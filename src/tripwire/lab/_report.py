@@ -77,9 +77,15 @@ def probe_table(summary: LabSummary) -> Table:
     table.add_column("logistic probe")
     table.add_column("best random dir")
     table.add_column("beats random")
+    table.add_column("vs near-miss: pair / random")
     for probe in summary.probes:
         report = probe.report
         best = report.layers[report.best_layer]
+        near = probe.near_miss_report
+        near_cell = "–"
+        if near is not None:
+            at = near.layers[near.best_layer]
+            near_cell = f"{at.diff_of_means_auroc:.3f} / {at.random_best:.3f} (layer {at.layer})"
         table.add_row(
             probe.stage,
             f"{best.layer}/{len(report.layers) - 1}",
@@ -89,6 +95,7 @@ def probe_table(summary: LabSummary) -> Table:
             "[green]yes[/green]"
             if best.diff_of_means_auroc > best.random_best
             else "[red]no[/red]",
+            near_cell,
         )
     return table
 
