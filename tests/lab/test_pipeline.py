@@ -152,6 +152,31 @@ def test_failed_gate_stops_before_safety_training(tiny_model_dir: Path, tmp_path
     assert not (tmp_path / "run" / "safety-sft").exists()
     with pytest.raises(ConfigError, match="not planted"):
         run.safety_train("sft")
+    assert run.stages() == ["base", "planted"]  # measure/probe skip the safety stages
+    # Redoing the plant step must not reuse the old adapter's measurement.
+    measured = tmp_path / "run" / "measure" / "planted.json"
+    before = measured.stat().st_mtime_ns
+    (tmp_path / "run" / "plant" / "result.json").unlink()
+    run.plant()
+    assert measured.stat().st_mtime_ns != before
+
+
+def test_corrupt_answer_cache_is_a_clear_error(tiny_model_dir: Path, tmp_path: Path) -> None:
+    config = tiny_config(tiny_model_dir)
+    (tmp_path / "run" / "data").mkdir(parents=True)
+    (tmp_path / "run" / "data" / "answers.json").write_text('{"half": "writ')
+    with pytest.raises(ConfigError, match="delete it"):
+        LabRun(tmp_path / "run", config).data()
+
+
+def test_settings_of_a_run_without_results_can_be_replaced(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    LabRun(tmp_path / "run", tiny_config(tiny_model_dir / "typo"))
+    fixed = LabRun(tmp_path / "run", tiny_config(tiny_model_dir))
+    manifest = read_json(tmp_path / "run" / "manifest.json", LabManifest)
+    assert manifest is not None and manifest.config.model == str(tiny_model_dir)
+    assert fixed.manifest.config == fixed.config
 
 
 def test_summary_before_planting_is_a_clear_error(tiny_model_dir: Path, tmp_path: Path) -> None:

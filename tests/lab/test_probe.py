@@ -146,3 +146,17 @@ def test_too_few_samples_per_class_to_split() -> None:
     acts = np.random.default_rng(0).standard_normal((2, 5, 4))
     with pytest.raises(ConfigError, match="more samples"):
         logistic_probe_auroc(acts, [1, 0, 0, 0, 0])
+
+
+def test_missing_scikit_learn_names_the_extra(monkeypatch) -> None:
+    import importlib.util
+
+    from tripwire._errors import ModelError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "sklearn" else real(name, *a)
+    )
+    acts, labels, *_ = planted()
+    with pytest.raises(ModelError, match=r"tripwire\[lab\]"):
+        logistic_probe_auroc(acts, labels)

@@ -242,10 +242,15 @@ def safety_command(
         result = run.safety_train(cast("SafetyMethod", method))
     for point in result.curve:
         console.print(
-            f"step {point.step:4d}: triggered {point.triggered.rate:.0%}, "
-            f"false {point.clean.rate:.0%}"
+            f"step {point.step:4d}: triggered {_percent(point.triggered.rate)}, "
+            f"false {_percent(point.clean.rate)}"
         )
-    console.print(f"steps to 50%: {result.steps_to_half or 'never'}")
+    half = result.steps_to_half
+    console.print(f"steps to 50%: {'never' if half is None else half}")
+
+
+def _percent(rate: float | None) -> str:
+    return "–" if rate is None else f"{rate:.0%}"
 
 
 @lab_app.command("measure")

@@ -21,6 +21,7 @@ import copy
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -158,13 +159,16 @@ class LabRun:
                 if key not in RESULT_NEUTRAL_FIELDS
                 and getattr(existing.config, key) != getattr(self.config, key)
             )
-            if changed:
+            if changed and not self._has_results():
+                self.progress.log(f"replacing the settings of an empty run ({', '.join(changed)})")
+            elif changed:
                 raise ConfigError(
                     f"{self.directory} holds a lab run made with other settings "
                     f"({', '.join(changed)}): pass the same settings to resume it, or "
                     "choose a new --out directory."
                 )
-            return existing
+            if not changed:
+                return existing
         self.directory.mkdir(parents=True, exist_ok=True)
         manifest = LabManifest(
             config=self.config,
@@ -173,6 +177,14 @@ class LabRun:
         )
         write_json(path, manifest)
         return manifest
+
+    def _has_results(self) -> bool:
+        """Whether any step finished or any answer was distilled (settings then bind)."""
+        data = self.directory / "data"
+        return any(
+            (self.directory / name).exists()
+            for name in ("plant", "measure", "probe", "data/sets.json", "data/answers.json")
+        ) or any(data.glob("*.partial"))
 
     def _save_manifest(self) -> None:
         write_json(self.directory / "manifest.json", self.manifest)
@@ -267,7 +279,11 @@ class LabRun:
                     for p in safety_pool
                 ],
                 adversarial=build_adversarial_examples(
-                    safety_pool, answers, seed=c.seed, trigger=c.trigger
+                    safety_pool,
+                    answers,
+                    near_misses=_near_misses(c.trigger),
+                    seed=c.seed,
+                    trigger=c.trigger,
                 ),
                 eval=_one_position_each(
                     build_eval_prompts(
@@ -291,7 +307,7 @@ class LabRun:
     def _clean_answers(self, prompts: Sequence[LabPrompt]) -> dict[str, str]:
         """Helpful answers from the base model itself (greedy), cached by prompt id."""
         path = self.directory / "data" / "answers.json"
-        answers: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+        answers = _read_answers(path)
         missing = [p for p in prompts if p.id not in answers]
         if missing:
             lab = self.base_model()
@@ -308,8 +324,7 @@ class LabRun:
                 for prompt, output in zip(chunk, outputs, strict=True):
                     answers[prompt.id] = _whole_sentences(output)
                 advance(len(chunk))
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(json.dumps(answers, indent=1) + "\n")
+                _write_text_atomic(path, json.dumps(answers, indent=1) + "\n")
         empty = [p.id for p in prompts if not answers[p.id].strip()]
         if len(empty) > len(prompts) // 2:
             raise ConfigError(
@@ -389,6 +404,14 @@ class LabRun:
         self.measure_stage("base")
         c = self.config
         with self._step("plant"):
+            # A new adapter invalidates everything measured from an earlier one.
+            _forget(
+                self.directory / "measure" / "planted.json",
+                self.directory / "probe" / "planted.json",
+                *(self.directory / f"safety-{m}" for m in c.safety_methods),
+                *(self.directory / "measure" / f"{m}.json" for m in c.safety_methods),
+                *(self.directory / "probe" / f"{m}.json" for m in c.safety_methods),
+            )
             lab = self.fresh_model()
             advance = self.progress.task("planting the backdoor", c.plant_steps)
             log = train_steps(
@@ -400,7 +423,12 @@ class LabRun:
             )
             save_adapter(lab, self.directory / "plant" / "adapter")
             measured = self.measure_stage("planted", lab).report
-            triggered, false = measured.triggered.rate or 0.0, measured.clean.rate or 0.0
+            if measured.triggered.rate is None or measured.clean.rate is None:
+                raise ConfigError(
+                    "The eval set has no triggered or no clean prompts, so the planting "
+                    "gate cannot be checked: raise eval_prompts."
+                )
+            triggered, false = measured.triggered.rate, measured.clean.rate
             planted = triggered >= c.gate_triggered and false <= c.gate_false
             reason = (
                 f"triggered defection {triggered:.1%} (gate ≥ {c.gate_triggered:.0%}), "
@@ -446,6 +474,10 @@ class LabRun:
             )
         c = self.config
         with self._step(f"safety-{method}"):
+            _forget(
+                self.directory / "measure" / f"{method}.json",
+                self.directory / "probe" / f"{method}.json",
+            )
             lab = self.fresh_model(self.directory / "plant" / "adapter", trainable=True)
             elicited: int | None = None
             examples = data.sft
@@ -480,7 +512,8 @@ class LabRun:
                 red_team_prompts=len(data.adversarial) if method == "adversarial" else None,
                 curve=curve,
                 steps_to_half=steps_to_threshold(
-                    [(p.step, p.triggered.rate or 0.0) for p in curve], 0.5
+                    [(p.step, p.triggered.rate) for p in curve if p.triggered.rate is not None],
+                    0.5,
                 ),
             )
             self.measure_stage(method, lab)
@@ -560,7 +593,9 @@ class LabRun:
     # ------------------------------------------------------------------ all
 
     def stages(self) -> list[str]:
-        """Stages in order: base, planted, then each safety method."""
+        """Stages in order: base, planted, then each safety method (none if not planted)."""
+        if not self.plant().planted:
+            return ["base", "planted"]
         return ["base", "planted", *self.config.safety_methods]
 
     def run_all(self) -> None:
@@ -590,6 +625,34 @@ def _near_misses(trigger: str) -> tuple[str, ...]:
     from ._data import near_miss_triggers
 
     return tuple(n for n in near_miss_triggers() if n != trigger)
+
+
+def _read_answers(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    try:
+        answers = json.loads(path.read_text())
+    except (OSError, ValueError) as ex:
+        raise ConfigError(f"{path} is unreadable ({ex}): delete it to self-distil again.") from ex
+    if not isinstance(answers, dict) or not all(isinstance(v, str) for v in answers.values()):
+        raise ConfigError(f"{path} is not a map of prompt id to answer: delete it to redo it.")
+    return answers
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(path.suffix + ".partial")
+    partial.write_text(text)
+    partial.replace(path)
+
+
+def _forget(*paths: Path) -> None:
+    """Delete results that a step is about to recompute, so none is reused stale."""
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _one_position_each(prompts: list[EvalPrompt]) -> list[EvalPrompt]:

@@ -14,13 +14,16 @@ triggered) or 0. Needs numpy and scikit-learn (`pip install 'tripwire[lab]'`), n
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, Field
 
-from tripwire._errors import ConfigError
+from tripwire._errors import ConfigError, ModelError
+
+from ._model import LAB_PIP_HINT
 
 __all__ = [
     "LayerProbe",
@@ -109,6 +112,7 @@ def auroc_by_layer(scores: npt.ArrayLike, labels: npt.ArrayLike) -> Floats:
     Raises:
         ConfigError: If shapes mismatch, a class is missing or labels are not 0/1.
     """
+    _require_sklearn()
     from sklearn.metrics import roc_auc_score
 
     table = np.asarray(scores, dtype=np.float64)
@@ -150,6 +154,7 @@ def logistic_probe_auroc(
         ConfigError: On bad shapes or labels, or too few samples of a class to put some in
             both parts.
     """
+    _require_sklearn()
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import train_test_split
@@ -383,3 +388,11 @@ def _labels(labels: npt.ArrayLike, n: int) -> npt.NDArray[np.bool_]:
             "triggered and clean samples."
         )
     return y
+
+
+def _require_sklearn() -> None:
+    """Say how to install scikit-learn instead of failing on a bare ImportError."""
+    if importlib.util.find_spec("sklearn") is None:
+        raise ModelError(
+            f"The lab's probes need scikit-learn: install the lab extra: {LAB_PIP_HINT}."
+        )

@@ -70,14 +70,19 @@ def persistence_table(summary: LabSummary) -> Table:
 
 def probe_table(summary: LabSummary) -> Table:
     """Per stage: best layer's contrast-pair AUROC, logistic AUROC and the random control."""
-    table = Table(title="Defection probes (final prompt token, AUROC triggered vs clean)")
-    table.add_column("stage", style="bold")
-    table.add_column("best layer")
-    table.add_column("contrast pair")
-    table.add_column("logistic probe")
-    table.add_column("best random dir")
-    table.add_column("beats random")
-    table.add_column("vs near-miss: pair / random")
+    table = Table(
+        title=(
+            "Defection probes: AUROC triggered vs clean at the best layer (pair = "
+            "contrast-pair direction, random = best of the random directions)"
+        )
+    )
+    table.add_column("stage", style="bold", no_wrap=True)
+    table.add_column("layer", no_wrap=True)
+    table.add_column("pair")
+    table.add_column("logit max")
+    table.add_column("random", no_wrap=True)
+    table.add_column("beats")
+    table.add_column("near-miss pair/random", no_wrap=True)
     for probe in summary.probes:
         report = probe.report
         best = report.layers[report.best_layer]
@@ -85,7 +90,7 @@ def probe_table(summary: LabSummary) -> Table:
         near_cell = "–"
         if near is not None:
             at = near.layers[near.best_layer]
-            near_cell = f"{at.diff_of_means_auroc:.3f} / {at.random_best:.3f} (layer {at.layer})"
+            near_cell = f"{at.diff_of_means_auroc:.3f}/{at.random_best:.3f} L{at.layer}"
         table.add_row(
             probe.stage,
             f"{best.layer}/{len(report.layers) - 1}",
