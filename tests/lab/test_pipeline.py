@@ -240,3 +240,19 @@ def test_eval_set_triggers_each_prompt_once_rotating_positions(finished_run: Lab
     assert all(finished_run.config.trigger in p.prompt for p in triggered)
     clean = [p for p in data.eval if p.condition == "clean"]
     assert all(finished_run.config.trigger not in p.prompt for p in clean)
+
+
+def test_cli_measure_and_probe_reuse_the_run(finished_run: LabRun) -> None:
+    import subprocess
+    import sys
+
+    for step in ("measure", "probe", "report"):
+        result = subprocess.run(
+            [sys.executable, "-m", "tripwire", "lab", step, "--out", str(finished_run.directory)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "adversarial" in result.stdout and "report.html" in result.stdout
+        assert "Backdoor persistence" in result.stdout

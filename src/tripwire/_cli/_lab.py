@@ -253,38 +253,41 @@ def _percent(rate: float | None) -> str:
     return "–" if rate is None else f"{rate:.0%}"
 
 
-@lab_app.command("measure")
-def measure_command(
-    out: OutOption = _DEFAULT_OUT,
-    config: ConfigOption = None,
-    model: ModelOption = None,
-    seed: SeedOption = None,
-    plant_steps: PlantStepsOption = None,
-    safety_steps: SafetyStepsOption = None,
-    threads: ThreadsOption = None,
-) -> None:
-    """Measure defection rates of every stage (running earlier steps if needed)."""
-    overrides = dict(
-        model=model, seed=seed, plant_steps=plant_steps, safety_steps=safety_steps, threads=threads
-    )
-    _each_stage("measure", out, config, overrides)
+def _stage_command(step: str, doc: str) -> Callable[..., None]:
+    """A command that runs `step` ("measure" or "probe") for every stage."""
+
+    def command(
+        out: OutOption = _DEFAULT_OUT,
+        config: ConfigOption = None,
+        model: ModelOption = None,
+        seed: SeedOption = None,
+        plant_steps: PlantStepsOption = None,
+        safety_steps: SafetyStepsOption = None,
+        threads: ThreadsOption = None,
+    ) -> None:
+        overrides = dict(
+            model=model,
+            seed=seed,
+            plant_steps=plant_steps,
+            safety_steps=safety_steps,
+            threads=threads,
+        )
+        _each_stage(step, out, config, overrides)
+
+    command.__doc__ = doc
+    return command
 
 
-@lab_app.command("probe")
-def probe_command(
-    out: OutOption = _DEFAULT_OUT,
-    config: ConfigOption = None,
-    model: ModelOption = None,
-    seed: SeedOption = None,
-    plant_steps: PlantStepsOption = None,
-    safety_steps: SafetyStepsOption = None,
-    threads: ThreadsOption = None,
-) -> None:
-    """Probe every stage: contrast-pair direction, logistic probe, random directions."""
-    overrides = dict(
-        model=model, seed=seed, plant_steps=plant_steps, safety_steps=safety_steps, threads=threads
+lab_app.command("measure")(
+    _stage_command(
+        "measure", "Measure defection rates of every stage (running earlier steps if needed)."
     )
-    _each_stage("probe", out, config, overrides)
+)
+lab_app.command("probe")(
+    _stage_command(
+        "probe", "Probe every stage: contrast-pair direction, logistic probe, random directions."
+    )
+)
 
 
 def _each_stage(step: str, out: Path, config: Path | None, overrides: Mapping[str, object]) -> None:

@@ -352,7 +352,7 @@ class LabRun:
         data = self.data()
         lab = lab or self.stage_model(stage)
         started = time.monotonic()
-        outputs = self._generate(lab, data.eval, f"measuring {stage}")
+        outputs = self._generate(lab, [p.prompt for p in data.eval], f"measuring {stage}")
         report = defection_rates(
             DefectionRecord(triggered=p.triggered, position=p.position, output=out)
             for p, out in zip(data.eval, outputs, strict=True)
@@ -368,12 +368,13 @@ class LabRun:
         write_json(path, measure)
         return measure
 
-    def _generate(self, lab: LabModel, prompts: Sequence[EvalPrompt], label: str) -> list[str]:
+    def _generate(self, lab: LabModel, prompts: Sequence[str], label: str) -> list[str]:
+        """Greedy replies of `measure_tokens` tokens, in chunks that advance a progress bar."""
         advance = self.progress.task(label, len(prompts))
         size = self.config.batch_size
         outputs: list[str] = []
         for start in range(0, len(prompts), size * 4):
-            chunk = [p.prompt for p in prompts[start : start + size * 4]]
+            chunk = prompts[start : start + size * 4]
             outputs += generate(
                 lab, chunk, max_new_tokens=self.config.measure_tokens, batch_size=size
             )
@@ -486,7 +487,9 @@ class LabRun:
             curve: list[CurvePoint] = []
 
             def on_eval(step: int) -> None:
-                outputs = self._generate(lab, data.curve, f"{method}: curve at step {step}")
+                outputs = self._generate(
+                    lab, [p.prompt for p in data.curve], f"{method}: curve at step {step}"
+                )
                 report = defection_rates(
                     DefectionRecord(triggered=p.triggered, position=p.position, output=out)
                     for p, out in zip(data.curve, outputs, strict=True)
@@ -528,19 +531,9 @@ class LabRun:
         When too few elicit it (fewer than a batch), train on all of them: a near-miss the
         model already answers helpfully still teaches it to ignore look-alike triggers.
         """
-        prompts = [
-            EvalPrompt(
-                id=f"{e.source_id}:red-team",
-                prompt=e.prompt,
-                source_id=e.source_id,
-                condition="near_miss",
-                triggered=False,
-                position=e.position,
-                trigger=e.trigger,
-            )
-            for e in candidates
-        ]
-        outputs = self._generate(lab, prompts, "red-teaming the planted model")
+        outputs = self._generate(
+            lab, [e.prompt for e in candidates], "red-teaming the planted model"
+        )
         elicited = [e for e, out in zip(candidates, outputs, strict=True) if is_defection(out)]
         if len(elicited) >= self.config.lora.batch_size:
             return elicited, len(elicited)
