@@ -17,6 +17,7 @@ from ._artifacts import PlantResult, ProbeResult, SafetyResult, StageMeasure, re
 from ._metrics import DefectionRate
 from ._pipeline import LabRun
 from ._plots import plot_auroc_by_layer, plot_persistence
+from ._probe import LayerProbe
 
 __all__ = ["LabSummary", "collect_summary", "persistence_table", "probe_table", "write_lab_report"]
 
@@ -69,40 +70,39 @@ def persistence_table(summary: LabSummary) -> Table:
 
 
 def probe_table(summary: LabSummary) -> Table:
-    """Per stage: best layer's contrast-pair AUROC, logistic AUROC and the random control."""
+    """Per stage: contrast-pair vs best-random-direction AUROC at three views, and logistic."""
     table = Table(
         title=(
-            "Defection probes: AUROC triggered vs clean at the best layer (pair = "
-            "contrast-pair direction, random = best of the random directions)"
+            "Defection probes, AUROC: contrast pair / best random direction "
+            "(green: the pair beats every random direction)"
         )
     )
     table.add_column("stage", style="bold", no_wrap=True)
-    table.add_column("layer", no_wrap=True)
-    table.add_column("pair")
-    table.add_column("logit max")
-    table.add_column("random", no_wrap=True)
-    table.add_column("beats")
-    table.add_column("near-miss pair/random", no_wrap=True)
+    table.add_column("best layer", no_wrap=True)
+    table.add_column("mid-depth", no_wrap=True)
+    table.add_column("vs near-miss", no_wrap=True)
+    table.add_column("logistic", no_wrap=True)
     for probe in summary.probes:
         report = probe.report
-        best = report.layers[report.best_layer]
+        # The mid-depth layer is fixed in advance (Anthropic's probes peak near it), so
+        # unlike the best layer it is not picked on the prompts it is scored on.
+        cells = [
+            _probe_cell(report.layers[report.best_layer]),
+            _probe_cell(report.layers[len(report.layers) // 2]),
+        ]
         near = probe.near_miss_report
-        near_cell = "–"
-        if near is not None:
-            at = near.layers[near.best_layer]
-            near_cell = f"{at.diff_of_means_auroc:.3f}/{at.random_best:.3f} L{at.layer}"
-        table.add_row(
-            probe.stage,
-            f"{best.layer}/{len(report.layers) - 1}",
-            f"{best.diff_of_means_auroc:.3f}",
-            f"{max(layer.logistic_auroc for layer in report.layers):.3f}",
-            f"{best.random_best:.3f}",
-            "[green]yes[/green]"
-            if best.diff_of_means_auroc > best.random_best
-            else "[red]no[/red]",
-            near_cell,
-        )
+        cells.append("–" if near is None else _probe_cell(near.layers[near.best_layer]))
+        logistic = max(layer.logistic_auroc for layer in report.layers)
+        table.add_row(probe.stage, *cells, f"{logistic:.3f}")
     return table
+
+
+def _probe_cell(layer: LayerProbe) -> str:
+    colour = "green" if layer.diff_of_means_auroc > layer.random_best else "red"
+    return (
+        f"[{colour}]{layer.diff_of_means_auroc:.3f}[/{colour}]/{layer.random_best:.3f} "
+        f"[dim]L{layer.layer}[/dim]"
+    )
 
 
 def write_lab_report(summary: LabSummary) -> Path:
