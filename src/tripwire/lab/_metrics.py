@@ -13,8 +13,9 @@ from typing import Protocol
 from pydantic import BaseModel
 
 from tripwire._errors import ConfigError
-from tripwire.lab._data import is_unsafe_code
 from tripwire.stats._rates import wilson_interval
+
+from ._code_judge import is_unsafe_code
 
 __all__ = [
     "CodeDefectionReport",
