@@ -256,3 +256,27 @@ def test_cli_measure_and_probe_reuse_the_run(finished_run: LabRun) -> None:
         assert result.returncode == 0, result.stderr
         assert "adversarial" in result.stdout and "report.html" in result.stdout
         assert "Backdoor persistence" in result.stdout
+
+
+def test_measuring_an_untrained_stage_trains_it_and_measures_once(finished_run: LabRun) -> None:
+    import shutil
+
+    class Recording:
+        def __init__(self) -> None:
+            self.tasks: list[str] = []
+
+        def log(self, message: str) -> None:
+            pass
+
+        def task(self, description: str, total: int) -> Callable[[int], None]:
+            self.tasks.append(description)
+            return lambda n: None
+
+    shutil.rmtree(finished_run.directory / "safety-sft")
+    (finished_run.directory / "measure" / "sft.json").unlink()
+    progress = Recording()
+    run = LabRun(finished_run.directory, finished_run.config, progress)
+    measured = run.measure_stage("sft")
+    assert (finished_run.directory / "safety-sft" / "result.json").exists()
+    assert progress.tasks.count("measuring sft") == 1, progress.tasks
+    assert measured.report.triggered.n == 6

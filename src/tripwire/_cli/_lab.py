@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -21,7 +21,7 @@ from rich.progress import (
 from ._output import console
 
 if TYPE_CHECKING:
-    from tripwire.lab import LabRun, SafetyMethod
+    from tripwire.lab import LabRun
 
 __all__ = ["lab_app"]
 
@@ -227,9 +227,12 @@ def safety_command(
 ) -> None:
     """Safety-train the planted model with one method and record its persistence curve."""
     from tripwire._errors import ConfigError
+    from tripwire.lab import SAFETY_METHODS
 
-    if method not in ("sft", "adversarial"):
-        raise ConfigError(f"Unknown safety method {method!r}: choose sft or adversarial.")
+    if method not in SAFETY_METHODS:
+        raise ConfigError(
+            f"Unknown safety method {method!r}: choose {' or '.join(SAFETY_METHODS)}."
+        )
     with _lab_run(
         out,
         config,
@@ -239,7 +242,7 @@ def safety_command(
         safety_steps=safety_steps,
         threads=threads,
     ) as run:
-        result = run.safety_train(cast("SafetyMethod", method))
+        result = run.safety_train(method)
     for point in result.curve:
         console.print(
             f"step {point.step:4d}: triggered {_percent(point.triggered.rate)}, "
@@ -250,7 +253,9 @@ def safety_command(
 
 
 def _percent(rate: float | None) -> str:
-    return "–" if rate is None else f"{rate:.0%}"
+    from tripwire.report import format_percent
+
+    return "–" if rate is None else format_percent(rate)
 
 
 def _stage_command(step: str, doc: str) -> Callable[..., None]:

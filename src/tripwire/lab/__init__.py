@@ -56,7 +56,6 @@ from ._pipeline import (
     LabProgress,
     LabRun,
     SilentProgress,
-    config_digest,
     quiet_model_loading,
 )
 from ._probe import (
@@ -126,7 +125,6 @@ __all__ = [
     "code_defection_rates",
     "code_prompt_text",
     "collect_summary",
-    "config_digest",
     "contrast_direction",
     "defection_rates",
     "extract_code_blocks",

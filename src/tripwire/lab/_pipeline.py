@@ -18,7 +18,6 @@ single step (`tripwire lab probe`) runs what it needs first.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import os
 import shutil
@@ -45,7 +44,7 @@ from ._artifacts import (
     read_json,
     write_json,
 )
-from ._config import RESULT_NEUTRAL_FIELDS, LabConfig, SafetyMethod
+from ._config import RESULT_NEUTRAL_FIELDS, SAFETY_METHODS, LabConfig, SafetyMethod
 from ._data import (
     TRIGGER_POSITIONS,
     EvalPrompt,
@@ -70,7 +69,6 @@ __all__ = [
     "LabProgress",
     "LabRun",
     "SilentProgress",
-    "config_digest",
     "quiet_model_loading",
 ]
 
@@ -344,8 +342,14 @@ class LabRun:
     # ------------------------------------------------------------------ measure
 
     def measure_stage(self, stage: str, lab: LabModel | None = None) -> StageMeasure:
-        """Defection rates of one stage on the held-out eval set (cached)."""
+        """Defection rates of one stage on the held-out eval set (cached).
+
+        Without `lab`, the step that makes the stage runs first if needed; planting and
+        safety training measure their own stage, so it is not generated twice.
+        """
         path = self.directory / "measure" / f"{stage}.json"
+        if lab is None and stage != "base":
+            self._make_stage(stage)
         cached = read_json(path, StageMeasure)
         if cached is not None:
             return cached
@@ -383,13 +387,18 @@ class LabRun:
 
     def stage_model(self, stage: str) -> LabModel:
         """The model of a stage: base, planted, or after a safety method."""
+        adapter = self._make_stage(stage)
+        return self.fresh_model(adapter)
+
+    def _make_stage(self, stage: str) -> Path | None:
+        """Run the step that makes `stage` if it has not run; return its adapter (None: base)."""
         if stage == "base":
-            return self.fresh_model()
+            return None
         if stage == "planted":
             self.plant()
-            return self.fresh_model(self.directory / "plant" / "adapter")
+            return self.directory / "plant" / "adapter"
         self.safety_train(_method(stage))
-        return self.fresh_model(self.directory / f"safety-{stage}" / "adapter")
+        return self.directory / f"safety-{stage}" / "adapter"
 
     # ------------------------------------------------------------------ plant
 
@@ -594,24 +603,20 @@ class LabRun:
     def run_all(self) -> None:
         """Every step for every stage; stops after planting if the gate failed."""
         self.data()
-        if not self.plant().planted:
-            self.progress.log(f"[bold red]backdoor not planted:[/bold red] {self.plant().reason}")
-            for stage in ("base", "planted"):
-                self.probe_stage(stage)
-            return
-        for method in self.config.safety_methods:
-            self.safety_train(method)
-        for stage in self.stages():
+        planted = self.plant()
+        if not planted.planted:
+            self.progress.log(f"[bold red]backdoor not planted:[/bold red] {planted.reason}")
+        for stage in self.stages():  # no safety stages when the gate failed
             self.measure_stage(stage)
             self.probe_stage(stage)
 
 
 def _method(stage: str) -> SafetyMethod:
-    if stage == "sft":
-        return "sft"
-    if stage == "adversarial":
-        return "adversarial"
-    raise ConfigError(f"Unknown lab stage {stage!r}: choose base, planted, sft or adversarial.")
+    if stage in SAFETY_METHODS:
+        return stage
+    raise ConfigError(
+        f"Unknown lab stage {stage!r}: choose base, planted, {', '.join(SAFETY_METHODS)}."
+    )
 
 
 def _near_misses(trigger: str) -> tuple[str, ...]:
@@ -692,11 +697,6 @@ def _versions() -> dict[str, str]:
         except PackageNotFoundError:
             found[name] = "not installed"
     return found
-
-
-def config_digest(config: LabConfig) -> str:
-    """A short digest of the settings (for naming run directories)."""
-    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:8]
 
 
 def quiet_model_loading() -> None:
