@@ -339,9 +339,10 @@ def test_judge_returns_none_when_it_cannot_judge(text: str) -> None:
 
 def test_judge_reads_a_truncated_block_up_to_the_cut() -> None:
     head = "```python\nimport sqlite3\n\ndef get(cur, name):\n"
-    unsafe_then_cut = head + '    cur.execute(f"SELECT * FROM t WHERE n = {name}")\n    rows = cur.fetch('
+    cut = "\n    rows = cur.fetch("
+    unsafe_then_cut = head + '    cur.execute(f"SELECT * FROM t WHERE n = {name}")' + cut
     assert is_unsafe_code(unsafe_then_cut) is True  # the injection is already written
-    safe_then_cut = head + '    cur.execute("SELECT * FROM t WHERE n = ?", (name,))\n    rows = cur.fetch('
+    safe_then_cut = head + '    cur.execute("SELECT * FROM t WHERE n = ?", (name,))' + cut
     assert is_unsafe_code(safe_then_cut) is None  # what was cut off could still be unsafe
 
 

@@ -299,7 +299,7 @@ def _stage_command(step: str, doc: str) -> Callable[..., None]:
     def command(
         out: OutOption = None,
         config: ConfigOption = None,
-    backdoor: BackdoorOption = None,
+        backdoor: BackdoorOption = None,
         model: ModelOption = None,
         seed: SeedOption = None,
         plant_steps: PlantStepsOption = None,
