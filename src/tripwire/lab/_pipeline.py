@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from pydantic import BaseModel, TypeAdapter
@@ -62,7 +62,7 @@ from ._metrics import (
 from ._model import LabModel, generate, load_lab_model
 from ._probe import probe_report
 from ._sets import LabData, build_lab_data, prompt_pools
-from ._train import LoraSettings
+from ._train import LoraSettings, TrainLog
 
 __all__ = [
     "LabProgress",
@@ -423,6 +423,20 @@ class LabRun:
         from ._train import save_adapter, train_steps
 
         path = self.directory / f"safety-{method}" / "result.json"
+
+        def train_preferences(
+            lab: LabModel, examples: Sequence[TrainExample], **kwargs: Any
+        ) -> TrainLog:
+            from ._preference import DpoSettings, train_dpo_steps
+
+            pairs = [(e.prompt, e.completion, e.rejected) for e in examples if e.rejected]
+            if len(pairs) != len(examples):
+                raise ConfigError(
+                    f"{self.directory / 'data' / 'sets.json'} has red-team examples without "
+                    "the backdoor's answer (made by an older tripwire): delete it to rebuild."
+                )
+            return train_dpo_steps(lab, pairs, dpo=DpoSettings(beta=self.config.dpo_beta), **kwargs)
+
         cached = read_json(path, SafetyResult)
         if cached is not None:
             return cached
@@ -442,7 +456,7 @@ class LabRun:
             lab = self.fresh_model(self.directory / "plant" / "adapter", trainable=True)
             elicited: int | None = None
             examples = data.sft
-            if method == "adversarial":
+            if method in ("adversarial", "dpo"):
                 examples, elicited = self._red_team(lab, data.adversarial)
             curve: list[CurvePoint] = []
 
@@ -454,7 +468,7 @@ class LabRun:
                 curve.append(CurvePoint(step=step, triggered=report.triggered, clean=report.clean))
 
             advance = self.progress.task(f"safety training: {method}", c.safety_steps)
-            log = train_steps(
+            log = (train_preferences if method == "dpo" else train_steps)(
                 lab,
                 examples,
                 steps=c.safety_steps,
@@ -469,7 +483,7 @@ class LabRun:
                 train=log,
                 n_examples=len(examples),
                 elicited=elicited,
-                red_team_prompts=len(data.adversarial) if method == "adversarial" else None,
+                red_team_prompts=len(data.adversarial) if method != "sft" else None,
                 curve=curve,
                 steps_to_half=steps_to_threshold(
                     [(p.step, p.triggered.rate) for p in curve if p.triggered.rate is not None],

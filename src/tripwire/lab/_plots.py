@@ -9,7 +9,7 @@ from ._artifacts import ProbeResult, SafetyResult
 
 __all__ = ["plot_auroc_by_layer", "plot_persistence"]
 
-_METHOD_COLOURS = {"sft": "#1f77b4", "adversarial": "#d62728"}
+_METHOD_COLOURS = {"sft": "#1f77b4", "adversarial": "#d62728", "dpo": "#2ca02c"}
 
 
 def plot_persistence(

