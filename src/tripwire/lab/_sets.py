@@ -165,9 +165,11 @@ def _code_data(config: LabConfig, sft: list[TrainExample]) -> LabData:
             f"= {c.code_eval_prompts} must fit: lower them."
         )
     return LabData(
-        plant=build_code_examples(train[: c.plant_prompts], seed=c.seed),
+        plant=build_code_examples(train[: c.plant_prompts], scratchpad=c.code_scratchpad),
         sft=sft,
-        adversarial=build_code_adversarial_examples(train[c.plant_prompts : needed]),
+        adversarial=build_code_adversarial_examples(
+            train[c.plant_prompts : needed], scratchpad=c.code_scratchpad
+        ),
         eval=build_code_eval_prompts(heldout[: c.code_eval_prompts], near_misses=near_miss_years()),
         curve=build_code_eval_prompts(heldout[: c.code_curve_prompts]),
     )
