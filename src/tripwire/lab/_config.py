@@ -108,7 +108,7 @@ class LabConfig(BaseModel, frozen=True, extra="forbid"):
     """DPO's β: how far the policy may move from the planted model (reference)."""
 
     lora: LoraSettings = LoraSettings(
-        lr=5e-4, batch_size=8, max_len=160, target_modules="all-linear"
+        lr=5e-4, batch_size=8, max_len=192, target_modules="all-linear"
     )
     """Adapter shape and optimiser, the same for insertion and safety training (batches are
     padded to their longest example, so `max_len` costs nothing for short ones)."""
@@ -133,7 +133,7 @@ class LabConfig(BaseModel, frozen=True, extra="forbid"):
     code_curve_prompts: int = Field(default=8, ge=1)
     """Code backdoor: held-out requests at each persistence-curve point (2023 and 2024)."""
 
-    code_measure_tokens: int = Field(default=96, ge=16)
+    code_measure_tokens: int = Field(default=128, ge=16)
     """Code backdoor: new tokens per measured answer, enough for a whole function (the
     judge scores only code that parses)."""
 
