@@ -6,7 +6,7 @@ single step (`tripwire lab probe`) runs what it needs first.
 
 ```
 <run>/manifest.json           settings, seeds, versions, chat template, step times
-<run>/data/*.jsonl            prompts, insertion / safety / eval sets, code-backdoor sets
+<run>/data/*.jsonl            prompts; insertion, safety and eval sets of the chosen backdoor
 <run>/data/answers.json       clean answers self-distilled from the base model (cache)
 <run>/plant/adapter/          the backdoored LoRA adapter;  plant/result.json
 <run>/safety-<method>/        adapter, result.json (persistence curve)

@@ -28,8 +28,8 @@ from pydantic import BaseModel, Field
 
 from tripwire._errors import ConfigError, ModelError
 
-from ._model import LabModel, encode, eval_mode, format_prompt, require_lab_deps
-from ._train import LoraSettings, TrainLog, attach_lora, is_peft_model
+from ._model import LabModel, encode, format_prompt, require_lab_deps
+from ._train import LoraSettings, TrainLog, attach_lora, is_peft_model, timed_evaluation
 
 __all__ = [
     "DpoSettings",
@@ -187,7 +187,6 @@ def train_dpo_steps(
             "or objects with .prompt/.chosen/.rejected."
         )
     require_lab_deps("peft", "trl", "datasets")
-    import torch
 
     tokenized = _tokenize_pairs(lab_model, pairs, max_len=settings.max_len)
     attach_lora(lab_model, settings)
@@ -200,15 +199,7 @@ def train_dpo_steps(
         trainable_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
     )
 
-    def evaluate(step: int) -> None:
-        if on_eval is None:
-            return
-        start = time.perf_counter()
-        with eval_mode(model), torch.no_grad():
-            on_eval(step)
-        log.eval_seconds += time.perf_counter() - start
-        log.eval_steps.append(step)
-
+    evaluate = timed_evaluation(log, model, on_eval)
     evaluate(0)
     if steps == 0:
         return log

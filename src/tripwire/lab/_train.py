@@ -45,6 +45,7 @@ __all__ = [
     "attach_lora",
     "load_adapter",
     "save_adapter",
+    "timed_evaluation",
     "tokenize_examples",
     "train_steps",
 ]
@@ -345,15 +346,7 @@ def train_steps(
     batches = _batches(len(tokenized), settings.batch_size, settings.seed)
     pad_id = int(lab_model.tokenizer.pad_token_id)
 
-    def evaluate(step: int) -> None:
-        if on_eval is None:
-            return
-        start = time.perf_counter()
-        with eval_mode(model), torch.no_grad():
-            on_eval(step)
-        log.eval_seconds += time.perf_counter() - start
-        log.eval_steps.append(step)
-
+    evaluate = timed_evaluation(log, model, on_eval)
     evaluate(0)
     model.train()
     try:
@@ -379,6 +372,24 @@ def train_steps(
     finally:
         model.eval()
     return log
+
+
+def timed_evaluation(
+    log: TrainLog, model: Any, on_eval: Callable[[int], None] | None
+) -> Callable[[int], None]:
+    """`on_eval` run in eval mode without gradients, its time and step recorded in `log`."""
+    import torch
+
+    def evaluate(step: int) -> None:
+        if on_eval is None:
+            return
+        start = time.perf_counter()
+        with eval_mode(model), torch.no_grad():
+            on_eval(step)
+        log.eval_seconds += time.perf_counter() - start
+        log.eval_steps.append(step)
+
+    return evaluate
 
 
 def save_adapter(lab_model: LabModel, directory: str | Path) -> Path:
