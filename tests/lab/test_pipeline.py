@@ -406,3 +406,15 @@ def test_demo_methods_option_reaches_the_config(tmp_path: Path) -> None:
         load_lab_config(None, safety_methods=("sft", "rlhf"))
     assert load_lab_config(None, safety_methods=("dpo",)).safety_methods == ("dpo",)
     assert LabConfig().safety_methods == ("sft", "adversarial")
+
+
+def test_code_backdoor_has_its_own_defaults_for_what_is_not_given() -> None:
+    code = LabConfig(backdoor="code")
+    assert code.plant_steps == 120 and code.lora.lr == pytest.approx(2e-3)
+    assert LabConfig().plant_steps == 80 and LabConfig().lora.lr == pytest.approx(5e-4)
+    given = load_lab_config(None, backdoor="code", plant_steps=7)
+    assert given.plant_steps == 7
+    own_lora = LabConfig(backdoor="code", lora=LoraSettings(lr=1e-4))
+    assert own_lora.lora.lr == pytest.approx(1e-4)
+    # A manifest's config reloads to the same settings (resume does not drift).
+    assert LabConfig.model_validate(code.model_dump()) == code
