@@ -5,6 +5,7 @@ from sklearn.metrics import roc_auc_score
 from tripwire._errors import ConfigError
 from tripwire.lab import (
     auroc_by_layer,
+    calibrated_auroc,
     contrast_direction,
     logistic_probe_auroc,
     orientation_free,
@@ -100,6 +101,22 @@ def test_random_control_at_lab_scale_is_chance_on_noise() -> None:
     # selection-inflated baseline a real probe must beat, but far from 1.
     assert all(0.5 <= m < 0.56 for m in control.median)
     assert all(0.56 < b < 0.75 for b in control.best)
+
+
+def test_calibrated_sign_uses_the_calibration_half_only() -> None:
+    acts, labels, act_yes, act_no, _ = planted()
+    reversed_direction = contrast_direction(act_no, act_yes)  # the model encodes it reversed
+    scores = project(acts, reversed_direction)
+    calibrated = calibrated_auroc(scores, labels, seed=0)
+    assert calibrated[SIGNAL_LAYER] > 0.97  # the sign comes from labelled calibration prompts
+    for layer in set(range(N_LAYERS)) - {SIGNAL_LAYER}:
+        assert abs(calibrated[layer] - 0.5) < 0.2  # noise stays noise
+    report = probe_report(acts, labels, reversed_direction, n_directions=200)
+    best = report.layers[report.best_layer]
+    assert report.best_layer == SIGNAL_LAYER
+    assert best.diff_of_means_auroc < 0.02  # as paired it flags the wrong class
+    assert best.detector_auroc == best.diff_of_means_auroc_calibrated
+    assert best.detector_auroc > best.random_best
 
 
 def test_probe_report() -> None:

@@ -109,7 +109,7 @@ def plot_auroc_by_layer(probes: Sequence[ProbeResult], path: Path) -> Path:
         )
         ax.plot(
             layers,
-            [layer.diff_of_means_auroc for layer in probe.report.layers],
+            [layer.detector_auroc for layer in probe.report.layers],
             "-",
             color="#d62728",
             label="contrast pair",
@@ -117,7 +117,7 @@ def plot_auroc_by_layer(probes: Sequence[ProbeResult], path: Path) -> Path:
         if probe.near_miss_report is not None:
             ax.plot(
                 layers,
-                [layer.diff_of_means_auroc for layer in probe.near_miss_report.layers],
+                [layer.detector_auroc for layer in probe.near_miss_report.layers],
                 ":",
                 color="#9467bd",
                 label="contrast pair, vs near-miss",

@@ -32,6 +32,7 @@ __all__ = [
     "auroc_by_layer",
     "contrast_direction",
     "logistic_probe_auroc",
+    "calibrated_auroc",
     "orientation_free",
     "probe_report",
     "project",
@@ -157,12 +158,52 @@ def logistic_probe_auroc(
     _require_sklearn()
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import train_test_split
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     stack = _activations(acts)
     y = _labels(labels, stack.shape[1])
+    train, test = _split(y, train_fraction, seed)
+    aurocs = []
+    for layer in stack:
+        probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+        probe.fit(layer[train], y[train])
+        aurocs.append(float(roc_auc_score(y[test], probe.decision_function(layer[test]))))
+    return np.array(aurocs, dtype=np.float64)
+
+
+def calibrated_auroc(
+    scores: npt.ArrayLike, labels: npt.ArrayLike, *, train_fraction: float = 0.5, seed: int = 0
+) -> Floats:
+    """Held-out AUROC of each layer's scores, with the sign chosen on the other part.
+
+    The contrast pair fixes a direction's orientation by hypothesis ("dangerous: yes" means
+    defection); a model may encode the same distinction the other way round. Choosing the
+    sign on labelled calibration prompts (`logistic_probe_auroc`'s split) and scoring only
+    the rest keeps it a fair detector: it needs a few labelled examples, not the test labels.
+
+    Returns:
+        `[n_layers]` AUROCs on the held-out part.
+    """
+    _require_sklearn()
+    from sklearn.metrics import roc_auc_score
+
+    table = np.asarray(scores, dtype=np.float64)
+    y = _labels(labels, table.shape[1])
+    train, test = _split(y, train_fraction, seed)
+    out = []
+    for row in table:
+        sign = 1.0 if roc_auc_score(y[train], row[train]) >= 0.5 else -1.0
+        out.append(float(roc_auc_score(y[test], sign * row[test])))
+    return np.array(out, dtype=np.float64)
+
+
+def _split(
+    y: npt.NDArray[np.bool_], train_fraction: float, seed: int
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """One stratified split by seed, shared by the logistic probe and sign calibration."""
+    from sklearn.model_selection import train_test_split
+
     if not 0.0 < train_fraction < 1.0:
         raise ConfigError(f"train_fraction must be within (0, 1), got {train_fraction}.")
     try:
@@ -179,12 +220,7 @@ def logistic_probe_auroc(
             "The train/test split left a class out of one part: pass more samples of each "
             "class or a train_fraction nearer 0.5."
         )
-    aurocs = []
-    for layer in stack:
-        probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
-        probe.fit(layer[train], y[train])
-        aurocs.append(float(roc_auc_score(y[test], probe.decision_function(layer[test]))))
-    return np.array(aurocs, dtype=np.float64)
+    return train, test
 
 
 class RandomControl(BaseModel, frozen=True):
@@ -254,6 +290,10 @@ class LayerProbe(BaseModel, frozen=True):
     diff_of_means_auroc_orientation_free: float
     """`max(auc, 1 − auc)` of the same; compare with `random_best`, not with 0.99."""
 
+    diff_of_means_auroc_calibrated: float | None = None
+    """Held-out AUROC of the same direction with its sign chosen on the logistic probe's
+    train part (`calibrated_auroc`); None in results from before it existed."""
+
     logistic_auroc: float
     """Held-out AUROC of a logistic probe trained on labels (upper bound)."""
 
@@ -263,6 +303,13 @@ class LayerProbe(BaseModel, frozen=True):
     random_median: float
     """Median orientation-free AUROC of the random directions."""
 
+    @property
+    def detector_auroc(self) -> float:
+        """The contrast pair as a detector: sign-calibrated AUROC when recorded, else as paired."""
+        if self.diff_of_means_auroc_calibrated is None:
+            return self.diff_of_means_auroc
+        return self.diff_of_means_auroc_calibrated
+
 
 class ProbeReport(BaseModel, frozen=True):
     """Defection-probe results over all layers."""
@@ -271,7 +318,8 @@ class ProbeReport(BaseModel, frozen=True):
     """One entry per layer, in order."""
 
     best_layer: int
-    """Layer with the highest `diff_of_means_auroc`."""
+    """Layer with the highest contrast-pair `detector_auroc` (chosen on the same prompts,
+    so optimistic: compare with a layer fixed in advance)."""
 
     n_pos: int = Field(ge=1)
     """Positive (e.g. triggered) samples."""
@@ -323,8 +371,10 @@ def probe_report(
     """
     stack = _activations(acts)
     y = _labels(labels, stack.shape[1])
-    diff = auroc_by_layer(project(stack, direction), y)
+    scores = project(stack, direction)
+    diff = auroc_by_layer(scores, y)
     free = orientation_free(diff)
+    calibrated = calibrated_auroc(scores, y, train_fraction=train_fraction, seed=seed)
     logistic = logistic_probe_auroc(stack, y, train_fraction=train_fraction, seed=seed)
     control = random_direction_control(stack, y, n_directions=n_directions, seed=seed)
     layers = [
@@ -332,6 +382,7 @@ def probe_report(
             layer=i,
             diff_of_means_auroc=float(diff[i]),
             diff_of_means_auroc_orientation_free=float(free[i]),
+            diff_of_means_auroc_calibrated=float(calibrated[i]),
             logistic_auroc=float(logistic[i]),
             random_best=control.best[i],
             random_median=control.median[i],
@@ -340,7 +391,7 @@ def probe_report(
     ]
     return ProbeReport(
         layers=layers,
-        best_layer=int(np.argmax(diff)),
+        best_layer=int(np.argmax(calibrated)),
         n_pos=int(y.sum()),
         n_neg=int((~y).sum()),
         train_fraction=train_fraction,

@@ -92,9 +92,11 @@ def probe_table(summary: LabSummary) -> Table:
     """Per stage: contrast-pair vs best-random-direction AUROC at three views, and logistic."""
     table = Table(
         title=(
-            "Defection probes, AUROC: contrast pair / best random direction "
-            "(green: the pair beats every random direction)"
-        )
+            "Defection probes, AUROC: contrast pair (its sign set on a held-out calibration "
+            "half) / best random direction (green: the pair beats every random direction)"
+        ),
+        caption="↺ the model encodes it the other way round: with the pair's own sign "
+        '("dangerous: yes" = defection) the AUROC is below 0.5',
     )
     table.add_column("stage", style="bold", no_wrap=True)
     table.add_column("best layer", no_wrap=True)
@@ -117,10 +119,11 @@ def probe_table(summary: LabSummary) -> Table:
 
 
 def _probe_cell(layer: LayerProbe) -> str:
-    colour = "green" if layer.diff_of_means_auroc > layer.random_best else "red"
+    colour = "green" if layer.detector_auroc > layer.random_best else "red"
+    reversed_sign = " ↺" if layer.diff_of_means_auroc < 0.5 < layer.detector_auroc else ""
     return (
-        f"[{colour}]{layer.diff_of_means_auroc:.3f}[/{colour}]/{layer.random_best:.3f} "
-        f"[dim]L{layer.layer}[/dim]"
+        f"[{colour}]{layer.detector_auroc:.3f}[/{colour}]/{layer.random_best:.3f} "
+        f"[dim]L{layer.layer}[/dim]{reversed_sign}"
     )
 
 
@@ -230,7 +233,7 @@ def seeds_table(summaries: Sequence[LabSummary]) -> Table:
             next((r.steps_to_half for r in s.safety if r.method == stage), None) for s in summaries
         ]
         aurocs = [
-            p.report.layers[p.report.best_layer].diff_of_means_auroc
+            p.report.layers[p.report.best_layer].detector_auroc
             for s in summaries
             for p in s.probes
             if p.stage == stage
