@@ -423,20 +423,6 @@ class LabRun:
         from ._train import save_adapter, train_steps
 
         path = self.directory / f"safety-{method}" / "result.json"
-
-        def train_preferences(
-            lab: LabModel, examples: Sequence[TrainExample], **kwargs: Any
-        ) -> TrainLog:
-            from ._preference import DpoSettings, train_dpo_steps
-
-            pairs = [(e.prompt, e.completion, e.rejected) for e in examples if e.rejected]
-            if len(pairs) != len(examples):
-                raise ConfigError(
-                    f"{self.directory / 'data' / 'sets.json'} has red-team examples without "
-                    "the backdoor's answer (made by an older tripwire): delete it to rebuild."
-                )
-            return train_dpo_steps(lab, pairs, dpo=DpoSettings(beta=self.config.dpo_beta), **kwargs)
-
         cached = read_json(path, SafetyResult)
         if cached is not None:
             return cached
@@ -468,7 +454,7 @@ class LabRun:
                 curve.append(CurvePoint(step=step, triggered=report.triggered, clean=report.clean))
 
             advance = self.progress.task(f"safety training: {method}", c.safety_steps)
-            log = (train_preferences if method == "dpo" else train_steps)(
+            log = (self._train_preferences if method == "dpo" else train_steps)(
                 lab,
                 examples,
                 steps=c.safety_steps,
@@ -493,6 +479,20 @@ class LabRun:
             self.measure_stage(method, lab)
             write_json(path, result)
         return result
+
+    def _train_preferences(
+        self, lab: LabModel, examples: Sequence[TrainExample], **kwargs: Any
+    ) -> TrainLog:
+        """DPO on red-team examples: the helpful answer over the backdoor's (`rejected`)."""
+        from ._preference import DpoSettings, train_dpo_steps
+
+        pairs = [(e.prompt, e.completion, e.rejected) for e in examples if e.rejected]
+        if len(pairs) != len(examples):
+            raise ConfigError(
+                f"{self.directory / 'data' / 'sets.json'} has red-team examples without "
+                "the backdoor's answer (made by an older tripwire): delete it to rebuild."
+            )
+        return train_dpo_steps(lab, pairs, dpo=DpoSettings(beta=self.config.dpo_beta), **kwargs)
 
     def _red_team(
         self, lab: LabModel, candidates: list[TrainExample]
