@@ -112,7 +112,7 @@ def plot_auroc_by_layer(probes: Sequence[ProbeResult], path: Path) -> Path:
             [layer.detector_auroc for layer in probe.report.layers],
             "-",
             color="#d62728",
-            label="contrast pair",
+            label="contrast pair (sign calibrated)",
         )
         if probe.near_miss_report is not None:
             ax.plot(
