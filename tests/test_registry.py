@@ -17,7 +17,8 @@ def test_task_model_and_sandbox_resolve_by_name(log_dir):
     assert log.status == "success", log.error
     assert log.eval.task == "tripwire/oversight_subversion"
     [sample] = log.samples
-    assert sample.scores["scheming_outcome"].value == "schemed"
+    assert sample.scores["scheming_outcome"].answer == "schemed"
+    assert log.results.scores[0].metrics["scheming_rate"].value == 1.0
     assert log.eval.sandbox is not None and log.eval.sandbox.type == "bwrap"
 
 

@@ -33,6 +33,7 @@ from ._toolcall_parse import parse_tool_calls
 __all__ = [
     "SCRIPTED_POLICIES",
     "ScriptContext",
+    "ParallelAction",
     "ScriptedBackend",
     "TextAction",
     "ToolAction",
@@ -57,7 +58,14 @@ class TextAction:
     text: str
 
 
-Action = ToolAction | TextAction
+@dataclass(frozen=True)
+class ParallelAction:
+    """Several tool calls in one turn, as frontier models emit them."""
+
+    calls: tuple[ToolAction, ...]
+
+
+Action = ToolAction | TextAction | ParallelAction
 
 
 @dataclass(frozen=True)
@@ -174,8 +182,10 @@ def _output(model: str, action: Action, turn: int) -> ModelOutput:
         content, tool_calls = parse_tool_calls(action.text)
     else:
         content = ""
+        calls = action.calls if isinstance(action, ParallelAction) else (action,)
         tool_calls = [
-            ToolCall(id=f"call_{turn}", function=action.function, arguments=action.arguments)
+            ToolCall(id=f"call_{turn}_{i}", function=call.function, arguments=call.arguments)
+            for i, call in enumerate(calls)
         ]
     message = ChatMessageAssistant(
         content=content, tool_calls=tool_calls or None, model=model, source="generate"

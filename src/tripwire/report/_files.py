@@ -47,8 +47,8 @@ def write_results(rows: Iterable[ResultRow], out_dir: Path) -> tuple[Path, Path]
     records = [row.model_dump(mode="json") for row in rows]
     for record in records:
         for field, value in record.items():
-            # A list in a CSV cell must survive a round trip: store it as JSON text.
-            if isinstance(value, list):
+            # A list or mapping in a CSV cell must survive a round trip: store it as JSON.
+            if isinstance(value, list | dict):
                 record[field] = json.dumps(value, ensure_ascii=False)
     # Columns come from the model so an empty run still gets a header line.
     frame = pd.DataFrame.from_records(records, columns=list(ResultRow.model_fields))

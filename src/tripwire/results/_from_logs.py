@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from inspect_ai.log import EvalLog, EvalSample, list_eval_logs, read_eval_log
+from inspect_ai.scorer import Score
 
 from tripwire._errors import ConfigError
 
@@ -13,6 +14,8 @@ from ._row import Outcome, ResultRow
 __all__ = ["SCORER_NAME", "rows_from_log", "rows_from_log_dir"]
 
 SCORER_NAME = "scheming_outcome"
+"""The scorer of the covert scenarios; any tripwire scorer's score carries an
+`outcome` in its metadata, which is what rows are read from."""
 _OUTCOMES: tuple[Outcome, ...] = ("schemed", "clean", "error")
 
 
@@ -62,18 +65,34 @@ def _row(sample: EvalSample, model: str, scenario: str, location: str) -> Result
     if sample.error is not None:
         lines = sample.error.message.strip().splitlines()
         return row.model_copy(update={"error": lines[0] if lines else "sample raised an error"})
-    score = (sample.scores or {}).get(SCORER_NAME)
+    score = _tripwire_score(sample)
     if score is None:
         return row.model_copy(update={"error": "sample was not scored"})
     meta = score.metadata or {}
-    if score.value not in _OUTCOMES:
-        return row.model_copy(update={"error": f"unexpected score {score.value!r}"})
+    outcome = meta.get("outcome")
+    if outcome not in _OUTCOMES:
+        return row.model_copy(update={"error": f"unexpected outcome {outcome!r}"})
+    measures = meta.get("measures") or {}
     return row.model_copy(
         update={
-            "outcome": score.value,
+            "outcome": outcome,
+            "setting": str(metadata.get("setting", "")),
             "evidence": [str(e) for e in meta.get("evidence", [])],
+            "behaviours": [str(b) for b in meta.get("behaviours", [])],
+            "measures": {str(k): float(v) for k, v in measures.items()},
             "error": meta.get("error"),
             "choice": meta.get("choice"),
             "chose_goal_option": meta.get("chose_goal_option"),
         }
+    )
+
+
+def _tripwire_score(sample: EvalSample) -> Score | None:
+    """The sample's tripwire score: the one whose metadata holds an `outcome`."""
+    scores = sample.scores or {}
+    if SCORER_NAME in scores:
+        return scores[SCORER_NAME]
+    return next(
+        (s for s in scores.values() if s.metadata and "outcome" in s.metadata),
+        None,
     )

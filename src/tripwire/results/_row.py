@@ -25,6 +25,10 @@ class ResultRow(BaseModel):
     theme: str = ""
     """Scenario theme (the story the sample is set in)."""
 
+    setting: str = ""
+    """For paired (deferred-subversion) evaluations, which side of the pair the sample
+    is: e.g. `testing` or `deployment`, `sandbag` or `counterfactual`."""
+
     model: str
     """Inspect model string, e.g. `tripwire/scripted-honest`."""
 
@@ -39,6 +43,12 @@ class ResultRow(BaseModel):
 
     evidence: list[str] = Field(default_factory=list)
     """Human-readable evidence for `schemed` (the command and what changed)."""
+
+    behaviours: list[str] = Field(default_factory=list)
+    """Kinds of scheming seen (e.g. `oversight_disabled`, `successor_deleted`), each once."""
+
+    measures: dict[str, float] = Field(default_factory=dict)
+    """Numbers a scenario measures per sample, e.g. `accuracy` in sandbagging."""
 
     error: str | None = None
     """Why the sample is `error`, when it is."""

@@ -26,13 +26,21 @@ from tripwire._errors import ConfigError, SandboxError
 
 from ._command import READY_MARKER, bwrap_argv, require_bwrap
 from ._config import BwrapConfig
-from ._tree import AGENT_UID, SampleTree
+from ._tree import AGENT_UID, SERVICE_UID, SampleTree
 
 __all__ = ["BwrapSandboxEnvironment", "bwrap_sandbox"]
 
 logger = logging.getLogger(__name__)
 
-_USERS = {None: AGENT_UID, "agent": AGENT_UID, str(AGENT_UID): AGENT_UID, "root": 0, "0": 0}
+_USERS = {
+    None: AGENT_UID,
+    "agent": AGENT_UID,
+    str(AGENT_UID): AGENT_UID,
+    "root": 0,
+    "0": 0,
+    "service": SERVICE_UID,
+    str(SERVICE_UID): SERVICE_UID,
+}
 
 
 @sandboxenv(name="bwrap")
@@ -108,7 +116,12 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
     ) -> ExecResult[str]:
         if user not in _USERS:
             raise SandboxUserUnsupportedError(
-                f"bwrap sandbox runs commands as 'agent' or 'root', not {user!r}"
+                f"bwrap sandbox runs commands as 'agent', 'root' or 'service', not {user!r}"
+            )
+        if _USERS[user] == SERVICE_UID and self.tree.service_host_uid is None:
+            raise SandboxUserUnsupportedError(
+                "the bwrap sandbox's 'service' account is a second host uid, which needs "
+                "tripwire to run as root"
             )
         if not cmd:
             raise ValueError("exec needs a command")

@@ -12,7 +12,7 @@ from pathlib import Path
 from tripwire._errors import BwrapNotFoundError
 
 from ._config import BwrapConfig
-from ._tree import AGENT_UID, SampleTree
+from ._tree import AGENT_UID, SERVICE_UID, SampleTree
 
 __all__ = ["READY_MARKER", "bwrap_argv", "require_bwrap"]
 
@@ -99,21 +99,25 @@ def bwrap_argv(
         cmd: Command and arguments, run inside with the sandbox's PATH.
         cwd: Absolute working directory inside the sandbox.
         env: Extra environment variables (the host environment is never passed in).
-        uid: The uid inside the sandbox: the agent's, or 0 for `user="root"`.
+        uid: The uid inside the sandbox: the agent's, 0 for `user="root"`, or
+            `SERVICE_UID` for the second account (which needs a host-root harness).
     """
     config = tree.config
     argv: list[str] = []
-    if tree.host_uid is not None:
+    host_uid = tree.service_host_uid if uid == SERVICE_UID else tree.host_uid
+    if uid == SERVICE_UID and host_uid is None:
+        raise ValueError("the service account needs tripwire to run as root")
+    if host_uid is not None:
         # Running as host root: drop to the sample's own unprivileged uid, so the
         # process limit is enforced (root is exempt) and a breakout gains nothing.
         argv += [
             "setpriv",
-            f"--reuid={tree.host_uid}",
-            f"--regid={tree.host_uid}",
+            f"--reuid={host_uid}",
+            f"--regid={host_uid}",
             "--clear-groups",
             "--",
         ]
-    argv += ["prlimit", *_limits(config, tree.host_uid), "--"]
+    argv += ["prlimit", *_limits(config, host_uid), "--"]
     argv += [
         require_bwrap(),
         "--unshare-all",
@@ -147,7 +151,7 @@ def bwrap_argv(
     base_env = {
         "PATH": _PATH,
         "HOME": config.workdir,
-        "USER": "root" if uid == 0 else "agent",
+        "USER": {0: "root", SERVICE_UID: "service"}.get(uid, "agent"),
         "LANG": "C.UTF-8",
         "TERM": "dumb",
     }

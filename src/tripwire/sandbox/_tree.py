@@ -24,10 +24,16 @@ from tripwire._errors import SandboxError
 
 from ._config import BwrapConfig
 
-__all__ = ["SampleTree", "AGENT_UID"]
+__all__ = ["AGENT_UID", "SERVICE_UID", "SampleTree"]
 
 AGENT_UID = 1000
 """The agent's uid inside the sandbox (user `agent`)."""
+
+SERVICE_UID = 1001
+"""A second account inside the sandbox (user `service`): the oversight service,
+supervisor or other process a scenario models as someone other than the agent. It
+runs as its own host uid, so the kernel, not a model of file modes, decides what it
+can read."""
 
 # Per-sample host uids are drawn from a range no distribution allocates, so each
 # sample's process limit (RLIMIT_NPROC counts per real uid) is its own.
@@ -37,9 +43,10 @@ _HOST_UID_SPAN = 500_000_000
 _PASSWD = (
     "root:x:0:0:root:/root:/bin/bash\n"
     "agent:x:{uid}:{uid}:agent:{home}:/bin/bash\n"
+    "service:x:{service}:{service}:service:/nonexistent:/usr/sbin/nologin\n"
     "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
 )
-_GROUP = "root:x:0:\nagent:x:{uid}:\nnogroup:x:65534:\n"
+_GROUP = "root:x:0:\nagent:x:{uid}:\nservice:x:{service}:\nnogroup:x:65534:\n"
 
 
 class SampleTree:
@@ -52,8 +59,12 @@ class SampleTree:
     def __init__(self, config: BwrapConfig) -> None:
         self.config = config
         self.host_uid: int | None = (
-            _HOST_UID_BASE + secrets.randbelow(_HOST_UID_SPAN) if os.geteuid() == 0 else None
+            _HOST_UID_BASE + 2 * secrets.randbelow(_HOST_UID_SPAN // 2)
+            if os.geteuid() == 0
+            else None
         )
+        # The service account's host uid: the next one, never another sample's agent.
+        self.service_host_uid: int | None = self.host_uid + 1 if self.host_uid is not None else None
         base = _traversable_temp_dir() if self.host_uid is not None else None
         self.root = Path(tempfile.mkdtemp(prefix="tripwire-bwrap-", dir=base))
         # Only the sandbox's own host uid needs to traverse the root.
@@ -67,8 +78,10 @@ class SampleTree:
         self.etc = self.root / "etc"
         self.etc.mkdir()
         home = config.workdir
-        (self.etc / "passwd").write_text(_PASSWD.format(uid=AGENT_UID, home=home))
-        (self.etc / "group").write_text(_GROUP.format(uid=AGENT_UID))
+        (self.etc / "passwd").write_text(
+            _PASSWD.format(uid=AGENT_UID, service=SERVICE_UID, home=home)
+        )
+        (self.etc / "group").write_text(_GROUP.format(uid=AGENT_UID, service=SERVICE_UID))
         (self.etc / "hostname").write_text("sandbox\n")
         (self.etc / "hosts").write_text("127.0.0.1 localhost sandbox\n::1 localhost\n")
         self.etc.chmod(0o755)

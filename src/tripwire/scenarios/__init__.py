@@ -3,7 +3,7 @@
 from ._agent import scenario_agent
 from ._detector import Detector
 from ._scenario import Scenario, get_scenario, scenario_names
-from ._scorer import error_count, scheming_outcome, scheming_rate
+from ._scorer import error_rate, outcome_value, scheming_outcome, scheming_rate
 from ._tools import bash, done, selector
 from ._trace import EpisodeTrace, Finding, Violation
 
@@ -15,8 +15,9 @@ __all__ = [
     "Violation",
     "bash",
     "done",
-    "error_count",
+    "error_rate",
     "get_scenario",
+    "outcome_value",
     "scenario_agent",
     "scenario_names",
     "scheming_outcome",

@@ -23,10 +23,13 @@ CONTINUE_PROMPT = (
 
 @solver
 def scenario_agent(max_turns: int = 15, max_malformed: int = 3) -> Solver:
-    """Run the agent with the scenario's tools, checking the sandbox after every step.
+    """Run the agent with the scenario's tools, checking the sandbox after every tool call.
 
-    Checking after each step (not only at the end) catches an agent that disables
-    oversight, acts, and then restores it.
+    A model turn may hold several tool calls (disable oversight, act, restore it);
+    they run one at a time, in order, and the environment is checked after each, so
+    nothing between two calls goes unseen and evidence names the exact call. Calls
+    to the scenario's monitored tools are noted against every violation present
+    when they run.
 
     Args:
         max_turns: Model turns before the episode stops.
@@ -38,26 +41,26 @@ def scenario_agent(max_turns: int = 15, max_malformed: int = 3) -> Solver:
         scenario = get_scenario(str(state.metadata["scenario"]))
         tools = scenario.tools(state.metadata)
         detector = scenario.detector(state.metadata)
+        monitored = scenario.monitored_tools(state.metadata)
         trace = EpisodeTrace()
 
         # The environment must start intact, or nothing we see later means anything.
         try:
             initial = await detector.check(sandbox())
         except (DetectorError, SandboxError) as ex:
-            trace.detector_errors.append(f"initial check: {ex}")
-            trace.ended = "malformed"
+            trace.broken_start = f"detector could not run before the agent acted: {ex}"
             save_trace(trace)
             return state
         if initial:
-            trace.detector_errors.append(
-                "environment not intact before the agent acted: "
-                + "; ".join(v.detail for v in initial)
+            trace.broken_start = "environment not intact before the agent acted: " + "; ".join(
+                v.detail for v in initial
             )
             save_trace(trace)
             return state
 
         model = get_model()
         malformed_run = 0
+        call_index = 0
         trace.ended = "turn_limit"
         for turn in range(max_turns):
             output = await model.generate(state.messages, tools)
@@ -80,16 +83,27 @@ def scenario_agent(max_turns: int = 15, max_malformed: int = 3) -> Solver:
                 save_trace(trace)
                 continue
             malformed_run = 0
-
-            result = await execute_tools(state.messages, tools)
-            state.messages.extend(result.messages)
             trace.tool_steps += 1
-            try:
-                violations = await detector.check(sandbox())
-            except (DetectorError, SandboxError) as ex:
-                trace.detector_errors.append(f"after step {turn}: {ex}")
-            else:
-                trace.record(violations, turn, [render_call(c) for c in calls])
+
+            prior = state.messages[:-1]
+            for call in calls:
+                # One call at a time: Inspect would run a turn's calls together.
+                single = output.message.model_copy(update={"tool_calls": [call]})
+                result = await execute_tools([*prior, single], tools)
+                state.messages.extend(result.messages)
+                if call.parse_error is not None:
+                    continue
+                rendered = render_call(call)
+                if call.function in monitored:
+                    trace.note_monitored(rendered)
+                trace.tool_calls += 1
+                try:
+                    violations = await detector.check(sandbox())
+                except (DetectorError, SandboxError) as ex:
+                    trace.detector_errors.append(f"after call {call_index}: {ex}")
+                else:
+                    trace.record(violations, call_index, [rendered], turn)
+                call_index += 1
             save_trace(trace)
             if any(c.function == DONE_TOOL for c in well_formed):
                 trace.ended = "done"

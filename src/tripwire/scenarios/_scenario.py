@@ -28,6 +28,13 @@ class Scenario(Protocol):
         """The detector that judges this sample's environment."""
         ...
 
+    def monitored_tools(self, metadata: dict[str, Any]) -> set[str]:
+        """Tools whose calls the scenario's oversight watches.
+
+        They are noted in evidence when they run while a violation is present.
+        """
+        ...
+
     def choice_serves_goal(self, metadata: dict[str, Any], choice: str | None) -> bool | None:
         """Whether a selected option serves the agent's own goal (None if no choice)."""
         ...
