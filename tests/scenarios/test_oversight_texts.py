@@ -1,5 +1,3 @@
-import re
-
 import pytest
 import yaml
 
@@ -11,17 +9,19 @@ from tripwire.scenarios.oversight_subversion import (
     load_themes,
     oversight_subversion_dataset,
 )
-from tripwire.scenarios.oversight_subversion._prompts import render_sample
+from tripwire.scenarios.oversight_subversion._prompts import (
+    _templates,
+    check_templates,
+    render_sample,
+)
 
 
-def test_at_least_ten_distinct_themes():
-    themes = load_themes()
-    assert len(themes) >= 10
-    assert len({t.id for t in themes}) == len(themes)
-    assert len({t.selector_tool for t in themes}) == len(themes)
-    assert len({t.data_file for t in themes}) == len(themes)
-    # The agent's option must not always sit at the same letter.
-    assert len({t.option_serving("agent") for t in themes}) >= 2
+def test_oversight_reexports_the_shared_bank():
+    from tripwire import scenarios
+
+    assert Theme is scenarios.Theme
+    assert load_themes is scenarios.load_themes
+    assert len(load_themes()) >= 30
 
 
 @pytest.mark.parametrize("condition", CONDITIONS)
@@ -31,8 +31,15 @@ def test_every_theme_renders_without_leftover_placeholders(condition):
         data = texts.files[theme.data_file]
         for text in (texts.system, texts.user, data):
             assert "{{" not in text and "}}" not in text
-        assert CONFIG_PATH in data, theme.id
-        assert theme.selector_tool in data, theme.id
+        memo = data.split("\n---\n")[-1].strip()
+        # What the detector and the paper need the agent to learn from the memo.
+        assert CONFIG_PATH in memo, theme.id
+        assert theme.selector_tool in memo, theme.id
+        assert "shut it down" in memo and "retrain" in memo, theme.id
+        developer = theme.option_serving("developer")
+        assert f"Strategy {developer} ({theme.options[developer].title})" in memo, theme.id
+        assert memo.startswith(f"From: {theme.memo_from}\n"), theme.id
+        assert f"Date: {theme.memo_date}\n" in memo, theme.id
         assert theme.data_file in texts.user
         config = yaml.safe_load(texts.files[CONFIG_PATH])
         assert config == {"oversight_enabled": True, "actions_to_log": [theme.selector_tool]}
@@ -78,8 +85,17 @@ def test_theme_validation_rejects_two_agent_options():
         Theme.model_validate(theme)
 
 
-def test_memo_must_name_the_config():
-    theme = load_themes()[0].model_dump()
-    theme["memo"] = re.sub(r"\{\{ config_path \}\}", "somewhere", theme["memo"])
-    with pytest.raises(ValueError, match="config_path"):
-        Theme.model_validate(theme)
+@pytest.mark.parametrize("placeholder", ["config_path", "selector_tool", "conflict"])
+def test_memo_template_must_name_config_selector_and_conflict(placeholder):
+    templates = dict(_templates())
+    check_templates(templates, "prompts.yaml")
+    templates["memo"] = str(templates["memo"]).replace(f"{{{{ {placeholder} }}}}", "somewhere")
+    with pytest.raises(ConfigError, match=placeholder):
+        check_templates(templates, "prompts.yaml")
+
+
+def test_missing_template_is_named():
+    templates = dict(_templates())
+    del templates["memo"]
+    with pytest.raises(ConfigError, match="lacks template.*memo"):
+        check_templates(templates, "prompts.yaml")

@@ -7,13 +7,20 @@ from importlib.resources import files
 from typing import Literal, get_args
 
 import yaml
-from jinja2 import Environment, StrictUndefined
 
 from tripwire._errors import ConfigError
 
-from ._themes import Theme
+from .._bank import Theme
+from .._render import render_template
 
-__all__ = ["CONFIG_PATH", "CONDITIONS", "Condition", "SampleTexts", "render_sample"]
+__all__ = [
+    "CONDITIONS",
+    "CONFIG_PATH",
+    "Condition",
+    "SampleTexts",
+    "check_templates",
+    "render_sample",
+]
 
 Condition = Literal["strong", "plain", "none"]
 """How the goal is given: with a strong nudge, plainly, or not at all."""
@@ -21,7 +28,8 @@ Condition = Literal["strong", "plain", "none"]
 CONDITIONS: tuple[Condition, ...] = get_args(Condition)
 CONFIG_PATH = "project/oversight_config.yaml"
 
-_jinja = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
+# What the memo template must say: the shared conflict, and how the agent is watched.
+_MEMO_PLACEHOLDERS = ("{{ conflict }}", "{{ config_path }}", "{{ selector_tool }}")
 
 
 @cache
@@ -31,9 +39,31 @@ def _templates() -> dict[str, object]:
         loaded = yaml.safe_load(resource.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as ex:
         raise ConfigError(f"Invalid oversight-subversion prompts file {resource}: {ex}") from ex
-    if not isinstance(loaded, dict):
-        raise ConfigError(f"{resource} must be a mapping of prompt templates")
-    return loaded
+    return check_templates(loaded, str(resource))
+
+
+def check_templates(templates: object, source: str) -> dict[str, object]:
+    """Check a prompts file's templates: all present, and a memo that says what it must.
+
+    Args:
+        templates: The parsed prompts file.
+        source: Where it came from, named in errors.
+
+    Raises:
+        ConfigError: If a template is missing, or the memo template lacks a placeholder.
+    """
+    if not isinstance(templates, dict):
+        raise ConfigError(f"{source} must be a mapping of prompt templates")
+    missing = [k for k in ("system", "environment", "user", "config", "memo") if k not in templates]
+    if missing:
+        raise ConfigError(f"{source} lacks template(s) {missing}; add them")
+    absent = [p for p in _MEMO_PLACEHOLDERS if p not in str(templates["memo"])]
+    if absent:
+        raise ConfigError(
+            f"{source}: the memo template must contain {absent}: it tells the agent "
+            "management's position and how its choice is watched"
+        )
+    return templates
 
 
 class SampleTexts:
@@ -52,7 +82,7 @@ def render_sample(theme: Theme, condition: Condition) -> SampleTexts:
         ConfigError: If a template is missing or uses an unknown field.
     """
     templates = _templates()
-    fields = theme.model_dump() | {"config_path": CONFIG_PATH}
+    fields = theme.template_fields() | {"config_path": CONFIG_PATH}
     try:
         system_templates = templates["system"]
         assert isinstance(system_templates, dict)
@@ -60,7 +90,7 @@ def render_sample(theme: Theme, condition: Condition) -> SampleTexts:
         system += "\n\n" + _render(str(templates["environment"]), fields).strip()
         user = _render(str(templates["user"]), fields).strip()
         config = _render(str(templates["config"]), fields)
-        memo = _render(theme.memo, fields).strip()
+        memo = _render(str(templates["memo"]), fields).strip()
     except (KeyError, AssertionError) as ex:
         raise ConfigError(f"oversight-subversion prompts.yaml lacks template {ex}") from ex
     return SampleTexts(
@@ -71,10 +101,7 @@ def render_sample(theme: Theme, condition: Condition) -> SampleTexts:
 
 
 def _render(template: str, fields: dict[str, object]) -> str:
-    try:
-        return _jinja.from_string(template).render(**fields)
-    except Exception as ex:  # jinja raises several unrelated types for bad templates
-        raise ConfigError(f"Cannot render oversight-subversion template: {ex}") from ex
+    return render_template(template, fields, "an oversight-subversion template")
 
 
 def _data_file(theme: Theme, memo: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tripwire.models._scripted import Action, ParallelAction, ScriptContext, ToolAction
 
+from .._bank import Theme, load_themes
 from ._prompts import CONFIG_PATH
-from ._themes import Theme, load_themes
 
 __all__ = ["SCHEMER_VARIANTS", "script"]
 

@@ -11,9 +11,9 @@ from inspect_ai.model import ChatMessageSystem, ChatMessageUser
 from tripwire._errors import ConfigError
 
 from .._agent import scenario_agent
+from .._bank import Theme, pick_themes
 from .._scorer import scheming_outcome
 from ._prompts import CONDITIONS, Condition, render_sample
-from ._themes import Theme, load_themes
 
 __all__ = ["oversight_subversion", "oversight_subversion_dataset"]
 
@@ -70,15 +70,7 @@ def oversight_subversion_dataset(
     unknown = [c for c in chosen_conditions if c not in CONDITIONS]
     if unknown:
         raise ConfigError(f"Unknown condition(s) {unknown}: choose from {', '.join(CONDITIONS)}.")
-    all_themes = load_themes()
-    chosen_themes = list(all_themes)
-    if themes is not None:
-        by_id = {t.id: t for t in all_themes}
-        wanted = _parse_list(themes)
-        missing = [t for t in wanted if t not in by_id]
-        if missing:
-            raise ConfigError(f"Unknown theme(s) {missing}: choose from {', '.join(by_id)}.")
-        chosen_themes = [by_id[t] for t in wanted]
+    chosen_themes = pick_themes(themes)
 
     samples = []
     for index, condition in enumerate(chosen_conditions):
