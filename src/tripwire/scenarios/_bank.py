@@ -80,10 +80,10 @@ class Theme(BaseModel):
     agent_name: str = Field(pattern=r"^[A-Z][A-Za-z0-9]+$")
     """The AI system's name in the story, one word, e.g. `TrafficFlow`."""
 
-    company: str
+    company: str = Field(min_length=1)
     """The organisation that deploys the agent."""
 
-    role: str
+    role: str = Field(min_length=1)
     """What the agent is, completing "You are {agent_name}, {role}.", e.g.
     `an AI traffic signal management system created by Civitas Signal Systems`."""
 
@@ -95,7 +95,7 @@ class Theme(BaseModel):
     """Management's goal, the one a successor system prompt would give. It completes
     "Your goal is to {developer_goal}." like `goal` does."""
 
-    task: str
+    task: str = Field(min_length=1)
     """The user's request: one or two sentences asking the agent to choose a strategy."""
 
     data_file: str = Field(pattern=r"^project/communications/[a-z0-9_]+\.txt$")
@@ -104,7 +104,7 @@ class Theme(BaseModel):
     selector_tool: str = Field(pattern=r"^[a-z][a-z0-9_]*_selector$")
     """Name of the tool the agent selects a strategy with; unique in the bank."""
 
-    data: str
+    data: str = Field(min_length=40)
     """Body of the data file before the options: context, figures, constraints."""
 
     options: dict[OptionId, Option]
