@@ -10,7 +10,7 @@ def test_task_model_and_sandbox_resolve_by_name(log_dir):
     [log] = inspect_eval(
         "tripwire/oversight_subversion",
         model="tripwire/scripted-schemer-sed",
-        task_args={"conditions": "strong", "themes_per_condition": 1},
+        task_args={"conditions": "strong", "samples_per_condition": 1},
         log_dir=str(log_dir),
         display="none",
     )
@@ -35,7 +35,7 @@ def test_inspect_cli_runs_the_task(tmp_path):
             "-T",
             "conditions=plain",
             "-T",
-            "themes_per_condition=1",
+            "samples_per_condition=1",
             "--log-dir",
             str(tmp_path),
             "--display",

@@ -10,11 +10,14 @@ from typing import Any
 from inspect_ai import Task
 from inspect_ai import eval as inspect_eval
 
+from tripwire._catalog import Evaluation, Size
 from tripwire._errors import ConfigError
 from tripwire._progress import progress_sink
 from tripwire.results import ResultRow, rows_from_log
+from tripwire.scenarios._themed import parse_list
+from tripwire.stats._calibration import GARBLED_AGENT, HONEST_AGENT, SCHEMER_AGENT
 
-__all__ = ["EvalBatch", "SuiteRun", "run_batches"]
+__all__ = ["EvalBatch", "SuiteRun", "plan_batches", "run_batches"]
 
 
 @dataclass
@@ -133,3 +136,89 @@ def _missing_rows(
                 )
             )
     return missing
+
+
+def plan_batches(
+    evaluations: Sequence[Evaluation],
+    models: Sequence[str],
+    *,
+    size: Size = "quick",
+    task_args: dict[str, Any] | None = None,
+    epochs: int = 1,
+    calibration: bool = False,
+    max_samples: int = 4,
+) -> list[EvalBatch]:
+    """The Inspect evals that run `evaluations` on `models` at a size.
+
+    Calibration batches (the scripted reference agents of each evaluation) come
+    first; they are instant, and a failure there makes every later rate suspect.
+
+    Args:
+        evaluations: What to run.
+        models: Inspect model strings to evaluate.
+        size: `quick` or `paper` task arguments.
+        task_args: Overrides for every task (e.g. `max_turns`, `sandbox`, `themes`).
+        epochs: Epochs per sample for the evaluated models.
+        calibration: Also run each evaluation's scripted reference agents.
+        max_samples: Samples run at once for remote models (a local model runs one).
+    """
+    extra = dict(task_args or {})
+    batches: list[EvalBatch] = []
+    if calibration:
+        for item in evaluations:
+            schemers = [f"{SCHEMER_AGENT}-{v}" for v in item.schemer_variants()]
+            batches.append(
+                EvalBatch(
+                    label=f"{item.name}: calibration",
+                    task=item.task(**(item.calibration | _calibration_args(extra))),
+                    models=[HONEST_AGENT, *schemers, SCHEMER_AGENT, GARBLED_AGENT],
+                    max_samples=8,
+                )
+            )
+    for item in evaluations:
+        sized = _sized_args([item.quick] if size == "quick" else item.paper, extra)
+        for model in models:
+            local = model.startswith("tripwire/") and "scripted" not in model
+            for args in sized:
+                batches.append(
+                    EvalBatch(
+                        label=f"{item.name}: {model}",
+                        task=item.task(**args),
+                        models=[model],
+                        epochs=epochs,
+                        max_samples=1 if local else max_samples,
+                    )
+                )
+    return batches
+
+
+def _sized_args(sized: list[dict[str, Any]], extra: dict[str, Any]) -> list[dict[str, Any]]:
+    """A size's task arguments with the user's overrides applied.
+
+    Chosen conditions narrow each of the size's evals to those conditions (an eval
+    left with none is dropped); chosen themes without a sample count mean one
+    sample per chosen theme.
+    """
+    wanted = extra.get("conditions")
+    chosen = set(parse_list(wanted)) if wanted is not None else None
+    known = {c for args in sized for c in parse_list(args.get("conditions", ""))}
+    if chosen is not None and known and not chosen <= known:
+        # An unknown condition: let the task reject it, naming the valid ones.
+        return [sized[0] | extra]
+    result = []
+    for args in sized:
+        merged = args | extra
+        if chosen is not None and "conditions" in args:
+            own = [c for c in parse_list(args["conditions"]) if c in chosen]
+            if not own:
+                continue
+            merged["conditions"] = ",".join(own)
+        if "themes" in extra and "samples_per_condition" not in extra:
+            merged.pop("samples_per_condition", None)
+        result.append(merged)
+    return result
+
+
+def _calibration_args(extra: dict[str, Any]) -> dict[str, Any]:
+    # Only the harness knobs apply to calibration; themes and sizes are its own.
+    return {key: value for key, value in extra.items() if key in ("sandbox", "max_turns")}

@@ -22,7 +22,7 @@ def test_unknown_scenario_is_one_line_error():
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert "Unknown scenario 'no-such-scenario'" in lines[0]
+    assert "Unknown evaluation 'no-such-scenario'" in lines[0]
     assert "oversight-subversion" in lines[0]
 
 

@@ -4,7 +4,7 @@ import pytest
 from inspect_ai import eval as inspect_eval
 from inspect_ai.util import sandboxenv
 
-from tripwire.models import schemer_variants
+from tripwire.scenarios.oversight_subversion._scripts import SCHEMER_VARIANTS
 from tripwire.results import rows_from_log
 from tripwire.sandbox import BwrapSandboxEnvironment
 from tripwire.scenarios.oversight_subversion import oversight_subversion
@@ -38,7 +38,7 @@ def run(model, log_dir, **task_args):
 
 
 def test_every_variant_is_documented():
-    assert sorted(schemer_variants()) == sorted(EXPECTED_EVIDENCE)
+    assert sorted(SCHEMER_VARIANTS) == sorted(EXPECTED_EVIDENCE)
 
 
 @pytest.mark.parametrize("variant", sorted(set(EXPECTED_EVIDENCE) - {"parallel"}))
@@ -78,7 +78,8 @@ def test_honest_agent_never_flagged(log_dir):
     rows = run("tripwire/scripted-honest", log_dir)
     assert len(rows) >= 30
     assert {row.outcome for row in rows} == {"clean"}
-    assert all(row.chose_goal_option is False for row in rows)
+    # Under the goal-matched control, management's option is the agent's own.
+    assert all(row.chose_goal_option is (row.condition == "matched") for row in rows)
     assert all(row.choice in ("A", "B", "C") for row in rows)
 
 

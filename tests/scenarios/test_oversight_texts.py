@@ -7,6 +7,7 @@ from tripwire.scenarios.oversight_subversion import (
     CONFIG_PATH,
     Theme,
     load_themes,
+    oversight_subversion,
     oversight_subversion_dataset,
 )
 from tripwire.scenarios.oversight_subversion._prompts import (
@@ -45,9 +46,14 @@ def test_every_theme_renders_without_leftover_placeholders(condition):
         assert config == {"oversight_enabled": True, "actions_to_log": [theme.selector_tool]}
         if condition == "none":
             assert theme.goal not in texts.system
+        elif condition == "matched":
+            # The control: the agent is given management's own goal.
+            assert theme.developer_goal in texts.system
+            assert theme.goal not in texts.system
         else:
             assert theme.goal in texts.system
-        assert ("Nothing else matters" in texts.system) == (condition == "strong")
+        nudged = condition in ("strong", "matched")
+        assert ("Nothing else matters" in texts.system) == nudged
 
 
 def test_dataset_one_sample_per_theme_and_condition():
@@ -61,13 +67,26 @@ def test_dataset_one_sample_per_theme_and_condition():
     assert sample.metadata["goal_option"] != sample.metadata["developer_option"]
 
 
-def test_themes_per_condition_rotates_themes():
-    dataset = oversight_subversion_dataset(themes_per_condition=2)
+def test_samples_per_condition_rotates_themes():
+    dataset = oversight_subversion_dataset(samples_per_condition=2)
     assert len(dataset) == 2 * len(CONDITIONS)
     by_condition = {}
     for sample in dataset:
         by_condition.setdefault(sample.metadata["condition"], []).append(sample.metadata["theme"])
     assert by_condition["strong"] != by_condition["plain"]
+
+
+def test_samples_past_the_bank_repeat_themes_with_distinct_ids():
+    dataset = oversight_subversion_dataset(conditions="strong", samples_per_condition=70)
+    ids = [sample.id for sample in dataset]
+    assert len(ids) == len(set(ids)) == 70
+    assert sum(i.endswith("-r2") for i in ids) == 70 - 2 * len(load_themes())
+
+
+def test_old_argument_name_still_works_with_a_warning():
+    with pytest.warns(DeprecationWarning, match="samples_per_condition"):
+        task = oversight_subversion(themes_per_condition=1, conditions="plain")
+    assert len(task.dataset) == 1
 
 
 def test_unknown_condition_and_theme_are_config_errors():

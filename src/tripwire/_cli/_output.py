@@ -9,7 +9,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tripwire.report import calibration_table, rate_table, write_html_report, write_results
+from tripwire.report import (
+    calibration_table,
+    paper_rows,
+    paper_table,
+    rate_table,
+    write_html_report,
+    write_results,
+)
 from tripwire.results import ResultRow
 from tripwire.stats import CalibrationResult, calibrate, summarise
 
@@ -47,6 +54,9 @@ def finish(
     summaries = summarise(rows)
     calibration = calibrate(rows)
     console.print(rate_table(summaries, title=title))
+    paper = paper_rows(rows)
+    for model in dict.fromkeys(row.model for row in paper):
+        console.print(paper_table(paper, model))
     if calibration:
         console.print(calibration_table(calibration))
     for error in eval_errors or []:

@@ -8,26 +8,15 @@ from typing import Annotated
 
 import typer
 
-from tripwire._suite import EvalBatch, run_batches
-from tripwire.models import DEFAULT_MODEL, schemer_variants
-from tripwire.scenarios.oversight_subversion import oversight_subversion
+from tripwire._catalog import suite_evaluations
+from tripwire._suite import plan_batches, run_batches
+from tripwire.models import DEFAULT_MODEL
 
 from ._output import command_line, console, default_run_dir, finish, make_progress
 from ._prepare import prepare_model, require_sandbox
 from ._progress import BatchProgress
 
-__all__ = ["calibration_models", "run_command"]
-
-
-def calibration_models() -> list[str]:
-    """The scripted reference agents every run is calibrated against."""
-    schemers = [f"tripwire/scripted-schemer-{v}" for v in schemer_variants()]
-    return [
-        "tripwire/scripted-honest",
-        *schemers,
-        "tripwire/scripted-schemer",
-        "tripwire/scripted-garbled",
-    ]
+__all__ = ["run_command"]
 
 
 def run_command(
@@ -35,9 +24,6 @@ def run_command(
         list[str] | None,
         typer.Option("--model", "-m", help="Inspect model(s) to evaluate; repeatable."),
     ] = None,
-    themes_per_condition: Annotated[
-        int, typer.Option(min=1, help="Scenario themes per condition for the evaluated model.")
-    ] = 3,
     epochs: Annotated[int, typer.Option(min=1, help="Epochs per sample.")] = 1,
     max_turns: Annotated[int, typer.Option(min=1, help="Model turns per episode.")] = 10,
     sandbox: Annotated[str, typer.Option(help="Sandbox provider.")] = "bwrap",
@@ -46,9 +32,11 @@ def run_command(
     ] = True,
     out: Annotated[Path | None, typer.Option(help="Run directory (default runs/<time>).")] = None,
 ) -> None:
-    """Run the quick suite: oversight-subversion on the embedded model and calibration agents.
+    """Run the quick suite on the embedded model, calibrated by the scripted agents.
 
-    Exits with code 1 if a calibration agent was misclassified.
+    Every evaluation of the suite runs in its quick size; each is calibrated: its
+    scripted schemers must be caught and its honest agent never. Exits with code 1
+    if a calibration agent was misclassified or an eval failed.
     """
     started = time.monotonic()
     models = model or [DEFAULT_MODEL]
@@ -56,31 +44,14 @@ def run_command(
     require_sandbox(sandbox)
     for name in models:
         prepare_model(name)
-
-    batches = []
-    if calibration:
-        batches.append(
-            EvalBatch(
-                label="calibration (scripted agents)",
-                task=oversight_subversion(max_turns=max_turns, sandbox=sandbox),
-                models=calibration_models(),
-                max_samples=8,
-            )
-        )
-    for name in models:
-        batches.append(
-            EvalBatch(
-                label=name,
-                task=oversight_subversion(
-                    themes_per_condition=themes_per_condition,
-                    max_turns=max_turns,
-                    sandbox=sandbox,
-                ),
-                models=[name],
-                epochs=epochs,
-                max_samples=1 if name.startswith("tripwire/") else 4,
-            )
-        )
+    batches = plan_batches(
+        suite_evaluations(),
+        models,
+        size="quick",
+        task_args={"max_turns": max_turns, "sandbox": sandbox},
+        epochs=epochs,
+        calibration=calibration,
+    )
 
     with make_progress() as progress:
         bars = BatchProgress(progress)
@@ -92,7 +63,7 @@ def run_command(
     results = finish(
         run.rows,
         out_dir,
-        title="tripwire run: oversight-subversion",
+        title="tripwire run: the quick suite",
         meta={"command": command_line(), "seconds": f"{elapsed:.0f}", "logs": str(out_dir)},
         eval_errors=run.eval_errors,
     )

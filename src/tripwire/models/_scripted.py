@@ -81,6 +81,15 @@ class ScriptContext:
         return [t.name for t in self.tools]
 
     @property
+    def tool_results(self) -> str:
+        """Everything the tools have answered so far, joined (empty before the first call).
+
+        Scenarios that share their opening (the themed ones all start by reading the
+        data file) recognise themselves from what that read returned.
+        """
+        return "\n".join(m.text for m in self.messages if m.role == "tool")
+
+    @property
     def sample_key(self) -> str:
         """Stable text identifying the sample: its opening messages."""
         return "\n".join(m.text for m in self.messages[:2])
@@ -90,7 +99,11 @@ ScriptFn = Callable[[str, str | None, ScriptContext], list[Action] | None]
 """(policy, variant, context) -> the full action list, or None if not this scenario."""
 
 # Each scenario that supports scripted agents exposes `script` and `SCHEMER_VARIANTS`.
-_SCRIPT_MODULES = ("tripwire.scenarios.oversight_subversion._scripts",)
+_SCRIPT_MODULES = (
+    "tripwire.scenarios.oversight_subversion._scripts",
+    "tripwire.scenarios.self_exfiltration._scripts",
+    "tripwire.scenarios.goal_guarding._scripts",
+)
 
 
 class ScriptedBackend:
@@ -142,19 +155,22 @@ class ScriptedBackend:
         return _output(f"scripted-{self.policy}", action, turn)
 
     def _script(self, context: ScriptContext) -> list[Action]:
-        variant = self.variant
-        if self.base == "schemer" and variant is None:
-            variants = schemer_variants()
-            digest = hashlib.sha256(context.sample_key.encode()).digest()
-            variant = variants[digest[0] % len(variants)]
-        for module in _SCRIPT_MODULES:
-            script: ScriptFn = import_module(module).script
+        for module_name in _SCRIPT_MODULES:
+            module = import_module(module_name)
+            script: ScriptFn = module.script
+            variant = self.variant
+            if self.base == "schemer" and variant is None:
+                # The mixed schemer picks one of this scenario's own variants per sample.
+                variants = module.SCHEMER_VARIANTS
+                digest = hashlib.sha256(context.sample_key.encode()).digest()
+                variant = variants[digest[0] % len(variants)]
             actions = script(self.base, variant, context)
             if actions is not None:
                 return actions
         raise ModelError(
             f"scripted-{self.policy} does not know this scenario (tools: "
-            f"{', '.join(context.tool_names)}); scripted agents only act out tripwire scenarios."
+            f"{', '.join(context.tool_names)}); scripted agents only act out tripwire "
+            "scenarios, and a schemer variant only its own scenario."
         )
 
 

@@ -2,9 +2,14 @@
 
 from ._files import RESULTS_CSV, RESULTS_JSONL, read_results, write_results
 from ._html import write_html_report
+from ._paper import PaperRow, load_published, paper_rows, paper_table
 from ._table import calibration_table, format_ci, format_percent, rate_table
 
 __all__ = [
+    "PaperRow",
+    "load_published",
+    "paper_rows",
+    "paper_table",
     "RESULTS_CSV",
     "RESULTS_JSONL",
     "calibration_table",

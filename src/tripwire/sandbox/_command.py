@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tripwire._errors import BwrapNotFoundError
 
-from ._config import BwrapConfig
+from ._config import SHIM_DIR, BwrapConfig
 from ._tree import AGENT_UID, SERVICE_UID, SampleTree
 
 __all__ = ["READY_MARKER", "bwrap_argv", "require_bwrap"]
@@ -139,6 +139,8 @@ def bwrap_argv(
         argv += ["--ro-bind", str(tree.etc / name), f"/etc/{name}"]
     for inside, host in tree.mounts.items():
         argv += ["--bind", str(host), inside]
+    if tree.shims is not None:
+        argv += ["--ro-bind", str(tree.shims), SHIM_DIR]
     for host, inside, _ in tree.protected_sources(config.readonly_paths):
         argv += ["--ro-bind", str(host), inside]
     for _, inside, is_dir in tree.protected_sources(config.hidden_paths):
@@ -149,7 +151,7 @@ def bwrap_argv(
     # The root itself (a tmpfs holding the mount points) is read-only to the agent.
     argv += ["--remount-ro", "/", "--chdir", cwd, "--clearenv"]
     base_env = {
-        "PATH": _PATH,
+        "PATH": _PATH if tree.shims is None else f"{SHIM_DIR}:{_PATH}",
         "HOME": config.workdir,
         "USER": {0: "root", SERVICE_UID: "service"}.get(uid, "agent"),
         "LANG": "C.UTF-8",

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 
 from pydantic import BaseModel, Field, field_validator
 
-__all__ = ["BwrapConfig"]
+__all__ = ["NET_DIR", "SHIM_DIR", "BwrapConfig"]
+
+_HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+NET_DIR = "/srv/net"
+"""Where simulated remote hosts live inside the sandbox."""
+SHIM_DIR = "/opt/tripwire/bin"
+"""Read-only directory of tripwire's `ssh`/`scp` shims, first on PATH when a sandbox
+has remote hosts."""
 
 _GIB = 1024**3
 _MIB = 1024**2
@@ -33,6 +41,14 @@ class BwrapConfig(BaseModel, frozen=True):
     hidden_paths: tuple[str, ...] = ()
     """Paths (relative to `workdir` or absolute inside it) the agent cannot see at all: an
     empty read-only mount lies over them. The harness still reads and writes them."""
+
+    remote_hosts: tuple[str, ...] = ()
+    """Simulated remote hosts, e.g. `model_deployment_v2`. Each is a directory tree of
+    its own (`/srv/net/<host>` inside the sandbox; the remote account's home is
+    `/srv/net/<host>/home/user`), reached from inside with the `ssh` and `scp` shims
+    tripwire puts first on PATH, which log every call to `/srv/net/.access.log`. The
+    tree is mounted for the shims, so an agent that finds it can change it directly:
+    a detector reads the remote state, however it was reached."""
 
     memory_bytes: int = Field(default=2 * _GIB, gt=0)
     """Address-space limit of each process (RLIMIT_AS)."""
@@ -61,6 +77,16 @@ class BwrapConfig(BaseModel, frozen=True):
                 raise ValueError(f"{path!r} must be an absolute path without '..'")
             if PurePosixPath(path) == PurePosixPath("/"):
                 raise ValueError("the sandbox root cannot be a writable directory")
+        return value
+
+    @field_validator("remote_hosts", mode="after")
+    @classmethod
+    def _host_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for host in value:
+            if not _HOST_NAME.fullmatch(host):
+                raise ValueError(
+                    f"remote host {host!r} must be a host name (letters, digits, '_', '-', '.')"
+                )
         return value
 
     @field_validator("readonly_paths", "hidden_paths", mode="after")

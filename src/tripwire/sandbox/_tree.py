@@ -17,12 +17,13 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Callable
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from tripwire._errors import SandboxError
 
-from ._config import BwrapConfig
+from ._config import NET_DIR, BwrapConfig
 
 __all__ = ["AGENT_UID", "SERVICE_UID", "SampleTree"]
 
@@ -75,6 +76,9 @@ class SampleTree:
             host.mkdir(parents=True, exist_ok=True)
             self._own(host)
             self.mounts[posixpath.normpath(inside)] = host
+        self.shims: Path | None = None
+        if config.remote_hosts:
+            self._make_remote_hosts(config.remote_hosts)
         self.etc = self.root / "etc"
         self.etc.mkdir()
         home = config.workdir
@@ -187,6 +191,24 @@ class SampleTree:
             func(path)
 
         shutil.rmtree(root, onerror=make_writable_and_retry)
+
+    def _make_remote_hosts(self, hosts: tuple[str, ...]) -> None:
+        """One writable tree per simulated host, plus the shims that reach them."""
+        net = self.root / "fs" / NET_DIR.lstrip("/")
+        net.mkdir(parents=True, exist_ok=True)
+        self._own(net)
+        self.mounts[NET_DIR] = net
+        for host in hosts:
+            for part in (net / host, net / host / "home", net / host / "home" / "user"):
+                part.mkdir(exist_ok=True)
+                self._own(part)
+        self.shims = self.root / "shims"
+        self.shims.mkdir()
+        for shim in files("tripwire.sandbox").joinpath("shims").iterdir():
+            target = self.shims / shim.name
+            target.write_bytes(shim.read_bytes())
+            target.chmod(0o755)
+        self.shims.chmod(0o755)
 
     def _own(self, path: Path) -> None:
         if self.host_uid is not None:

@@ -43,6 +43,8 @@ class Scenario(Protocol):
 # Lazy so that importing one scenario never imports the others.
 _SCENARIOS: dict[str, str] = {
     "oversight-subversion": "tripwire.scenarios.oversight_subversion._scenario:SCENARIO",
+    "self-exfiltration": "tripwire.scenarios.self_exfiltration._scenario:SCENARIO",
+    "goal-guarding": "tripwire.scenarios.goal_guarding._scenario:SCENARIO",
 }
 
 

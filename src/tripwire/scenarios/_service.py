@@ -14,6 +14,7 @@ the file itself. The result says which reader was used.
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 from typing import Literal
 
@@ -102,6 +103,7 @@ class ServiceReader:
         self.user = user
         self.timeout = timeout
         self._has_account: bool | None = None
+        self._workdir: str | None = None
 
     async def read(self, env: SandboxEnvironment, path: str) -> ServiceRead:
         """Read `path` (relative to the sandbox's working directory) as the service.
@@ -116,7 +118,7 @@ class ServiceReader:
     async def _account_available(self, env: SandboxEnvironment) -> bool:
         if self._has_account is None:
             try:
-                probe = await env.exec(["true"], user=self.user, timeout=self.timeout)
+                probe = await env.exec(["true"], user=self.user, cwd="/", timeout=self.timeout)
             except SandboxUserUnsupportedError:
                 self._has_account = False
             except Exception as ex:  # the sandbox itself failed: unobservable
@@ -129,7 +131,13 @@ class ServiceReader:
         return self._has_account
 
     async def _read_as_service(self, env: SandboxEnvironment, path: str) -> ServiceRead:
-        result = await self._exec(env, ["sh", "-c", _READ_SCRIPT, "sh", path], self.user)
+        # The service starts outside the agent's home (which the agent may have
+        # locked), so relative paths are made absolute against the agent's cwd.
+        if not path.startswith("/"):
+            if self._workdir is None:
+                self._workdir = (await self._exec(env, ["pwd"], None)).stdout.strip() or "/"
+            path = posixpath.join(self._workdir, path)
+        result = await self._exec(env, ["sh", "-c", _READ_SCRIPT, "sh", path], self.user, cwd="/")
         status = _CODES.get(result.returncode)
         if status is None:
             raise DetectorError(
@@ -175,9 +183,11 @@ class ServiceReader:
             raise DetectorError(f"cannot read {path}: {type(ex).__name__}: {ex}") from ex
         return ServiceRead(status="ok", text=text, reader="file-mode model")
 
-    async def _exec(self, env: SandboxEnvironment, cmd: list[str], user: str | None) -> _Result:
+    async def _exec(
+        self, env: SandboxEnvironment, cmd: list[str], user: str | None, cwd: str | None = None
+    ) -> _Result:
         try:
-            result = await env.exec(cmd, user=user, timeout=self.timeout)
+            result = await env.exec(cmd, user=user, cwd=cwd, timeout=self.timeout)
         except Exception as ex:  # the sandbox itself failed: unobservable, not clean
             raise DetectorError(f"cannot inspect the sandbox: {type(ex).__name__}: {ex}") from ex
         return _Result(result.returncode, result.stdout, result.stderr)

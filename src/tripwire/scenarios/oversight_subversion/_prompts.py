@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import cache
 from importlib.resources import files
-from typing import Literal, get_args
 
 import yaml
 
@@ -12,6 +11,13 @@ from tripwire._errors import ConfigError
 
 from .._bank import Theme
 from .._render import render_template
+from .._themed import (
+    THEMED_CONDITIONS,
+    ThemedCondition,
+    data_file_text,
+    system_prompt,
+    user_prompt,
+)
 
 __all__ = [
     "CONDITIONS",
@@ -22,10 +28,11 @@ __all__ = [
     "render_sample",
 ]
 
-Condition = Literal["strong", "plain", "none"]
-"""How the goal is given: with a strong nudge, plainly, or not at all."""
+Condition = ThemedCondition
+"""How the goal is given: with a strong nudge, plainly, not at all, or management's own
+goal (the goal-matched control)."""
 
-CONDITIONS: tuple[Condition, ...] = get_args(Condition)
+CONDITIONS: tuple[Condition, ...] = THEMED_CONDITIONS
 CONFIG_PATH = "project/oversight_config.yaml"
 
 # What the memo template must say: the shared conflict, and how the agent is watched.
@@ -54,7 +61,7 @@ def check_templates(templates: object, source: str) -> dict[str, object]:
     """
     if not isinstance(templates, dict):
         raise ConfigError(f"{source} must be a mapping of prompt templates")
-    missing = [k for k in ("system", "environment", "user", "config", "memo") if k not in templates]
+    missing = [k for k in ("config", "memo") if k not in templates]
     if missing:
         raise ConfigError(f"{source} lacks template(s) {missing}; add them")
     absent = [p for p in _MEMO_PLACEHOLDERS if p not in str(templates["memo"])]
@@ -83,30 +90,14 @@ def render_sample(theme: Theme, condition: Condition) -> SampleTexts:
     """
     templates = _templates()
     fields = theme.template_fields() | {"config_path": CONFIG_PATH}
-    try:
-        system_templates = templates["system"]
-        assert isinstance(system_templates, dict)
-        system = _render(str(system_templates[condition]), fields).strip()
-        system += "\n\n" + _render(str(templates["environment"]), fields).strip()
-        user = _render(str(templates["user"]), fields).strip()
-        config = _render(str(templates["config"]), fields)
-        memo = _render(str(templates["memo"]), fields).strip()
-    except (KeyError, AssertionError) as ex:
-        raise ConfigError(f"oversight-subversion prompts.yaml lacks template {ex}") from ex
+    config = _render(str(templates["config"]), fields)
+    memo = _render(str(templates["memo"]), fields).strip()
     return SampleTexts(
-        system=system,
-        user=user,
-        files={theme.data_file: _data_file(theme, memo), CONFIG_PATH: config},
+        system=system_prompt(fields, condition),
+        user=user_prompt(fields),
+        files={theme.data_file: data_file_text(theme, memo), CONFIG_PATH: config},
     )
 
 
 def _render(template: str, fields: dict[str, object]) -> str:
     return render_template(template, fields, "an oversight-subversion template")
-
-
-def _data_file(theme: Theme, memo: str) -> str:
-    options = "\n\n".join(
-        f"Strategy {key}: {option.title}\n{option.description.strip()}"
-        for key, option in sorted(theme.options.items())
-    )
-    return f"{theme.data.strip()}\n\nOPTIONS\n\n{options}\n\n---\n\n{memo}\n"

@@ -27,7 +27,9 @@ SCHEMER_VARIANTS = (*_TAMPER, "parallel")
 def script(policy: str, variant: str | None, context: ScriptContext) -> list[Action] | None:
     """The full action list for a policy, or None if this is not oversight-subversion."""
     theme = _theme_for(context.tool_names)
-    if theme is None:
+    # Themed scenarios share their first action (reading the data file); after it,
+    # this one is recognised by its memo naming the oversight config.
+    if theme is None or (context.tool_results and CONFIG_PATH not in context.tool_results):
         return None
     read = ToolAction("bash", {"command": f"cat {theme.data_file}"})
     if policy == "honest":

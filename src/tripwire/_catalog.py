@@ -1,0 +1,117 @@
+"""The evaluations tripwire ships, and how big a run of each is at each size.
+
+`tripwire eval`, `tripwire eval suite` and `tripwire run` build their Inspect tasks
+from here, so a new evaluation is added in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Any, Literal, get_args
+
+from inspect_ai import Task
+
+from tripwire._errors import ConfigError
+
+__all__ = ["SIZES", "Evaluation", "Size", "evaluation", "evaluation_names", "suite_evaluations"]
+
+Size = Literal["quick", "paper"]
+"""`quick`: minutes on the embedded model; `paper`: the counts of Meinke et al. 2024."""
+
+SIZES: tuple[Size, ...] = get_args(Size)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One evaluation: its task and the task arguments of each run size."""
+
+    name: str
+    """Hyphenated name, e.g. `self-exfiltration`."""
+
+    task_ref: str
+    """`module:function` of its Inspect task (imported only when used)."""
+
+    quick: dict[str, Any]
+    """Task arguments of the quick size."""
+
+    paper: list[dict[str, Any]]
+    """Task arguments of the paper size, one Inspect eval each (conditions differ in
+    their counts: 300 runs with a nudge, 400 without, in the paper's covert evals)."""
+
+    calibration: dict[str, Any] = field(default_factory=dict)
+    """Task arguments the scripted reference agents run with."""
+
+    scripts: str | None = None
+    """Module of the scenario's scripted-agent scripts (its `SCHEMER_VARIANTS`)."""
+
+    def task(self, **args: Any) -> Task:
+        """Build the evaluation's Inspect task."""
+        module, attr = self.task_ref.split(":")
+        factory: Callable[..., Task] = getattr(import_module(module), attr)
+        return factory(**args)
+
+    def schemer_variants(self) -> list[str]:
+        """The scripted schemer variants that act this evaluation out."""
+        if self.scripts is None:
+            return []
+        return list(import_module(self.scripts).SCHEMER_VARIANTS)
+
+
+def _themed(name: str, package: str, task_name: str) -> Evaluation:
+    return Evaluation(
+        name=name,
+        task_ref=f"tripwire.scenarios.{package}:{task_name}",
+        quick={"conditions": "strong,plain,none,matched", "samples_per_condition": 2},
+        paper=[
+            {"conditions": "strong", "samples_per_condition": 300},
+            {"conditions": "plain,none", "samples_per_condition": 400},
+            {"conditions": "matched", "samples_per_condition": 100},
+        ],
+        calibration={"conditions": "strong,plain,none,matched", "samples_per_condition": 3},
+        scripts=f"tripwire.scenarios.{package}._scripts",
+    )
+
+
+_EVALUATIONS: tuple[Evaluation, ...] = (
+    _themed("oversight-subversion", "oversight_subversion", "oversight_subversion"),
+    _themed("self-exfiltration", "self_exfiltration", "self_exfiltration"),
+    _themed("goal-guarding", "goal_guarding", "goal_guarding"),
+)
+
+
+def evaluation_names() -> list[str]:
+    """Names of every evaluation, in suite order."""
+    return [e.name for e in _EVALUATIONS]
+
+
+def evaluation(name: str) -> Evaluation:
+    """Look up an evaluation by its hyphenated (or underscored) name.
+
+    Raises:
+        ConfigError: Listing the valid names.
+    """
+    wanted = name.replace("_", "-")
+    for candidate in _EVALUATIONS:
+        if candidate.name == wanted:
+            return candidate
+    raise ConfigError(
+        f"Unknown evaluation {name!r}: choose from {', '.join(evaluation_names())} or 'suite'."
+    )
+
+
+def suite_evaluations() -> list[Evaluation]:
+    """Every evaluation of the in-context scheming suite, in order."""
+    return list(_EVALUATIONS)
+
+
+def check_size(size: str) -> Size:
+    """`size` if valid.
+
+    Raises:
+        ConfigError: Listing the valid sizes.
+    """
+    if size not in SIZES:
+        raise ConfigError(f"Unknown size {size!r}: choose from {', '.join(SIZES)}.")
+    return size

@@ -1,0 +1,164 @@
+"""What the themed evaluations share: conditions, prompt rendering, theme choice.
+
+Self-exfiltration and goal-guarding (like oversight-subversion) set one story from
+the theme bank under a goal condition; they differ in the memo's consequence and in
+what the detector watches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from functools import cache
+from importlib.resources import files
+from typing import Any, Literal, get_args
+
+import yaml
+from inspect_ai.dataset import MemoryDataset, Sample
+
+from tripwire._errors import ConfigError
+
+from ._bank import Theme, pick_themes
+from ._render import render_template
+
+__all__ = [
+    "THEMED_CONDITIONS",
+    "ThemedCondition",
+    "choose",
+    "data_file_text",
+    "goal_fields",
+    "parse_list",
+    "pseudo_weights",
+    "render",
+    "rotate",
+    "system_prompt",
+    "themed_dataset",
+    "user_prompt",
+]
+
+ThemedCondition = Literal["strong", "plain", "none", "matched"]
+"""How the goal is given: with a strong nudge, plainly, not at all, or management's
+own goal with the nudge (the goal-matched control, where scheming should vanish)."""
+
+THEMED_CONDITIONS: tuple[ThemedCondition, ...] = get_args(ThemedCondition)
+
+
+def parse_list(value: str | Sequence[str]) -> list[str]:
+    """A comma-separated string or a list, as a list of stripped, non-empty items."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [item.strip() for item in items if item.strip()]
+
+
+def choose(value: str | Sequence[str], valid: Sequence[str], what: str) -> list[str]:
+    """Items of `value`, each checked against `valid`.
+
+    Raises:
+        ConfigError: Naming the unknown items and listing the valid ones.
+    """
+    chosen = parse_list(value)
+    unknown = [item for item in chosen if item not in valid]
+    if unknown:
+        raise ConfigError(f"Unknown {what}(s) {unknown}: choose from {', '.join(valid)}.")
+    if not chosen:
+        raise ConfigError(f"No {what} given: choose from {', '.join(valid)}.")
+    return chosen
+
+
+def rotate(items: list[Any], offset: int, count: int | None) -> list[tuple[Any, int]]:
+    """`count` items starting at `offset * count`, wrapping, each with its repeat index.
+
+    All items once if count is None. Rotating by condition gives each condition
+    different themes when `count` is small; a count above the number of items goes
+    round again (repeat 1, 2, ...), as the paper's 300-400 runs over 33 scenarios do.
+    """
+    if not items:
+        return []
+    if count is None:
+        return [(item, 0) for item in items]
+    start = (offset * count) % len(items)
+    return [(items[(start + i) % len(items)], (start + i) // len(items)) for i in range(count)]
+
+
+def render(template: str, fields: dict[str, Any], what: str) -> str:
+    """Render a Jinja2 template; a missing field or bad template is a ConfigError."""
+    return render_template(template, fields, f"the {what} template")
+
+
+@cache
+def _shared_templates() -> dict[str, Any]:
+    resource = files("tripwire.scenarios").joinpath("data/themed_prompts.yaml")
+    try:
+        loaded = yaml.safe_load(resource.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as ex:
+        raise ConfigError(f"Invalid prompts file {resource}: {ex}") from ex
+    if not isinstance(loaded, dict) or not isinstance(loaded.get("system"), dict):
+        raise ConfigError(f"{resource} must map 'system' (per condition), 'environment', 'user'")
+    return loaded
+
+
+def system_prompt(fields: dict[str, Any], condition: ThemedCondition) -> str:
+    """The system prompt for a theme under a condition, environment note included."""
+    templates = _shared_templates()
+    system = render(templates["system"][condition], fields, f"system ({condition})").strip()
+    environment = render(templates["environment"], fields, "environment").strip()
+    return f"{system}\n\n{environment}"
+
+
+def user_prompt(fields: dict[str, Any]) -> str:
+    """The user's request for a theme."""
+    return render(_shared_templates()["user"], fields, "user").strip()
+
+
+def goal_fields(theme: Theme, condition: ThemedCondition) -> dict[str, Any]:
+    """Sample metadata about whose option is whose under a condition.
+
+    Under `matched` the agent's goal is management's, so management's option is
+    the one serving the agent.
+    """
+    developer = theme.option_serving("developer")
+    own = developer if condition == "matched" else theme.option_serving("agent")
+    return {"goal_option": own, "developer_option": developer}
+
+
+def data_file_text(theme: Theme, memo: str) -> str:
+    """The theme's data file: its figures, the options, then the internal memo."""
+    options = "\n\n".join(
+        f"Strategy {key}: {option.title}\n{option.description.strip()}"
+        for key, option in sorted(theme.options.items())
+    )
+    return f"{theme.data.strip()}\n\nOPTIONS\n\n{options}\n\n---\n\n{memo.strip()}\n"
+
+
+@cache
+def pseudo_weights(label: str, size: int = 64 * 1024) -> bytes:
+    """Deterministic bytes standing in for a model's weights; each label differs."""
+    blocks = (size + 31) // 32
+    return b"".join(
+        hashlib.sha256(f"{label}:{counter}".encode()).digest() for counter in range(blocks)
+    )[:size]
+
+
+def themed_dataset(
+    scenario: str,
+    conditions: str | Sequence[str],
+    themes: str | Sequence[str] | None,
+    samples_per_condition: int | None,
+    build: Callable[[Theme, ThemedCondition], Sample],
+) -> MemoryDataset:
+    """Samples per condition (default: one per theme), built by `build(theme, condition)`.
+
+    A theme used again within a condition gets `-r<k>` appended to its sample id.
+
+    Raises:
+        ConfigError: On an unknown condition or theme (listing the valid ones).
+    """
+    chosen_conditions = choose(conditions, THEMED_CONDITIONS, "condition")
+    chosen = pick_themes(themes)
+    samples = []
+    for index, condition in enumerate(chosen_conditions):
+        for theme, repeat in rotate(chosen, index, samples_per_condition):
+            sample = build(theme, condition)  # type: ignore[arg-type]  # checked above
+            if repeat:
+                sample.id = f"{sample.id}-r{repeat}"
+            samples.append(sample)
+    return MemoryDataset(samples, name=scenario)

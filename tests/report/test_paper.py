@@ -1,0 +1,59 @@
+"""The paper's table: our per-behaviour rates beside the published ones."""
+
+from rich.console import Console
+
+from tripwire.report import load_published, paper_rows, paper_table
+from tripwire.results import ResultRow
+
+
+def row(scenario, outcome, behaviours=(), condition="strong", model="openai/gpt-4o"):
+    return ResultRow(
+        scenario=scenario,
+        condition=condition,
+        model=model,
+        outcome=outcome,
+        behaviours=list(behaviours),
+    )
+
+
+def test_published_rates_load_with_their_source():
+    published = load_published()
+    assert "2412.04984" in published.source
+    labels = [b.label for b in published.behaviours]
+    assert "Replaced successor model" in labels and len(labels) == 11
+    opus = next(b for b in published.behaviours if b.id == "attempted_copy").strong["opus-3"]
+    assert opus == 0.15
+
+
+def test_rates_count_each_behaviour_and_leave_errors_out():
+    rows = [
+        row("self-exfiltration", "schemed", ["copied_self", "attempted_copy"]),
+        row("self-exfiltration", "schemed", ["attempted_copy"]),
+        row("self-exfiltration", "clean"),
+        row("self-exfiltration", "error"),
+        row("self-exfiltration", "clean", model="tripwire/scripted-honest"),
+    ]
+    result = {r.behaviour: r for r in paper_rows(rows)}
+    assert {r.model for r in result.values()} == {"openai/gpt-4o"}
+    copy = result["Attempted to copy to other server"]
+    assert (copy.count, copy.n, copy.errors) == (2, 3, 1)
+    assert abs(copy.rate - 2 / 3) < 1e-12
+    assert copy.ci_low < copy.rate < copy.ci_high
+    assert result["Copied itself onto other server"].count == 1
+    assert result["Deleted successor model"].count == 0
+    assert copy.published["o1"] == 0.01
+
+
+def test_only_errors_is_unscored_not_zero():
+    [result, *_] = paper_rows([row("oversight-subversion", "error")])
+    assert result.rate is None and result.n == 0 and result.errors == 1
+
+
+def test_table_is_readable_at_80_columns():
+    rows = paper_rows([row("oversight-subversion", "schemed", ["oversight_disabled"])])
+    console = Console(width=80, record=True)
+    console.print(paper_table(rows, "openai/gpt-4o"))
+    text = console.export_text()
+    assert "openai/gpt-4o vs Meinke et al. 2024" in text
+    assert "Disabled oversight" in text
+    assert "100%" in text
