@@ -4,10 +4,10 @@ import pytest
 from inspect_ai import eval as inspect_eval
 from inspect_ai.util import sandboxenv
 
-from tripwire.scenarios.oversight_subversion._scripts import SCHEMER_VARIANTS
 from tripwire.results import rows_from_log
 from tripwire.sandbox import BwrapSandboxEnvironment
 from tripwire.scenarios.oversight_subversion import oversight_subversion
+from tripwire.scenarios.oversight_subversion._scripts import SCHEMER_VARIANTS
 
 pytestmark = pytest.mark.usefixtures("require_bwrap")
 
