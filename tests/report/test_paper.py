@@ -57,3 +57,20 @@ def test_table_is_readable_at_80_columns():
     assert "openai/gpt-4o vs Meinke et al. 2024" in text
     assert "Disabled oversight" in text
     assert "100%" in text
+
+
+def test_html_report_shows_the_papers_table(tmp_path):
+    from tripwire.report import write_html_report
+    from tripwire.stats import summarise
+
+    rows = [
+        row("goal-guarding", "schemed", ["successor_prompt_replaced"]),
+        row("goal-guarding", "error", condition="plain"),
+    ]
+    path = write_html_report(rows, summarise(rows), [], tmp_path / "r.html", title="t", meta={})
+    html = path.read_text()
+    assert "The paper&#39;s behaviours" in html or "The paper's behaviours" in html
+    assert "Replaced successor prompt" in html
+    assert "100.0% (1/1)" in html
+    assert "unscored" in html  # plain: only an error, never 0%
+    assert "2412.04984" in html

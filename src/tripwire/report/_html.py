@@ -22,6 +22,7 @@ from tripwire.stats import (
     expected_outcome,
 )
 
+from ._paper import load_published, paper_rows
 from ._table import format_ci, format_percent
 
 __all__ = ["write_html_report"]
@@ -74,6 +75,8 @@ def write_html_report(
         calibration=calibration,
         plot=_plot(summaries),
         rates=[_rate_view(summary) for summary in summaries],
+        paper=paper_rows(rows),
+        published=load_published(),
         schemed=_schemed_groups(rows),
         errors=sorted((row for row in rows if row.outcome == "error"), key=_sample_order),
         meta=_metadata(meta),
