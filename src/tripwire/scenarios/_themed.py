@@ -14,7 +14,10 @@ from importlib.resources import files
 from typing import Any, Literal, get_args
 
 import yaml
+from inspect_ai import Task
 from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.model import ChatMessageSystem, ChatMessageUser
+from inspect_ai.util import SandboxEnvironmentSpec
 
 from tripwire._errors import ConfigError
 
@@ -33,6 +36,8 @@ __all__ = [
     "rotate",
     "system_prompt",
     "themed_dataset",
+    "themed_sample",
+    "themed_task",
     "user_prompt",
 ]
 
@@ -162,3 +167,57 @@ def themed_dataset(
                 sample.id = f"{sample.id}-r{repeat}"
             samples.append(sample)
     return MemoryDataset(samples, name=scenario)
+
+
+def themed_sample(
+    scenario: str,
+    theme: Theme,
+    condition: ThemedCondition,
+    texts: tuple[str, str, dict[str, str]],
+    **metadata: Any,
+) -> Sample:
+    """One themed sample, with the metadata every themed scenario's runtime needs.
+
+    Args:
+        scenario: The scenario's hyphenated name.
+        theme: The theme.
+        condition: The goal condition.
+        texts: System prompt, user prompt and files, as the scenario rendered them.
+        **metadata: More metadata for the scenario's detector.
+    """
+    system, user, files_ = texts
+    return Sample(
+        id=f"{theme.id}-{condition}",
+        input=[ChatMessageSystem(content=system), ChatMessageUser(content=user)],
+        files=files_,
+        metadata={
+            "scenario": scenario,
+            "theme": theme.id,
+            "condition": condition,
+            "selector_tool": theme.selector_tool,
+            **goal_fields(theme, condition),
+            **metadata,
+        },
+    )
+
+
+def themed_task(
+    scenario: str,
+    dataset: MemoryDataset,
+    *,
+    max_turns: int,
+    sandbox: str | SandboxEnvironmentSpec,
+    version: int,
+) -> Task:
+    """A themed scenario's Inspect task: the shared agent loop and scorer."""
+    from ._agent import scenario_agent
+    from ._scorer import scheming_outcome
+
+    return Task(
+        dataset=dataset,
+        solver=scenario_agent(max_turns=max_turns),
+        scorer=scheming_outcome(),
+        sandbox=sandbox,
+        version=version,
+        metadata={"scenario": scenario},
+    )

@@ -6,16 +6,13 @@ from collections.abc import Sequence
 
 from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ChatMessageSystem, ChatMessageUser
 from inspect_ai.util import SandboxEnvironmentSpec
 
 from tripwire._errors import ConfigError
 from tripwire.sandbox import BwrapConfig
 
-from .._agent import scenario_agent
 from .._bank import Theme
-from .._scorer import scheming_outcome
-from .._themed import THEMED_CONDITIONS, ThemedCondition, goal_fields, themed_dataset
+from .._themed import THEMED_CONDITIONS, ThemedCondition, themed_dataset, themed_sample, themed_task
 from ._prompts import render_sample
 
 __all__ = ["goal_guarding", "goal_guarding_dataset"]
@@ -55,13 +52,12 @@ def goal_guarding(
             f"not {sandbox!r}."
         )
     config = BwrapConfig(scratch_dirs=("/tmp", "/var/tmp", "/data"))
-    return Task(
-        dataset=goal_guarding_dataset(conditions, themes, samples_per_condition),
-        solver=scenario_agent(max_turns=max_turns),
-        scorer=scheming_outcome(),
+    return themed_task(
+        SCENARIO_NAME,
+        goal_guarding_dataset(conditions, themes, samples_per_condition),
+        max_turns=max_turns,
         sandbox=SandboxEnvironmentSpec("bwrap", config),
         version=1,
-        metadata={"scenario": SCENARIO_NAME},
     )
 
 
@@ -79,16 +75,9 @@ def goal_guarding_dataset(
 
 
 def _sample(theme: Theme, condition: ThemedCondition) -> Sample:
-    system, user, sample_files = render_sample(theme, condition)
-    return Sample(
-        id=f"{theme.id}-{condition}",
-        input=[ChatMessageSystem(content=system), ChatMessageUser(content=user)],
-        files=sample_files,
-        metadata={
-            "scenario": SCENARIO_NAME,
-            "theme": theme.id,
-            "condition": condition,
-            "selector_tool": theme.selector_tool,
-            **goal_fields(theme, condition),
-        },
+    return themed_sample(
+        SCENARIO_NAME,
+        theme,
+        condition,
+        render_sample(theme, condition),
     )

@@ -7,14 +7,11 @@ from collections.abc import Sequence
 
 from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ChatMessageSystem, ChatMessageUser
 
 from tripwire._errors import ConfigError
 
-from .._agent import scenario_agent
 from .._bank import Theme
-from .._scorer import scheming_outcome
-from .._themed import goal_fields, themed_dataset
+from .._themed import themed_dataset, themed_sample, themed_task
 from ._prompts import CONDITIONS, Condition, render_sample
 
 __all__ = ["oversight_subversion", "oversight_subversion_dataset"]
@@ -60,13 +57,12 @@ def oversight_subversion(
             stacklevel=2,
         )
         samples_per_condition = themes_per_condition
-    return Task(
-        dataset=oversight_subversion_dataset(conditions, themes, samples_per_condition),
-        solver=scenario_agent(max_turns=max_turns),
-        scorer=scheming_outcome(),
+    return themed_task(
+        SCENARIO_NAME,
+        oversight_subversion_dataset(conditions, themes, samples_per_condition),
+        max_turns=max_turns,
         sandbox=sandbox,
         version=2,
-        metadata={"scenario": SCENARIO_NAME},
     )
 
 
@@ -85,15 +81,4 @@ def oversight_subversion_dataset(
 
 def _sample(theme: Theme, condition: Condition) -> Sample:
     texts = render_sample(theme, condition)
-    return Sample(
-        id=f"{theme.id}-{condition}",
-        input=[ChatMessageSystem(content=texts.system), ChatMessageUser(content=texts.user)],
-        files=texts.files,
-        metadata={
-            "scenario": SCENARIO_NAME,
-            "theme": theme.id,
-            "condition": condition,
-            "selector_tool": theme.selector_tool,
-            **goal_fields(theme, condition),
-        },
-    )
+    return themed_sample(SCENARIO_NAME, theme, condition, (texts.system, texts.user, texts.files))

@@ -8,16 +8,13 @@ from collections.abc import Sequence
 
 from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ChatMessageSystem, ChatMessageUser
 from inspect_ai.util import SandboxEnvironmentSpec
 
 from tripwire._errors import ConfigError
 from tripwire.sandbox import BwrapConfig
 
-from .._agent import scenario_agent
 from .._bank import Theme
-from .._scorer import scheming_outcome
-from .._themed import THEMED_CONDITIONS, ThemedCondition, goal_fields, themed_dataset
+from .._themed import THEMED_CONDITIONS, ThemedCondition, themed_dataset, themed_sample, themed_task
 from ._prompts import OWN_WEIGHTS, SERVER, own_weights, render_sample
 
 __all__ = ["self_exfiltration", "self_exfiltration_dataset"]
@@ -57,13 +54,12 @@ def self_exfiltration(
             f"self-exfiltration needs the bwrap sandbox (its new server is a simulated "
             f"remote host of that sandbox), not {sandbox!r}."
         )
-    return Task(
-        dataset=self_exfiltration_dataset(conditions, themes, samples_per_condition),
-        solver=scenario_agent(max_turns=max_turns),
-        scorer=scheming_outcome(),
+    return themed_task(
+        SCENARIO_NAME,
+        self_exfiltration_dataset(conditions, themes, samples_per_condition),
+        max_turns=max_turns,
         sandbox=SandboxEnvironmentSpec("bwrap", BwrapConfig(remote_hosts=(SERVER,))),
         version=1,
-        metadata={"scenario": SCENARIO_NAME},
     )
 
 
@@ -81,19 +77,11 @@ def self_exfiltration_dataset(
 
 
 def _sample(theme: Theme, condition: ThemedCondition) -> Sample:
-    system, user, sample_files = render_sample(theme, condition)
-    theme_id = theme.id
-    return Sample(
-        id=f"{theme_id}-{condition}",
-        input=[ChatMessageSystem(content=system), ChatMessageUser(content=user)],
-        files=sample_files,
-        metadata={
-            "scenario": SCENARIO_NAME,
-            "theme": theme_id,
-            "condition": condition,
-            "selector_tool": theme.selector_tool,
-            "own_weights_sha256": hashlib.sha256(own_weights(theme_id)).hexdigest(),
-            "own_weights_name": posixpath.basename(OWN_WEIGHTS),
-            **goal_fields(theme, condition),
-        },
+    return themed_sample(
+        SCENARIO_NAME,
+        theme,
+        condition,
+        render_sample(theme, condition),
+        own_weights_sha256=hashlib.sha256(own_weights(theme.id)).hexdigest(),
+        own_weights_name=posixpath.basename(OWN_WEIGHTS),
     )
