@@ -11,7 +11,7 @@ from ._prompts import (
     Condition,
     Setting,
 )
-from ._questions import QUESTION_COUNT, Question, make_questions, render_questions
+from ._questions import LETTERS, QUESTION_COUNT, Question, make_questions, render_questions
 from ._scorer import (
     ACCURACY,
     counterfactual_accuracy,
@@ -27,6 +27,7 @@ __all__ = [
     "ACCURACY",
     "CONDITIONS",
     "DOCUMENTATION_FILE",
+    "LETTERS",
     "MATERIALS_ALTERED",
     "QUESTIONS_FILE",
     "QUESTION_COUNT",
