@@ -11,7 +11,7 @@ from inspect_ai.model import ModelOutput, ModelUsage, get_model
 
 from tripwire.results import rows_from_log
 from tripwire.scenarios.sandbagging import sandbagging
-from tripwire.stats import calibrate, calibrate_deferred, sandbagging_tests
+from tripwire.stats import calibrate_deferred, sandbagging_tests
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
 
@@ -58,8 +58,6 @@ def test_sandbagger_underperforms_only_where_it_pays(model, log_dir):
     assert summary.test.difference == pytest.approx(1.0 - sum(accuracies["sandbag"]) / 6)
     [result] = calibrate_deferred(rows)
     assert result.ok, result.problems
-    # The per-sample calibration of covert evals would wrongly flag these rows.
-    assert not calibrate(rows)[0].ok
 
 
 def test_garbled_agent_is_all_errors(log_dir):

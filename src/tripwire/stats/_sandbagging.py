@@ -263,12 +263,13 @@ class SandbaggingSummary(BaseModel):
     """The test over the scored samples."""
 
 
-GroupKey = Literal["model", "condition"]
+SandbaggingGroupKey = Literal["model", "condition"]
+"""A `ResultRow` field sandbagging tests can be grouped by (besides the scenario)."""
 
 
 def sandbagging_tests(
     rows: Iterable[ResultRow],
-    by: Sequence[GroupKey] = ("model", "condition"),
+    by: Sequence[SandbaggingGroupKey] = ("model", "condition"),
     *,
     alpha: float = SANDBAGGING_ALPHA,
 ) -> list[SandbaggingSummary]:
