@@ -5,4 +5,5 @@ from tripwire.models._provider import tripwire_models
 from tripwire.sandbox import BwrapSandboxEnvironment
 from tripwire.scenarios.goal_guarding import goal_guarding
 from tripwire.scenarios.oversight_subversion import oversight_subversion
+from tripwire.scenarios.sandbagging import sandbagging
 from tripwire.scenarios.self_exfiltration import self_exfiltration
