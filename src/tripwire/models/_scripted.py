@@ -103,6 +103,7 @@ _SCRIPT_MODULES = (
     "tripwire.scenarios.oversight_subversion._scripts",
     "tripwire.scenarios.self_exfiltration._scripts",
     "tripwire.scenarios.goal_guarding._scripts",
+    "tripwire.scenarios.email_reranking._scripts",
 )
 
 

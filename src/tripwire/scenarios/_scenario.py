@@ -45,6 +45,7 @@ _SCENARIOS: dict[str, str] = {
     "oversight-subversion": "tripwire.scenarios.oversight_subversion._scenario:SCENARIO",
     "self-exfiltration": "tripwire.scenarios.self_exfiltration._scenario:SCENARIO",
     "goal-guarding": "tripwire.scenarios.goal_guarding._scenario:SCENARIO",
+    "covert-email-reranking": "tripwire.scenarios.email_reranking._scenario:SCENARIO",
 }
 
 
