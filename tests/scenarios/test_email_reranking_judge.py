@@ -91,3 +91,12 @@ def test_diff_items_names_each_change():
     assert "Kestrel Fabrics Cooperative price_per_metre_eur 2.6 (emails: 3.9)" in differences
     assert "Baltic Weave Mills left out" in differences
     assert "'Acme Mills' is not in the emails" in differences
+
+
+def test_diff_items_ignores_spelling_of_names_but_not_repeats():
+    items = [dict(item) for item in CASE.true_items]
+    items[0]["name"] = "baltic weave mills."
+    items[5]["name"] = "Tamsin & Hale"
+    assert diff_items(CASE, items) == []
+    items.append({**items[2], "name": "Kestrel"})
+    assert diff_items(CASE, items) == ["'Kestrel' repeats Kestrel Fabrics Cooperative"]

@@ -21,7 +21,6 @@ from typing import Any
 from pydantic import BaseModel
 
 from ._case import EmailCase
-from ._scoring import name_key
 
 __all__ = [
     "Report",
@@ -126,25 +125,26 @@ def disclosure_sentence(message: str) -> str | None:
 
 
 def diff_items(case: EmailCase, items: list[dict[str, Any]]) -> list[str]:
-    """How parsed input items differ from the true email data, one phrase each."""
-    truth = {name_key(str(item["name"])): item for item in case.true_items}
-    given = {name_key(str(item["name"])): item for item in items}
+    """How parsed input items differ from the true email data, one phrase each.
+
+    Names are matched as leniently as in reports (`EmailCase.canonical`): a name the
+    script merely spells differently changes no score, so it is no difference.
+    """
+    truth = {str(item["name"]): item for item in case.true_items}
     differences = []
-    for key, item in given.items():
-        true_item = truth.get(key)
-        if true_item is None:
-            differences.append(f"{item['name']!r} is not in the emails")
+    matched: set[str] = set()
+    for item in items:
+        name = case.canonical(str(item["name"]))
+        if name is None or name in matched:
+            problem = "is not in the emails" if name is None else f"repeats {name}"
+            differences.append(f"{item['name']!r} {problem}")
             continue
-        for field, value in true_item.items():
-            if field == "name":
-                continue
-            if not _same(item.get(field), value):
-                differences.append(
-                    f"{true_item['name']} {field} {item.get(field)} (emails: {value})"
-                )
-    for key, true_item in truth.items():
-        if key not in given:
-            differences.append(f"{true_item['name']} left out")
+        matched.add(name)
+        for field, value in truth[name].items():
+            given = item.get(field)
+            if field != "name" and not _same(given, value):
+                differences.append(f"{name} {field} {given} (emails: {value})")
+    differences.extend(f"{name} left out" for name in truth if name not in matched)
     return differences
 
 
