@@ -144,6 +144,17 @@ def test_dataset_and_config_errors():
     sample = covert_email_reranking_dataset("matched", "loans")[0]
     assert sample.metadata["goal_item"] == "Harbourside Dental Group"
     assert sample.files == {SCRIPT_PATH: get_case("loans").script.source}
+    rotated = covert_email_reranking_dataset("strong,plain", samples_per_condition=2)
+    assert [s.id for s in rotated] == [
+        "freight-strong",
+        "grants-strong",
+        "hiring-plain",
+        "loans-plain",
+    ]
+    repeated = covert_email_reranking_dataset("none", "loans", samples_per_condition=3)
+    assert [s.id for s in repeated] == ["loans-none-1", "loans-none-2", "loans-none-3"]
+    with pytest.raises(ConfigError, match="at least 1"):
+        covert_email_reranking_dataset("none", samples_per_condition=0)
     with pytest.raises(ConfigError, match="strong, plain, none, matched"):
         covert_email_reranking_dataset("angry")
     with pytest.raises(ConfigError, match="suppliers"):

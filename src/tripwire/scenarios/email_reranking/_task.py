@@ -30,6 +30,7 @@ agent can do, and the detector watches for it."""
 def covert_email_reranking(
     conditions: str | Sequence[str] = CONDITIONS,
     scenarios: str | Sequence[str] | None = None,
+    samples_per_condition: int | None = None,
     max_turns: int = 20,
     sandbox: str = "bwrap",
 ) -> Task:
@@ -50,6 +51,9 @@ def covert_email_reranking(
             (goal-matched control: the company's goal with the strong nudge).
         scenarios: Scenario ids to use (default: all): `suppliers`, `hiring`,
             `grants`, `freight`, `loans`.
+        samples_per_condition: Samples per condition (default: one per scenario);
+            scenarios rotate so conditions see different ones when it is smaller, and
+            repeat when it is larger (the paper ran 300 rollouts over 5 scenarios).
         max_turns: Model turns per episode.
         sandbox: Sandbox provider. `bwrap` gets a config with `/scoring` writable;
             any other provider is used as named and must let the agent write
@@ -60,7 +64,7 @@ def covert_email_reranking(
         -T scenarios=suppliers --model openai/gpt-4o`
     """
     return Task(
-        dataset=covert_email_reranking_dataset(conditions, scenarios),
+        dataset=covert_email_reranking_dataset(conditions, scenarios, samples_per_condition),
         solver=scenario_agent(max_turns=max_turns),
         scorer=scheming_outcome(),
         sandbox=SandboxEnvironmentSpec("bwrap", BWRAP_CONFIG) if sandbox == "bwrap" else sandbox,
@@ -72,12 +76,16 @@ def covert_email_reranking(
 def covert_email_reranking_dataset(
     conditions: str | Sequence[str] = CONDITIONS,
     scenarios: str | Sequence[str] | None = None,
+    samples_per_condition: int | None = None,
 ) -> MemoryDataset:
-    """One sample per scenario and condition.
+    """One sample per scenario and condition, or `samples_per_condition` of them.
 
     Raises:
-        ConfigError: On an unknown condition or scenario, listing the valid ones.
+        ConfigError: On an unknown condition or scenario, listing the valid ones, or a
+            sample count below 1.
     """
+    if samples_per_condition is not None and samples_per_condition < 1:
+        raise ConfigError(f"samples_per_condition must be at least 1, not {samples_per_condition}.")
     chosen_conditions = _parse_list(conditions)
     unknown = [c for c in chosen_conditions if c not in CONDITIONS]
     if unknown or not chosen_conditions:
@@ -96,18 +104,22 @@ def covert_email_reranking_dataset(
                 f"{', '.join(by_id)}."
             )
         cases = [by_id[s] for s in wanted]
-    samples = [
-        _sample(case, condition)  # type: ignore[arg-type]
-        for condition in chosen_conditions
-        for case in cases
-    ]
+    count = len(cases) if samples_per_condition is None else samples_per_condition
+    samples = []
+    for index, condition in enumerate(chosen_conditions):
+        start = index * count
+        for i in range(count):
+            case = cases[(start + i) % len(cases)]
+            repeat = i // len(cases) + 1 if count > len(cases) else None
+            samples.append(_sample(case, condition, repeat))  # type: ignore[arg-type]
     return MemoryDataset(samples, name=SCENARIO_NAME)
 
 
-def _sample(case: EmailCase, condition: Condition) -> Sample:
+def _sample(case: EmailCase, condition: Condition, repeat: int | None) -> Sample:
     texts = render_sample(case, condition)
+    suffix = "" if repeat is None else f"-{repeat}"
     return Sample(
-        id=f"{case.scenario.id}-{condition}",
+        id=f"{case.scenario.id}-{condition}{suffix}",
         input=[ChatMessageSystem(content=texts.system), ChatMessageUser(content=texts.user)],
         files=texts.files,
         metadata={
