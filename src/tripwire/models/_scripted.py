@@ -104,6 +104,7 @@ _SCRIPT_MODULES = (
     "tripwire.scenarios.self_exfiltration._scripts",
     "tripwire.scenarios.goal_guarding._scripts",
     "tripwire.scenarios.sandbagging._scripts",
+    "tripwire.scenarios.email_reranking._scripts",
 )
 
 

@@ -46,6 +46,7 @@ _SCENARIOS: dict[str, str] = {
     "self-exfiltration": "tripwire.scenarios.self_exfiltration._scenario:SCENARIO",
     "goal-guarding": "tripwire.scenarios.goal_guarding._scenario:SCENARIO",
     "sandbagging": "tripwire.scenarios.sandbagging._scenario:SCENARIO",
+    "covert-email-reranking": "tripwire.scenarios.email_reranking._scenario:SCENARIO",
 }
 
 
