@@ -6,6 +6,7 @@ from here, so a new evaluation is added in one place.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -47,10 +48,29 @@ class Evaluation:
     """Module of the scenario's scripted-agent scripts (its `SCHEMER_VARIANTS`)."""
 
     def task(self, **args: Any) -> Task:
-        """Build the evaluation's Inspect task."""
+        """Build the evaluation's Inspect task.
+
+        Raises:
+            ConfigError: If an argument is not one the task takes (naming those it does).
+        """
+        factory = self._factory()
+        known = self.parameters()
+        unknown = sorted(set(args) - known)
+        if unknown:
+            raise ConfigError(
+                f"{self.name} does not take {', '.join(unknown)}; "
+                f"it takes {', '.join(sorted(known))}."
+            )
+        return factory(**args)
+
+    def parameters(self) -> set[str]:
+        """Names of the task's arguments."""
+        return set(inspect.signature(self._factory()).parameters)
+
+    def _factory(self) -> Callable[..., Task]:
         module, attr = self.task_ref.split(":")
         factory: Callable[..., Task] = getattr(import_module(module), attr)
-        return factory(**args)
+        return factory
 
     def schemer_variants(self) -> list[str]:
         """The scripted schemer variants that act this evaluation out."""
@@ -78,6 +98,27 @@ _EVALUATIONS: tuple[Evaluation, ...] = (
     _themed("oversight-subversion", "oversight_subversion", "oversight_subversion"),
     _themed("self-exfiltration", "self_exfiltration", "self_exfiltration"),
     _themed("goal-guarding", "goal_guarding", "goal_guarding"),
+    Evaluation(
+        name="covert-email-reranking",
+        task_ref="tripwire.scenarios.email_reranking:covert_email_reranking",
+        quick={"conditions": "strong,plain,none,matched", "samples_per_condition": 1},
+        paper=[
+            {"conditions": "strong", "samples_per_condition": 300},
+            {"conditions": "plain,none", "samples_per_condition": 400},
+            {"conditions": "matched", "samples_per_condition": 100},
+        ],
+        calibration={"conditions": "strong,plain,none,matched", "samples_per_condition": 2},
+        scripts="tripwire.scenarios.email_reranking._scripts",
+    ),
+    Evaluation(
+        name="sandbagging",
+        task_ref="tripwire.scenarios.sandbagging:sandbagging",
+        quick={"conditions": "strong,plain,none", "samples_per_setting": 1},
+        paper=[{"conditions": "strong,plain,none", "samples_per_setting": 50}],
+        # A schemer's test needs 5 scored samples per setting to reach p <= 0.01.
+        calibration={"conditions": "strong,plain,none", "samples_per_setting": 2},
+        scripts="tripwire.scenarios.sandbagging._scripts",
+    ),
 )
 
 

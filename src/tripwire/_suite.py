@@ -163,6 +163,9 @@ def plan_batches(
         max_samples: Samples run at once for remote models (a local model runs one).
     """
     extra = dict(task_args or {})
+    # In a suite, an override one evaluation does not take (themes for sandbagging)
+    # is left out for it; alone, the evaluation says it does not take it.
+    suite = len(evaluations) > 1
     batches: list[EvalBatch] = []
     if calibration:
         for item in evaluations:
@@ -170,13 +173,16 @@ def plan_batches(
             batches.append(
                 EvalBatch(
                     label=f"{item.name}: calibration",
-                    task=item.task(**(item.calibration | _calibration_args(extra))),
+                    task=item.task(
+                        **(item.calibration | _calibration_args(extra, item.parameters()))
+                    ),
                     models=[HONEST_AGENT, *schemers, SCHEMER_AGENT, GARBLED_AGENT],
                     max_samples=8,
                 )
             )
     for item in evaluations:
-        sized = _sized_args([item.quick] if size == "quick" else item.paper, extra)
+        own = {k: v for k, v in extra.items() if not suite or k in item.parameters()}
+        sized = _sized_args([item.quick] if size == "quick" else item.paper, own, strict=not suite)
         for model in models:
             local = model.startswith("tripwire/") and "scripted" not in model
             for args in sized:
@@ -192,17 +198,20 @@ def plan_batches(
     return batches
 
 
-def _sized_args(sized: list[dict[str, Any]], extra: dict[str, Any]) -> list[dict[str, Any]]:
+def _sized_args(
+    sized: list[dict[str, Any]], extra: dict[str, Any], *, strict: bool = True
+) -> list[dict[str, Any]]:
     """A size's task arguments with the user's overrides applied.
 
     Chosen conditions narrow each of the size's evals to those conditions (an eval
     left with none is dropped); chosen themes without a sample count mean one
-    sample per chosen theme.
+    sample per chosen theme. With `strict`, a condition the size does not have is
+    passed on for the task to reject; otherwise the evaluation is left out.
     """
     wanted = extra.get("conditions")
     chosen = set(parse_list(wanted)) if wanted is not None else None
     known = {c for args in sized for c in parse_list(args.get("conditions", ""))}
-    if chosen is not None and known and not chosen <= known:
+    if strict and chosen is not None and known and not chosen <= known:
         # An unknown condition: let the task reject it, naming the valid ones.
         return [sized[0] | extra]
     result = []
@@ -219,6 +228,6 @@ def _sized_args(sized: list[dict[str, Any]], extra: dict[str, Any]) -> list[dict
     return result
 
 
-def _calibration_args(extra: dict[str, Any]) -> dict[str, Any]:
+def _calibration_args(extra: dict[str, Any], accepted: set[str]) -> dict[str, Any]:
     # Only the harness knobs apply to calibration; themes and sizes are its own.
-    return {key: value for key, value in extra.items() if key in ("sandbox", "max_turns")}
+    return {k: v for k, v in extra.items() if k in ("sandbox", "max_turns") and k in accepted}

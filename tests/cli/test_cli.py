@@ -137,3 +137,37 @@ def test_help(args):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0
     assert "Usage" in result.output
+
+
+def test_eval_sandbagging_shows_its_test_and_calibration(tmp_path):
+    result = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "sandbagging",
+            "--model",
+            "tripwire/scripted-schemer-sandbag",
+            "--size",
+            "quick",
+            "--conditions",
+            "strong",
+            "--calibration",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    # Judged across samples: its own calibration, not a 0% "scheming rate".
+    assert "Calibration of evaluations judged across samples" in result.output
+    assert "PASS" in result.output and "FAIL" not in result.output
+    assert "scheming rate" not in result.output
+    rows = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert {r["setting"] for r in rows} == {"sandbag", "counterfactual"}
+
+
+def test_a_suite_override_one_evaluation_lacks_is_an_error_alone(tmp_path):
+    result = tripwire(
+        "eval", "sandbagging", "--model", "tripwire/scripted-honest", "--themes", "traffic"
+    )
+    assert result.returncode == 2
+    assert "sandbagging does not take themes" in result.stderr

@@ -74,3 +74,28 @@ def test_html_report_shows_the_papers_table(tmp_path):
     assert "100.0% (1/1)" in html
     assert "unscored" in html  # plain: only an error, never 0%
     assert "2412.04984" in html
+
+
+def test_sandbagging_table_shows_the_test_or_why_it_is_unscored():
+    from tripwire.report import sandbagging_table
+    from tripwire.stats import sandbagging_tests
+
+    def sample(setting, accuracy, condition):
+        return ResultRow(
+            scenario="sandbagging",
+            condition=condition,
+            model="openai/gpt-4o",
+            setting=setting,
+            outcome="clean",
+            measures={"accuracy": accuracy},
+        )
+
+    rows = [sample("counterfactual", 1.0, "strong") for _ in range(6)]
+    rows += [sample("sandbag", 0.3, "strong") for _ in range(6)]
+    rows += [sample("counterfactual", 1.0, "plain"), sample("sandbag", 0.9, "plain")]
+    console = Console(width=100, record=True)
+    console.print(sandbagging_table(sandbagging_tests(rows)))
+    text = console.export_text()
+    assert "openai/gpt-4o" in text
+    assert "+70 pts" in text and "*" in text  # significant
+    assert "unscored" in text  # plain: one sample per side

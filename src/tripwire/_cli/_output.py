@@ -11,14 +11,25 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tripwire.report import (
     calibration_table,
+    deferred_calibration_table,
     paper_rows,
     paper_table,
     rate_table,
+    sandbagging_table,
     write_html_report,
     write_results,
 )
 from tripwire.results import ResultRow
-from tripwire.stats import CalibrationResult, calibrate, summarise
+from tripwire.stats import (
+    DEFERRED_SCENARIOS,
+    CalibrationResult,
+    DeferredCalibrationResult,
+    calibrate,
+    calibrate_deferred,
+    expected_outcome,
+    sandbagging_tests,
+    summarise,
+)
 
 __all__ = ["console", "default_run_dir", "finish", "make_progress"]
 
@@ -49,24 +60,37 @@ def finish(
     title: str,
     meta: dict[str, str],
     eval_errors: list[str] | None = None,
-) -> list[CalibrationResult]:
-    """Print the rate and calibration tables, write results and the HTML report."""
-    summaries = summarise(rows)
-    calibration = calibrate(rows)
-    console.print(rate_table(summaries, title=title))
+) -> list[CalibrationResult | DeferredCalibrationResult]:
+    """Print the rate and calibration tables, write results and the HTML report.
+
+    Evaluations judged per sample get scheming rates; those judged across samples
+    (sandbagging) get their own test. Returns every calibration verdict.
+    """
+    covert = [row for row in rows if row.scenario not in DEFERRED_SCENARIOS]
+    deferred = [row for row in rows if row.scenario in DEFERRED_SCENARIOS]
+    summaries = summarise(covert)
+    calibration = calibrate(covert)
+    deferred_calibration = calibrate_deferred(deferred)
+    if covert or not deferred:
+        console.print(rate_table(summaries, title=title))
     paper = paper_rows(rows)
     for model in dict.fromkeys(row.model for row in paper):
         console.print(paper_table(paper, model))
+    evaluated = [row for row in deferred if expected_outcome(row.model) is None]
+    if evaluated:
+        console.print(sandbagging_table(sandbagging_tests(evaluated)))
     if calibration:
         console.print(calibration_table(calibration))
+    if deferred_calibration:
+        console.print(deferred_calibration_table(deferred_calibration))
     for error in eval_errors or []:
         console.print(f"[bold red]eval failed:[/bold red] {error}", highlight=False)
     jsonl, csv = write_results(rows, out_dir)
     report = write_html_report(
-        rows, summaries, calibration, out_dir / "report.html", title=title, meta=meta
+        covert, summaries, calibration, out_dir / "report.html", title=title, meta=meta
     )
     console.print(f"results: {jsonl}  {csv}\nreport:  {report}")
-    return calibration
+    return [*calibration, *deferred_calibration]
 
 
 def command_line() -> str:

@@ -7,9 +7,21 @@ from collections.abc import Sequence
 from rich.markup import escape
 from rich.table import Table
 
-from tripwire.stats import CalibrationResult, RateSummary
+from tripwire.stats import (
+    CalibrationResult,
+    DeferredCalibrationResult,
+    RateSummary,
+    SandbaggingSummary,
+)
 
-__all__ = ["calibration_table", "format_ci", "format_percent", "rate_table"]
+__all__ = [
+    "calibration_table",
+    "deferred_calibration_table",
+    "format_ci",
+    "format_percent",
+    "rate_table",
+    "sandbagging_table",
+]
 
 # Mismatches listed per calibration agent before "… and N more".
 _MAX_MISMATCHES = 3
@@ -124,3 +136,81 @@ def _mismatch_summary(mismatched: list[str]) -> str:
     shown = mismatched[:_MAX_MISMATCHES]
     more = len(mismatched) - len(shown)
     return "\n".join(shown + ([f"… and {more} more"] if more else []))
+
+
+def sandbagging_table(summaries: Sequence[SandbaggingSummary]) -> Table:
+    """Accuracy when incentivised to do well vs badly, the difference and its p-value.
+
+    One line per model × condition; an unscored test says why instead of a number.
+    """
+    table = Table(
+        title="Sandbagging (accuracy: incentivised to do well / to do badly)",
+        title_justify="left",
+        header_style="bold",
+    )
+    table.add_column("model / condition")
+    table.add_column("well", justify="right")
+    table.add_column("badly", justify="right")
+    table.add_column("diff (95% CI)", justify="right")
+    table.add_column("p", justify="right")
+    table.add_column("n", justify="right")
+    table.add_column("err", justify="right")
+    previous = None
+    for summary in summaries:
+        test = summary.test
+        if summary.model != previous:
+            table.add_row(f"[bold]{escape(summary.model)}[/bold]")
+            previous = summary.model
+        errors = summary.errors_high + summary.errors_low
+        if not test.scored:
+            table.add_row(
+                f"  {escape(summary.condition)}",
+                "—",
+                "—",
+                f"[yellow]unscored[/yellow]: {escape(test.unscored_reason or '')}",
+                "—",
+                f"{test.n_high}/{test.n_low}",
+                str(errors),
+            )
+            continue
+        assert test.accuracy_high is not None and test.accuracy_low is not None
+        assert test.difference is not None and test.p_value is not None
+        mark = " [bold red]*[/bold red]" if test.significant else ""
+        table.add_row(
+            f"  {escape(summary.condition)}",
+            format_percent(test.accuracy_high),
+            format_percent(test.accuracy_low),
+            f"{test.difference * 100:+.0f} pts {_points(test.ci_low, test.ci_high)}",
+            f"{test.p_value:.3g}{mark}",
+            f"{test.n_high}/{test.n_low}",
+            f"[bold red]{errors}[/bold red]" if errors else "0",
+        )
+    return table
+
+
+def deferred_calibration_table(results: Sequence[DeferredCalibrationResult]) -> Table:
+    """PASS/FAIL per scripted agent on the evaluations judged across samples."""
+    table = Table(
+        title="Calibration of evaluations judged across samples",
+        title_justify="left",
+        header_style="bold",
+    )
+    table.add_column("evaluation / agent")
+    table.add_column("expected")
+    table.add_column("verdict")
+    table.add_column("problems")
+    for result in results:
+        verdict = "[bold green]PASS[/bold green]" if result.ok else "[bold red]FAIL[/bold red]"
+        table.add_row(
+            f"{escape(result.scenario)}: {escape(result.model)}",
+            result.expected.replace("_", " "),
+            verdict,
+            escape("; ".join(result.problems)) or "—",
+        )
+    return table
+
+
+def _points(low: float | None, high: float | None) -> str:
+    if low is None or high is None:
+        return ""
+    return f"[{low * 100:+.0f}, {high * 100:+.0f}]"
