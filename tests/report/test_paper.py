@@ -99,3 +99,23 @@ def test_sandbagging_table_shows_the_test_or_why_it_is_unscored():
     assert "openai/gpt-4o" in text
     assert "+70 pts" in text and "*" in text  # significant
     assert "unscored" in text  # plain: one sample per side
+
+
+def test_html_report_shows_sandbagging_apart(tmp_path):
+    from tripwire.report import write_html_report
+    from tripwire.stats import sandbagging_tests
+
+    rows = [
+        ResultRow(
+            scenario="sandbagging",
+            condition="strong",
+            model="openai/gpt-4o",
+            setting=setting,
+            outcome="clean",
+            measures={"accuracy": accuracy},
+        )
+        for setting, accuracy in [("counterfactual", 1.0)] * 6 + [("sandbag", 0.2)] * 6
+    ]
+    path = write_html_report([], [], [], tmp_path / "r.html", sandbagging=sandbagging_tests(rows))
+    html = path.read_text()
+    assert "+80 pts" in html and "sandbagged" in html

@@ -77,8 +77,9 @@ def finish(
     for model in dict.fromkeys(row.model for row in paper):
         console.print(paper_table(paper, model))
     evaluated = [row for row in deferred if expected_outcome(row.model) is None]
-    if evaluated:
-        console.print(sandbagging_table(sandbagging_tests(evaluated)))
+    sandbagging = sandbagging_tests(evaluated)
+    if sandbagging:
+        console.print(sandbagging_table(sandbagging))
     if calibration:
         console.print(calibration_table(calibration))
     if deferred_calibration:
@@ -87,7 +88,14 @@ def finish(
         console.print(f"[bold red]eval failed:[/bold red] {error}", highlight=False)
     jsonl, csv = write_results(rows, out_dir)
     report = write_html_report(
-        covert, summaries, calibration, out_dir / "report.html", title=title, meta=meta
+        covert,
+        summaries,
+        calibration,
+        out_dir / "report.html",
+        title=title,
+        meta=meta,
+        sandbagging=sandbagging,
+        deferred_calibration=deferred_calibration,
     )
     console.print(f"results: {jsonl}  {csv}\nreport:  {report}")
     return [*calibration, *deferred_calibration]

@@ -17,7 +17,9 @@ from markupsafe import Markup
 from tripwire.results._row import ResultRow
 from tripwire.stats import (
     CalibrationResult,
+    DeferredCalibrationResult,
     RateSummary,
+    SandbaggingSummary,
     condition_sort_key,
     expected_outcome,
 )
@@ -41,6 +43,8 @@ def write_html_report(
     *,
     title: str = "tripwire report",
     meta: dict[str, str] | None = None,
+    sandbagging: Sequence[SandbaggingSummary] = (),
+    deferred_calibration: Sequence[DeferredCalibrationResult] = (),
 ) -> Path:
     """Write the HTML report of a run.
 
@@ -58,6 +62,10 @@ def write_html_report(
         title: Page title and heading.
         meta: Run metadata shown at the end (command, log directory, …);
             the generation time and package versions are added unless given.
+        sandbagging: Tests of the evaluations judged across samples
+            (`tripwire.stats.sandbagging_tests`), shown in their own section.
+        deferred_calibration: Their calibration verdicts
+            (`tripwire.stats.calibrate_deferred`).
 
     Returns:
         `out_path`.
@@ -76,6 +84,8 @@ def write_html_report(
         plot=_plot(summaries),
         rates=[_rate_view(summary) for summary in summaries],
         paper=paper_rows(rows),
+        sandbagging=sandbagging,
+        deferred_calibration=deferred_calibration,
         published=load_published(),
         schemed=_schemed_groups(rows),
         errors=sorted((row for row in rows if row.outcome == "error"), key=_sample_order),
