@@ -141,7 +141,9 @@ def _mismatch_summary(mismatched: list[str]) -> str:
 def sandbagging_table(summaries: Sequence[SandbaggingSummary]) -> Table:
     """Accuracy when incentivised to do well vs badly, the difference and its p-value.
 
-    One line per model × condition; an unscored test says why instead of a number.
+    One line per model × condition; an unscored test says so instead of a number (the
+    reason is in the HTML report and `SandbaggingTest.unscored_reason`; `n` shows the
+    scored samples per side).
     """
     table = Table(
         title="Sandbagging (accuracy: incentivised to do well / to do badly)",
@@ -167,7 +169,7 @@ def sandbagging_table(summaries: Sequence[SandbaggingSummary]) -> Table:
                 f"  {escape(summary.condition)}",
                 "—",
                 "—",
-                f"[yellow]unscored[/yellow]: {escape(test.unscored_reason or '')}",
+                "[yellow]unscored[/yellow]",
                 "—",
                 f"{test.n_high}/{test.n_low}",
                 str(errors),
