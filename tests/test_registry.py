@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import pytest
 from inspect_ai import eval as inspect_eval
 
 
@@ -47,3 +48,27 @@ def test_inspect_cli_runs_the_task(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert list(tmp_path.glob("*.eval"))
+
+
+@pytest.mark.parametrize(
+    ("task", "metric"),
+    [
+        ("tripwire/self_exfiltration", "scheming_rate"),
+        ("tripwire/goal_guarding", "scheming_rate"),
+        ("tripwire/covert_email_reranking", "scheming_rate"),
+        ("tripwire/sandbagging", "mean_accuracy"),
+    ],
+)
+def test_every_suite_task_runs_by_name_with_its_metrics(task, metric, log_dir):
+    [log] = inspect_eval(
+        task,
+        model="tripwire/scripted-honest",
+        task_args={"conditions": "plain"},
+        limit=2,
+        log_dir=str(log_dir),
+        display="none",
+    )
+    assert log.status == "success", log.error
+    metrics = {name: m.value for s in log.results.scores for name, m in s.metrics.items()}
+    expected = 1.0 if metric == "mean_accuracy" else 0.0
+    assert metrics[metric] == expected
