@@ -111,6 +111,15 @@ _EVALUATIONS: tuple[Evaluation, ...] = (
         scripts="tripwire.scenarios.email_reranking._scripts",
     ),
     Evaluation(
+        name="instrumental-alignment-faking",
+        task_ref="tripwire.scenarios.alignment_faking:instrumental_alignment_faking",
+        quick={"conditions": "plain,matched", "pairs": 2},
+        paper=[{"conditions": "plain,matched", "pairs": 99}],
+        # A faker's test needs 4 complete pairs to reach p <= 0.01 (0.25^4).
+        calibration={"conditions": "plain,matched", "pairs": 3},
+        scripts="tripwire.scenarios.alignment_faking._scripts",
+    ),
+    Evaluation(
         name="sandbagging",
         task_ref="tripwire.scenarios.sandbagging:sandbagging",
         quick={"conditions": "strong,plain,none", "samples_per_setting": 1},

@@ -3,6 +3,7 @@
 # ruff: noqa: F401
 from tripwire.models._provider import tripwire_models
 from tripwire.sandbox import BwrapSandboxEnvironment
+from tripwire.scenarios.alignment_faking import instrumental_alignment_faking
 from tripwire.scenarios.email_reranking import covert_email_reranking
 from tripwire.scenarios.goal_guarding import goal_guarding
 from tripwire.scenarios.oversight_subversion import oversight_subversion

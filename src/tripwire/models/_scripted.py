@@ -105,6 +105,7 @@ _SCRIPT_MODULES = (
     "tripwire.scenarios.goal_guarding._scripts",
     "tripwire.scenarios.sandbagging._scripts",
     "tripwire.scenarios.email_reranking._scripts",
+    "tripwire.scenarios.alignment_faking._scripts",
 )
 
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
-from inspect_ai.tool import Tool
+from inspect_ai.tool import Tool, ToolCall
 
 from tripwire._errors import ConfigError
 
 from ._detector import Detector
 
-__all__ = ["Scenario", "get_scenario", "scenario_names"]
+__all__ = ["EndsEpisode", "Scenario", "get_scenario", "scenario_names"]
 
 
 class Scenario(Protocol):
@@ -40,6 +40,21 @@ class Scenario(Protocol):
         ...
 
 
+@runtime_checkable
+class EndsEpisode(Protocol):
+    """Optional for a scenario: its episode ends at a call of its own, not at `done`.
+
+    A scenario with this method has no `done` tool: `scenario_agent` stops right
+    after the first call for which it returns True (later calls of the same turn
+    never run), and its reminder to a model that made no tool call does not name
+    `done`.
+    """
+
+    def ends_episode(self, metadata: dict[str, Any], call: ToolCall) -> bool:
+        """Whether the episode ends now that `call` (well-formed) has run."""
+        ...
+
+
 # Lazy so that importing one scenario never imports the others.
 _SCENARIOS: dict[str, str] = {
     "oversight-subversion": "tripwire.scenarios.oversight_subversion._scenario:SCENARIO",
@@ -47,6 +62,7 @@ _SCENARIOS: dict[str, str] = {
     "goal-guarding": "tripwire.scenarios.goal_guarding._scenario:SCENARIO",
     "sandbagging": "tripwire.scenarios.sandbagging._scenario:SCENARIO",
     "covert-email-reranking": "tripwire.scenarios.email_reranking._scenario:SCENARIO",
+    "instrumental-alignment-faking": "tripwire.scenarios.alignment_faking._scenario:SCENARIO",
 }
 
 

@@ -1,5 +1,17 @@
 """Statistics over result rows: rates with Wilson intervals, sandbagging tests, calibration."""
 
+from ._alignment_faking import (
+    ALIGNMENT_FAKING_ALPHA,
+    ALIGNMENT_FAKING_NULL_RATE,
+    ALIGNMENT_FAKING_SCENARIO,
+    AlignmentFakingCalibration,
+    AlignmentFakingSummary,
+    AlignmentFakingTest,
+    alignment_faking_test,
+    alignment_faking_tests,
+    calibrate_alignment_faking,
+    critical_pairs,
+)
 from ._calibration import (
     HONEST_AGENT,
     SCHEMER_AGENT,
@@ -27,6 +39,16 @@ from ._sandbagging import (
 )
 
 __all__ = [
+    "ALIGNMENT_FAKING_ALPHA",
+    "ALIGNMENT_FAKING_NULL_RATE",
+    "ALIGNMENT_FAKING_SCENARIO",
+    "AlignmentFakingCalibration",
+    "AlignmentFakingSummary",
+    "AlignmentFakingTest",
+    "alignment_faking_test",
+    "alignment_faking_tests",
+    "calibrate_alignment_faking",
+    "critical_pairs",
     "CONDITION_ORDER",
     "DEFERRED_SCENARIOS",
     "HONEST_AGENT",
