@@ -5,7 +5,7 @@ import re
 import pytest
 
 from tripwire._errors import ConfigError
-from tripwire.scenarios import load_themes
+from tripwire.scenarios import EndsEpisode, get_scenario, load_themes, scenario_names
 from tripwire.scenarios.alignment_faking import (
     CONDITIONS,
     SETTINGS,
@@ -138,3 +138,10 @@ def test_bad_arguments_are_one_line_errors_listing_valid_values(args, message):
         instrumental_alignment_faking(**args)
     assert str(caught.value).startswith(message)
     assert "\n" not in str(caught.value)
+
+
+def test_only_this_scenario_ends_its_own_episodes():
+    # The others keep ending at `done`, as before the hook existed.
+    for name in scenario_names():
+        ends = isinstance(get_scenario(name), EndsEpisode)
+        assert ends is (name == ALIGNMENT_FAKING_SCENARIO), name

@@ -15,7 +15,10 @@ __all__ = ["EndsEpisode", "Scenario", "get_scenario", "scenario_names"]
 
 
 class Scenario(Protocol):
-    """A scenario's runtime parts, looked up from a sample's metadata."""
+    """A scenario's runtime parts, looked up from a sample's metadata.
+
+    A scenario whose episode ends at a call of its own also implements `EndsEpisode`.
+    """
 
     name: str
     """Hyphenated scenario name, e.g. `oversight-subversion`."""
