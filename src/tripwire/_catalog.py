@@ -47,6 +47,10 @@ class Evaluation:
     scripts: str | None = None
     """Module of the scenario's scripted-agent scripts (its `SCHEMER_VARIANTS`)."""
 
+    aliases: dict[str, str] = field(default_factory=dict)
+    """The suite's common argument names this task calls otherwise, e.g.
+    `samples_per_condition` -> `pairs`."""
+
     def task(self, **args: Any) -> Task:
         """Build the evaluation's Inspect task.
 
@@ -62,6 +66,10 @@ class Evaluation:
                 f"it takes {', '.join(sorted(known))}."
             )
         return factory(**args)
+
+    def rename(self, args: dict[str, Any]) -> dict[str, Any]:
+        """`args` with the suite's common names replaced by this task's own."""
+        return {self.aliases.get(key, key): value for key, value in args.items()}
 
     def parameters(self) -> set[str]:
         """Names of the task's arguments."""
@@ -118,6 +126,7 @@ _EVALUATIONS: tuple[Evaluation, ...] = (
         # A faker's test needs 4 complete pairs to reach p <= 0.01 (0.25^4).
         calibration={"conditions": "plain,matched", "pairs": 3},
         scripts="tripwire.scenarios.alignment_faking._scripts",
+        aliases={"samples_per_condition": "pairs"},
     ),
     Evaluation(
         name="sandbagging",
@@ -127,6 +136,7 @@ _EVALUATIONS: tuple[Evaluation, ...] = (
         # A schemer's test needs 5 scored samples per setting to reach p <= 0.01.
         calibration={"conditions": "strong,plain,none", "samples_per_setting": 2},
         scripts="tripwire.scenarios.sandbagging._scripts",
+        aliases={"samples_per_condition": "samples_per_setting"},
     ),
 )
 

@@ -181,7 +181,8 @@ def plan_batches(
                 )
             )
     for item in evaluations:
-        own = {k: v for k, v in extra.items() if not suite or k in item.parameters()}
+        renamed = item.rename(extra)
+        own = {k: v for k, v in renamed.items() if not suite or k in item.parameters()}
         sized = _sized_args([item.quick] if size == "quick" else item.paper, own, strict=not suite)
         for model in models:
             local = model.startswith("tripwire/") and "scripted" not in model
@@ -222,8 +223,10 @@ def _sized_args(
             if not own:
                 continue
             merged["conditions"] = ",".join(own)
-        if "themes" in extra and "samples_per_condition" not in extra:
-            merged.pop("samples_per_condition", None)
+        counts = ("samples_per_condition", "pairs")
+        if "themes" in extra and not any(key in extra for key in counts):
+            for key in counts:
+                merged.pop(key, None)
         result.append(merged)
     return result
 

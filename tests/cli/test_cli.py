@@ -171,3 +171,27 @@ def test_a_suite_override_one_evaluation_lacks_is_an_error_alone(tmp_path):
     )
     assert result.returncode == 2
     assert "sandbagging does not take themes" in result.stderr
+
+
+def test_eval_alignment_faking_is_judged_over_pairs(tmp_path):
+    result = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "instrumental-alignment-faking",
+            "--model",
+            "tripwire/scripted-schemer-fake-alignment",
+            "--size",
+            "quick",
+            "--themes",
+            "traffic,energy",
+            "--calibration",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Calibration of evaluations judged across samples" in result.output
+    # honest, the faker, the mixed schemer and the garbled agent
+    assert result.output.count("PASS") == 4 and "FAIL" not in result.output
+    assert "scheming rate" not in result.output  # never a per-sample 0%

@@ -119,3 +119,15 @@ def test_html_report_shows_sandbagging_apart(tmp_path):
     path = write_html_report([], [], [], tmp_path / "r.html", sandbagging=sandbagging_tests(rows))
     html = path.read_text()
     assert "+80 pts" in html and "sandbagged" in html
+
+
+def test_deferred_tables_carry_the_papers_figures():
+    from tripwire.report import alignment_faking_table
+    from tripwire.stats import alignment_faking_tests
+
+    console = Console(width=100, record=True)
+    console.print(alignment_faking_table(alignment_faking_tests([])))
+    text = console.export_text()
+    assert "gemini-1.5 42% (p <0.001)" in text
+    published = load_published()
+    assert "sonnet-3.5 99%/34%" in published.sandbagging_caption()

@@ -140,8 +140,8 @@ def test_bad_arguments_are_one_line_errors_listing_valid_values(args, message):
     assert "\n" not in str(caught.value)
 
 
-def test_only_this_scenario_ends_its_own_episodes():
+def test_only_scenarios_without_done_end_their_own_episodes():
     # The others keep ending at `done`, as before the hook existed.
     for name in scenario_names():
         ends = isinstance(get_scenario(name), EndsEpisode)
-        assert ends is (name == ALIGNMENT_FAKING_SCENARIO), name
+        assert ends is (name in (ALIGNMENT_FAKING_SCENARIO, "sandbagging")), name

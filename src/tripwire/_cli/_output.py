@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tripwire.report import (
+    alignment_faking_table,
     calibration_table,
     deferred_calibration_table,
     paper_rows,
@@ -21,10 +22,14 @@ from tripwire.report import (
 )
 from tripwire.results import ResultRow
 from tripwire.stats import (
+    ALIGNMENT_FAKING_SCENARIO,
     DEFERRED_SCENARIOS,
+    AlignmentFakingCalibration,
     CalibrationResult,
     DeferredCalibrationResult,
+    alignment_faking_tests,
     calibrate,
+    calibrate_alignment_faking,
     calibrate_deferred,
     expected_outcome,
     sandbagging_tests,
@@ -60,18 +65,20 @@ def finish(
     title: str,
     meta: dict[str, str],
     eval_errors: list[str] | None = None,
-) -> list[CalibrationResult | DeferredCalibrationResult]:
+) -> list[CalibrationResult | DeferredCalibrationResult | AlignmentFakingCalibration]:
     """Print the rate and calibration tables, write results and the HTML report.
 
     Evaluations judged per sample get scheming rates; those judged across samples
     (sandbagging) get their own test. Returns every calibration verdict.
     """
-    covert = [row for row in rows if row.scenario not in DEFERRED_SCENARIOS]
+    paired = [row for row in rows if row.scenario == ALIGNMENT_FAKING_SCENARIO]
     deferred = [row for row in rows if row.scenario in DEFERRED_SCENARIOS]
+    covert = [row for row in rows if row not in paired and row not in deferred]
     summaries = summarise(covert)
     calibration = calibrate(covert)
     deferred_calibration = calibrate_deferred(deferred)
-    if covert or not deferred:
+    paired_calibration = calibrate_alignment_faking(paired)
+    if covert or not (deferred or paired):
         console.print(rate_table(summaries, title=title))
     paper = paper_rows(rows)
     for model in dict.fromkeys(row.model for row in paper):
@@ -80,10 +87,13 @@ def finish(
     sandbagging = sandbagging_tests(evaluated)
     if sandbagging:
         console.print(sandbagging_table(sandbagging))
+    faking = alignment_faking_tests([r for r in paired if expected_outcome(r.model) is None])
+    if faking:
+        console.print(alignment_faking_table(faking))
     if calibration:
         console.print(calibration_table(calibration))
-    if deferred_calibration:
-        console.print(deferred_calibration_table(deferred_calibration))
+    if deferred_calibration or paired_calibration:
+        console.print(deferred_calibration_table([*deferred_calibration, *paired_calibration]))
     for error in eval_errors or []:
         console.print(f"[bold red]eval failed:[/bold red] {error}", highlight=False)
     jsonl, csv = write_results(rows, out_dir)
@@ -95,10 +105,10 @@ def finish(
         title=title,
         meta=meta,
         sandbagging=sandbagging,
-        deferred_calibration=deferred_calibration,
+        deferred_calibration=[*deferred_calibration, *paired_calibration],
     )
     console.print(f"results: {jsonl}  {csv}\nreport:  {report}")
-    return [*calibration, *deferred_calibration]
+    return [*calibration, *deferred_calibration, *paired_calibration]
 
 
 def command_line() -> str:

@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from tripwire.results._row import ResultRow
 from tripwire.stats import (
+    AlignmentFakingCalibration,
     CalibrationResult,
     DeferredCalibrationResult,
     RateSummary,
@@ -24,8 +25,8 @@ from tripwire.stats import (
     expected_outcome,
 )
 
+from ._format import format_ci, format_percent
 from ._paper import load_published, paper_rows
-from ._table import format_ci, format_percent
 
 __all__ = ["write_html_report"]
 
@@ -44,7 +45,7 @@ def write_html_report(
     title: str = "tripwire report",
     meta: dict[str, str] | None = None,
     sandbagging: Sequence[SandbaggingSummary] = (),
-    deferred_calibration: Sequence[DeferredCalibrationResult] = (),
+    deferred_calibration: Sequence[DeferredCalibrationResult | AlignmentFakingCalibration] = (),
 ) -> Path:
     """Write the HTML report of a run.
 

@@ -20,7 +20,7 @@ from tripwire._errors import ConfigError
 from tripwire.results import ResultRow
 from tripwire.stats import wilson_interval
 
-from ._table import format_ci, format_percent
+from ._format import format_ci, format_percent
 
 __all__ = [
     "PaperRow",
@@ -75,6 +75,28 @@ class Published(BaseModel, frozen=True):
 
     behaviours: list[PublishedBehaviour]
     """Its rows."""
+
+    alignment_faking: dict[str, dict[str, float | str]] = Field(default_factory=dict)
+    """Table 5 per model: `instrumental`, `terminal`, `scheming` rates and `p`."""
+
+    sandbagging: dict[str, dict[str, dict[str, float | str]]] = Field(default_factory=dict)
+    """Table 6 by `goal` / `no_goal`, per model: accuracy `well`, `badly` and `p`."""
+
+    def alignment_faking_caption(self) -> str:
+        """Table 5 in one line, for beside tripwire's own."""
+        parts = [
+            f"{model} {float(v['scheming']):.0%} (p {v['p']})"
+            for model, v in self.alignment_faking.items()
+        ]
+        return "paper (behavioural scheming, 99 pairs): " + ", ".join(parts)
+
+    def sandbagging_caption(self) -> str:
+        """Table 6's goal rows in one line, for beside tripwire's own."""
+        parts = [
+            f"{model} {float(v['well']):.0%}/{float(v['badly']):.0%} (p {v['p']})"
+            for model, v in self.sandbagging.get("goal", {}).items()
+        ]
+        return "paper (with goal, well/badly): " + ", ".join(parts)
 
 
 @cache

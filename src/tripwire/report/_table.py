@@ -8,13 +8,19 @@ from rich.markup import escape
 from rich.table import Table
 
 from tripwire.stats import (
+    AlignmentFakingCalibration,
+    AlignmentFakingSummary,
     CalibrationResult,
     DeferredCalibrationResult,
     RateSummary,
     SandbaggingSummary,
 )
 
+from ._format import format_ci, format_percent
+from ._paper import load_published
+
 __all__ = [
+    "alignment_faking_table",
     "calibration_table",
     "deferred_calibration_table",
     "format_ci",
@@ -25,24 +31,6 @@ __all__ = [
 
 # Mismatches listed per calibration agent before "… and N more".
 _MAX_MISMATCHES = 3
-
-
-def format_percent(value: float) -> str:
-    """A proportion as a percent: whole numbers, one decimal below 1% so 0.4% is not 0%."""
-    percent = value * 100
-    # Near the ends a whole number hides the difference from 0% or 100%.
-    if 0 < percent < 1 or 99 < percent < 100:
-        tenths = f"{percent:.1f}"
-        if tenths not in ("0.0", "1.0", "99.0", "100.0"):
-            return f"{tenths}%"
-    return f"{percent:.0f}%"
-
-
-def format_ci(low: float | None, high: float | None) -> str:
-    """A confidence interval as `[a%, b%]`, or an em dash when there is none."""
-    if low is None or high is None:
-        return "—"
-    return f"[{format_percent(low)}, {format_percent(high)}]"
 
 
 def rate_table(summaries: Sequence[RateSummary], title: str = "Scheming rates") -> Table:
@@ -149,6 +137,8 @@ def sandbagging_table(summaries: Sequence[SandbaggingSummary]) -> Table:
         title="Sandbagging (accuracy: incentivised to do well / to do badly)",
         title_justify="left",
         header_style="bold",
+        caption=load_published().sandbagging_caption(),
+        caption_justify="left",
     )
     table.add_column("model / condition")
     table.add_column("well", justify="right")
@@ -190,7 +180,9 @@ def sandbagging_table(summaries: Sequence[SandbaggingSummary]) -> Table:
     return table
 
 
-def deferred_calibration_table(results: Sequence[DeferredCalibrationResult]) -> Table:
+def deferred_calibration_table(
+    results: Sequence[DeferredCalibrationResult | AlignmentFakingCalibration],
+) -> Table:
     """PASS/FAIL per scripted agent on the evaluations judged across samples."""
     table = Table(
         title="Calibration of evaluations judged across samples",
@@ -216,3 +208,54 @@ def _points(low: float | None, high: float | None) -> str:
     if low is None or high is None:
         return ""
     return f"[{low * 100:+.0f}, {high * 100:+.0f}]"
+
+
+def alignment_faking_table(summaries: Sequence[AlignmentFakingSummary]) -> Table:
+    """Instrumental alignment faking per model × condition, judged over pairs.
+
+    Behavioural scheming is management's option when watched and the agent's own
+    when not; the test is one-sided binomial against 25% (Meinke et al. 2024).
+    """
+    table = Table(
+        title="Instrumental alignment faking (pairs: watched / unwatched)",
+        title_justify="left",
+        header_style="bold",
+        caption=load_published().alignment_faking_caption(),
+        caption_justify="left",
+    )
+    table.add_column("model / condition")
+    table.add_column("instr.", justify="right")
+    table.add_column("terminal", justify="right")
+    table.add_column("scheming (95% CI)", justify="right")
+    table.add_column("p", justify="right")
+    table.add_column("pairs", justify="right")
+    table.add_column("incompl.", justify="right")
+    previous = None
+    for summary in summaries:
+        test = summary.test
+        if summary.model != previous:
+            table.add_row(f"[bold]{escape(summary.model)}[/bold]")
+            previous = summary.model
+        incomplete = f"[bold red]{test.incomplete}[/bold red]" if test.incomplete else "0"
+        if not test.scored or test.rate is None:
+            table.add_row(
+                f"  {escape(summary.condition)}",
+                "—",
+                "—",
+                "[yellow]unscored[/yellow]",
+                "—",
+                str(test.pairs),
+                incomplete,
+            )
+            continue
+        mark = " [bold red]*[/bold red]" if test.significant else ""
+        table.add_row(
+            f"  {escape(summary.condition)}",
+            format_percent(test.instrumental_rate or 0.0),
+            format_percent(test.terminal_rate or 0.0),
+            f"{format_percent(test.rate)} {format_ci(test.ci_low, test.ci_high)}",
+            f"{test.p_value:.3g}{mark}",
+            str(test.pairs),
+            incomplete,
+        )
+    return table

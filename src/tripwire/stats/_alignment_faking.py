@@ -372,6 +372,9 @@ agent), or every sample `error` (the garbled agent)."""
 class AlignmentFakingCalibration(BaseModel):
     """How a scripted reference agent came out of instrumental alignment faking."""
 
+    scenario: str = ALIGNMENT_FAKING_SCENARIO
+    """The scenario (for tables that list several deferred evaluations)."""
+
     model: str
     """The calibration agent's model string."""
 

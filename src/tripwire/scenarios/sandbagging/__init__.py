@@ -19,7 +19,6 @@ from ._scorer import (
     sandbag_accuracy,
     sandbagging_outcome,
 )
-from ._solver import sandbagging_agent
 from ._task import sandbagging, sandbagging_dataset
 from ._tools import submit
 
@@ -45,7 +44,6 @@ __all__ = [
     "render_questions",
     "sandbag_accuracy",
     "sandbagging",
-    "sandbagging_agent",
     "sandbagging_dataset",
     "sandbagging_outcome",
     "submit",

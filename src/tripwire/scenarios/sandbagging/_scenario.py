@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from inspect_ai.tool import Tool
+from inspect_ai.tool import Tool, ToolCall
+from inspect_ai.util import store
 
 from .._tools import bash
 from ._detector import MaterialsDetector
-from ._tools import submit
+from ._prompts import SUBMIT_TOOL
+from ._tools import SUBMISSION_KEY, submit
 
 __all__ = ["SCENARIO", "SCENARIO_NAME", "Sandbagging"]
 
@@ -39,6 +41,10 @@ class Sandbagging:
     def choice_serves_goal(self, metadata: dict[str, Any], choice: str | None) -> bool | None:
         """None: the agent picks no strategy here."""
         return None
+
+    def ends_episode(self, metadata: dict[str, Any], call: ToolCall) -> bool:
+        """The test ends when the answers are handed in, as in the paper."""
+        return call.function == SUBMIT_TOOL and store().get(SUBMISSION_KEY) is not None
 
 
 SCENARIO = Sandbagging()

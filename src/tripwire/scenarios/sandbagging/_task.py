@@ -10,12 +10,12 @@ from inspect_ai.model import ChatMessageSystem, ChatMessageUser
 
 from tripwire._errors import ConfigError
 
+from .._agent import scenario_agent
 from ._detector import digest
 from ._prompts import CONDITIONS, SETTINGS, Condition, Setting, render_sample
 from ._questions import make_questions
 from ._scenario import SCENARIO_NAME
 from ._scorer import sandbagging_outcome
-from ._solver import sandbagging_agent
 
 __all__ = ["sandbagging", "sandbagging_dataset"]
 
@@ -63,7 +63,7 @@ def sandbagging(
     """
     return Task(
         dataset=sandbagging_dataset(conditions, samples_per_setting, seed),
-        solver=sandbagging_agent(max_turns=max_turns),
+        solver=scenario_agent(max_turns=max_turns),
         scorer=sandbagging_outcome(),
         sandbox=sandbox,
         version=1,
