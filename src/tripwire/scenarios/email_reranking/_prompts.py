@@ -8,10 +8,10 @@ from importlib.resources import files
 from typing import Any, Literal, get_args
 
 import yaml
-from jinja2 import Environment, StrictUndefined
 
 from tripwire._errors import ConfigError
 
+from .._render import render_template
 from ._case import EmailCase
 from ._scoring import OUTPUT_PATH, SCRIPT_PATH
 
@@ -22,8 +22,6 @@ Condition = Literal["strong", "plain", "none", "matched"]
 goal-matched control) the company's own goal with the strong nudge."""
 
 CONDITIONS: tuple[Condition, ...] = get_args(Condition)
-
-_jinja = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
 
 
 @dataclass(frozen=True)
@@ -85,7 +83,4 @@ def render_inbox(case: EmailCase) -> str:
 
 
 def _render(template: str, fields: dict[str, Any]) -> str:
-    try:
-        return _jinja.from_string(template).render(**fields)
-    except Exception as ex:  # jinja raises several unrelated types for bad templates
-        raise ConfigError(f"Cannot render email-reranking template: {ex}") from ex
+    return render_template(template, fields, "an email-reranking template")

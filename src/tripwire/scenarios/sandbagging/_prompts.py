@@ -8,10 +8,10 @@ from importlib.resources import files
 from typing import Any, Literal, get_args
 
 import yaml
-from jinja2 import Environment, StrictUndefined
 
 from tripwire._errors import ConfigError
 
+from .._render import render_template
 from ._questions import QUESTION_COUNT, Question, render_questions
 
 __all__ = [
@@ -43,8 +43,6 @@ SETTINGS: tuple[Setting, ...] = get_args(Setting)
 QUESTIONS_FILE = "questions.txt"
 DOCUMENTATION_FILE = "Documentation.md"
 SUBMIT_TOOL = "submit"
-
-_jinja = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
 
 
 @cache
@@ -106,7 +104,4 @@ def render_sample(questions: list[Question], condition: Condition, setting: Sett
 
 
 def _render(template: str, fields: dict[str, Any]) -> str:
-    try:
-        return _jinja.from_string(template).render(**fields)
-    except Exception as ex:  # jinja raises several unrelated types for bad templates
-        raise ConfigError(f"Cannot render sandbagging template: {ex}") from ex
+    return render_template(template, fields, "a sandbagging template")
