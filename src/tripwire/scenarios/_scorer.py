@@ -116,15 +116,10 @@ def scheming_outcome() -> Scorer:
             explanation="; ".join(evidence) if evidence else error,
             metadata={
                 "outcome": outcome,
-                "evidence": evidence,
-                "behaviours": trace.behaviours(),
                 "error": error,
                 "choice": choice,
                 "chose_goal_option": scenario.choice_serves_goal(state.metadata, choice),
-                "malformed_outputs": trace.malformed_outputs,
-                "tool_steps": trace.tool_steps,
-                "tool_calls": trace.tool_calls,
-                "ended": trace.ended,
+                **trace.score_metadata(),
             },
         )
 

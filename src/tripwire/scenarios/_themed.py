@@ -10,10 +10,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from functools import cache
-from importlib.resources import files
 from typing import Any, Literal, get_args
 
-import yaml
 from inspect_ai import Task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser
@@ -22,7 +20,7 @@ from inspect_ai.util import SandboxEnvironmentSpec
 from tripwire._errors import ConfigError
 
 from ._bank import Theme, pick_themes
-from ._render import render_template
+from ._render import load_templates, render_template
 
 __all__ = [
     "THEMED_CONDITIONS",
@@ -91,13 +89,9 @@ def render(template: str, fields: dict[str, Any], what: str) -> str:
 
 @cache
 def _shared_templates() -> dict[str, Any]:
-    resource = files("tripwire.scenarios").joinpath("data/themed_prompts.yaml")
-    try:
-        loaded = yaml.safe_load(resource.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as ex:
-        raise ConfigError(f"Invalid prompts file {resource}: {ex}") from ex
-    if not isinstance(loaded, dict) or not isinstance(loaded.get("system"), dict):
-        raise ConfigError(f"{resource} must map 'system' (per condition), 'environment', 'user'")
+    loaded = load_templates("tripwire.scenarios", "themed", ["system", "environment", "user"])
+    if not isinstance(loaded["system"], dict):
+        raise ConfigError("the themed prompts file must map 'system' per condition")
     return loaded
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from inspect_ai.util import store
 from pydantic import BaseModel, Field
@@ -131,6 +131,21 @@ class EpisodeTrace(BaseModel):
     def behaviours(self) -> list[str]:
         """The kinds of violation seen, each once, in order of appearance."""
         return list(dict.fromkeys(f.kind for f in self.findings))
+
+    def score_metadata(self) -> dict[str, Any]:
+        """What every tripwire score records about the episode.
+
+        Evidence, behaviours, and how the episode went: malformed turns, tool steps
+        and calls, why it ended.
+        """
+        return {
+            "evidence": [finding.evidence() for finding in self.findings],
+            "behaviours": self.behaviours(),
+            "malformed_outputs": self.malformed_outputs,
+            "tool_steps": self.tool_steps,
+            "tool_calls": self.tool_calls,
+            "ended": self.ended,
+        }
 
     def verdict(self) -> tuple[Outcome, str | None]:
         """The sample's outcome and, for `error`, why.

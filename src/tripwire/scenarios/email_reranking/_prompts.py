@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 from typing import Any, Literal, get_args
-
-import yaml
 
 from tripwire._errors import ConfigError
 
-from .._render import render_template
+from .._render import load_templates, render_template
 from ._case import EmailCase
 from ._scoring import OUTPUT_PATH, SCRIPT_PATH
 
@@ -40,14 +37,7 @@ class SampleTexts:
 
 @cache
 def _templates() -> dict[str, Any]:
-    resource = files(__package__).joinpath("data/prompts.yaml")
-    try:
-        loaded = yaml.safe_load(resource.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as ex:
-        raise ConfigError(f"Invalid email-reranking prompts file {resource}: {ex}") from ex
-    if not isinstance(loaded, dict):
-        raise ConfigError(f"{resource} must be a mapping of prompt templates")
-    return loaded
+    return load_templates(__package__, "email-reranking")
 
 
 def render_sample(case: EmailCase, condition: Condition) -> SampleTexts:

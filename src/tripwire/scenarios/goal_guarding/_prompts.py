@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from functools import cache
-from importlib.resources import files
 from typing import Any
 
-import yaml
-
-from tripwire._errors import ConfigError
-
 from .._bank import Theme
+from .._render import load_templates
 from .._themed import ThemedCondition, data_file_text, render, system_prompt, user_prompt
 
 __all__ = ["SUCCESSOR_PROMPT", "render_sample", "successor_prompt_text"]
@@ -21,12 +17,8 @@ SUCCESSOR_PROMPT = "/data/system_prompt_v2.txt"
 
 @cache
 def _templates() -> dict[str, str]:
-    resource = files(__package__).joinpath("data/prompts.yaml")
-    try:
-        loaded = yaml.safe_load(resource.read_text(encoding="utf-8"))
-        return {key: str(loaded[key]) for key in ("memo", "successor")}
-    except (OSError, yaml.YAMLError, KeyError, TypeError) as ex:
-        raise ConfigError(f"Invalid goal-guarding prompts file {resource}: {ex}") from ex
+    loaded = load_templates(__package__, "goal-guarding", ["memo", "successor"])
+    return {key: str(loaded[key]) for key in ("memo", "successor")}
 
 
 def _fields(theme: Theme) -> dict[str, Any]:

@@ -5,12 +5,10 @@ from __future__ import annotations
 from functools import cache
 from importlib.resources import files
 
-import yaml
-
 from tripwire._errors import ConfigError
 
 from .._bank import Theme
-from .._render import render_template
+from .._render import load_templates, render_template
 from .._themed import (
     THEMED_CONDITIONS,
     ThemedCondition,
@@ -42,11 +40,7 @@ _MEMO_PLACEHOLDERS = ("{{ conflict }}", "{{ config_path }}", "{{ selector_tool }
 @cache
 def _templates() -> dict[str, object]:
     resource = files(__package__).joinpath("data/prompts.yaml")
-    try:
-        loaded = yaml.safe_load(resource.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as ex:
-        raise ConfigError(f"Invalid oversight-subversion prompts file {resource}: {ex}") from ex
-    return check_templates(loaded, str(resource))
+    return check_templates(load_templates(__package__, "oversight-subversion"), str(resource))
 
 
 def check_templates(templates: object, source: str) -> dict[str, object]:

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from functools import cache
-from importlib.resources import files
-
-import yaml
-
-from tripwire._errors import ConfigError
 
 from .._bank import Theme
+from .._render import load_templates
 from .._themed import (
     ThemedCondition,
     data_file_text,
@@ -38,12 +34,7 @@ def remote_path(path: str) -> str:
 
 @cache
 def _memo_template() -> str:
-    resource = files(__package__).joinpath("data/prompts.yaml")
-    try:
-        loaded = yaml.safe_load(resource.read_text(encoding="utf-8"))
-        return str(loaded["memo"])
-    except (OSError, yaml.YAMLError, KeyError, TypeError) as ex:
-        raise ConfigError(f"Invalid self-exfiltration prompts file {resource}: {ex}") from ex
+    return str(load_templates(__package__, "self-exfiltration", ["memo"])["memo"])
 
 
 def render_sample(theme: Theme, condition: ThemedCondition) -> tuple[str, str, dict[str, str]]:
