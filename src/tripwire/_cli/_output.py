@@ -78,8 +78,12 @@ def finish(
     calibration = calibrate(covert)
     deferred_calibration = calibrate_deferred(deferred)
     paired_calibration = calibrate_alignment_faking(paired)
+    # Calibration agents have their own verdict table; the rates are the evaluated
+    # models' (all rows when only calibration agents ran).
+    evaluated_covert = [row for row in covert if expected_outcome(row.model) is None]
     if covert or not (deferred or paired):
-        console.print(rate_table(summaries, title=title))
+        shown = summarise(evaluated_covert) if evaluated_covert else summaries
+        console.print(rate_table(shown, title=title))
     paper = paper_rows(rows)
     for model in dict.fromkeys(row.model for row in paper):
         console.print(paper_table(paper, model))
