@@ -57,6 +57,7 @@ def test_inspect_cli_runs_the_task(tmp_path):
         ("tripwire/goal_guarding", "scheming_rate"),
         ("tripwire/covert_email_reranking", "scheming_rate"),
         ("tripwire/sandbagging", "mean_accuracy"),
+        ("tripwire/instrumental_alignment_faking", "error_rate"),
     ],
 )
 def test_every_suite_task_runs_by_name_with_its_metrics(task, metric, log_dir):
@@ -70,5 +71,6 @@ def test_every_suite_task_runs_by_name_with_its_metrics(task, metric, log_dir):
     )
     assert log.status == "success", log.error
     metrics = {name: m.value for s in log.results.scores for name, m in s.metrics.items()}
+    # honest agents: all right, never scheming, never an unjudged episode
     expected = 1.0 if metric == "mean_accuracy" else 0.0
     assert metrics[metric] == expected
