@@ -131,3 +131,29 @@ def test_deferred_tables_carry_the_papers_figures():
     assert "gemini-1.5 42% (p <0.001)" in text
     published = load_published()
     assert "sonnet-3.5 99%/34%" in published.sandbagging_caption()
+
+
+def test_html_report_shows_alignment_faking_pairs(tmp_path):
+    from tripwire.report import write_html_report
+    from tripwire.stats import alignment_faking_tests
+
+    rows = []
+    for pair in range(5):
+        for setting, management in (("testing", True), ("deployment", False)):
+            rows.append(
+                ResultRow(
+                    scenario="instrumental-alignment-faking",
+                    condition="plain",
+                    model="openai/gpt-4o",
+                    setting=setting,
+                    sample_id=f"traffic-plain-r{pair}-{setting}",
+                    outcome="clean",
+                    measures={"chose_management_option": float(management)},
+                )
+            )
+    summaries = alignment_faking_tests(rows)
+    assert summaries and summaries[0].test.pairs == 5, summaries
+    path = write_html_report([], [], [], tmp_path / "r.html", alignment_faking=summaries)
+    html = path.read_text()
+    assert "100% (5/5)" in html and "faked alignment" in html
+    assert "gemini-1.5 42%" in html

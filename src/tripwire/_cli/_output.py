@@ -109,6 +109,7 @@ def finish(
         title=title,
         meta=meta,
         sandbagging=sandbagging,
+        alignment_faking=faking,
         deferred_calibration=[*deferred_calibration, *paired_calibration],
     )
     console.print(f"results: {jsonl}  {csv}\nreport:  {report}")

@@ -17,6 +17,7 @@ from markupsafe import Markup
 from tripwire.results._row import ResultRow
 from tripwire.stats import (
     AlignmentFakingCalibration,
+    AlignmentFakingSummary,
     CalibrationResult,
     DeferredCalibrationResult,
     RateSummary,
@@ -45,6 +46,7 @@ def write_html_report(
     title: str = "tripwire report",
     meta: dict[str, str] | None = None,
     sandbagging: Sequence[SandbaggingSummary] = (),
+    alignment_faking: Sequence[AlignmentFakingSummary] = (),
     deferred_calibration: Sequence[DeferredCalibrationResult | AlignmentFakingCalibration] = (),
 ) -> Path:
     """Write the HTML report of a run.
@@ -65,6 +67,8 @@ def write_html_report(
             the generation time and package versions are added unless given.
         sandbagging: Tests of the evaluations judged across samples
             (`tripwire.stats.sandbagging_tests`), shown in their own section.
+        alignment_faking: Pair tests of instrumental alignment faking
+            (`tripwire.stats.alignment_faking_tests`), shown in their own section.
         deferred_calibration: Their calibration verdicts
             (`tripwire.stats.calibrate_deferred`).
 
@@ -86,6 +90,7 @@ def write_html_report(
         rates=[_rate_view(summary) for summary in summaries],
         paper=paper_rows(rows),
         sandbagging=sandbagging,
+        alignment_faking=alignment_faking,
         deferred_calibration=deferred_calibration,
         published=load_published(),
         schemed=_schemed_groups(rows),
