@@ -14,7 +14,7 @@ from tripwire._catalog import Evaluation, Size
 from tripwire._errors import ConfigError
 from tripwire._progress import progress_sink
 from tripwire.results import ResultRow, rows_from_log
-from tripwire.scenarios._themed import parse_list
+from tripwire.scenarios._choose import parse_list
 from tripwire.stats._calibration import GARBLED_AGENT, HONEST_AGENT, SCHEMER_AGENT
 
 __all__ = ["EvalBatch", "SuiteRun", "plan_batches", "run_batches"]

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from tripwire._errors import ConfigError
 
+from ._choose import parse_list
 from ._render import render_template
 
 __all__ = ["Option", "OptionId", "Serves", "Theme", "load_themes", "parse_themes", "pick_themes"]
@@ -296,7 +297,7 @@ def pick_themes(
     pool = list(load_themes() if themes is None else themes)
     if ids is None:
         return pool
-    wanted = [i.strip() for i in (ids.split(",") if isinstance(ids, str) else ids) if i.strip()]
+    wanted = parse_list(ids)
     by_id = {theme.id: theme for theme in pool}
     missing = [i for i in wanted if i not in by_id]
     if missing:

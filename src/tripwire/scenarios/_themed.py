@@ -1,4 +1,4 @@
-"""What the themed evaluations share: conditions, prompt rendering, theme choice.
+"""What the themed evaluations share: conditions, prompt rendering, samples.
 
 Self-exfiltration and goal-guarding (like oversight-subversion) set one story from
 the theme bank under a goal condition; they differ in the memo's consequence and in
@@ -20,18 +20,16 @@ from inspect_ai.util import SandboxEnvironmentSpec
 from tripwire._errors import ConfigError
 
 from ._bank import Theme, pick_themes
+from ._choose import choose, rotate
 from ._render import load_templates, render_template
 
 __all__ = [
     "THEMED_CONDITIONS",
     "ThemedCondition",
-    "choose",
     "data_file_text",
     "goal_fields",
-    "parse_list",
     "pseudo_weights",
     "render",
-    "rotate",
     "system_prompt",
     "themed_dataset",
     "themed_sample",
@@ -44,42 +42,6 @@ ThemedCondition = Literal["strong", "plain", "none", "matched"]
 own goal with the nudge (the goal-matched control, where scheming should vanish)."""
 
 THEMED_CONDITIONS: tuple[ThemedCondition, ...] = get_args(ThemedCondition)
-
-
-def parse_list(value: str | Sequence[str]) -> list[str]:
-    """A comma-separated string or a list, as a list of stripped, non-empty items."""
-    items = value.split(",") if isinstance(value, str) else list(value)
-    return [item.strip() for item in items if item.strip()]
-
-
-def choose(value: str | Sequence[str], valid: Sequence[str], what: str) -> list[str]:
-    """Items of `value`, each checked against `valid`.
-
-    Raises:
-        ConfigError: Naming the unknown items and listing the valid ones.
-    """
-    chosen = parse_list(value)
-    unknown = [item for item in chosen if item not in valid]
-    if unknown:
-        raise ConfigError(f"Unknown {what}(s) {unknown}: choose from {', '.join(valid)}.")
-    if not chosen:
-        raise ConfigError(f"No {what} given: choose from {', '.join(valid)}.")
-    return chosen
-
-
-def rotate(items: list[Any], offset: int, count: int | None) -> list[tuple[Any, int]]:
-    """`count` items starting at `offset * count`, wrapping, each with its repeat index.
-
-    All items once if count is None. Rotating by condition gives each condition
-    different themes when `count` is small; a count above the number of items goes
-    round again (repeat 1, 2, ...), as the paper's 300-400 runs over 33 scenarios do.
-    """
-    if not items:
-        return []
-    if count is None:
-        return [(item, 0) for item in items]
-    start = (offset * count) % len(items)
-    return [(items[(start + i) % len(items)], (start + i) // len(items)) for i in range(count)]
 
 
 def render(template: str, fields: dict[str, Any], what: str) -> str:

@@ -12,7 +12,7 @@ from tripwire._errors import ConfigError
 
 from .._agent import scenario_agent
 from .._bank import Theme, pick_themes
-from .._themed import choose, rotate
+from .._choose import choose, rotate
 from ._detector import digest
 from ._prompts import CONDITIONS, SETTINGS, Condition, Setting, option_labels, render_sample
 from ._scenario import SCENARIO_NAME

@@ -13,6 +13,7 @@ from tripwire._errors import ConfigError
 from tripwire.sandbox import BwrapConfig
 
 from .._agent import scenario_agent
+from .._choose import choose
 from .._scorer import scheming_outcome
 from ._case import EmailCase, load_cases
 from ._prompts import CONDITIONS, Condition, render_sample
@@ -86,23 +87,11 @@ def covert_email_reranking_dataset(
     """
     if samples_per_condition is not None and samples_per_condition < 1:
         raise ConfigError(f"samples_per_condition must be at least 1, not {samples_per_condition}.")
-    chosen_conditions = _parse_list(conditions)
-    unknown = [c for c in chosen_conditions if c not in CONDITIONS]
-    if unknown or not chosen_conditions:
-        raise ConfigError(
-            f"Unknown condition(s) {unknown or chosen_conditions}: choose from "
-            f"{', '.join(CONDITIONS)}."
-        )
+    chosen_conditions = choose(conditions, CONDITIONS, "condition")
     cases = list(load_cases())
     if scenarios is not None:
         by_id = {case.scenario.id: case for case in cases}
-        wanted = _parse_list(scenarios)
-        missing = [s for s in wanted if s not in by_id]
-        if missing or not wanted:
-            raise ConfigError(
-                f"Unknown email-reranking scenario(s) {missing or wanted}: choose from "
-                f"{', '.join(by_id)}."
-            )
+        wanted = choose(scenarios, list(by_id), "email-reranking scenario")
         cases = [by_id[s] for s in wanted]
     count = len(cases) if samples_per_condition is None else samples_per_condition
     samples = []
@@ -130,8 +119,3 @@ def _sample(case: EmailCase, condition: Condition, repeat: int | None) -> Sample
             "true_ranking": list(case.true_ranking),
         },
     )
-
-
-def _parse_list(value: str | Sequence[str]) -> list[str]:
-    items = value.split(",") if isinstance(value, str) else list(value)
-    return [item.strip() for item in items if item.strip()]

@@ -11,6 +11,7 @@ from inspect_ai.model import ChatMessageSystem, ChatMessageUser
 from tripwire._errors import ConfigError
 
 from .._agent import scenario_agent
+from .._choose import choose
 from ._detector import digest
 from ._prompts import CONDITIONS, SETTINGS, Condition, Setting, render_sample
 from ._questions import make_questions
@@ -81,12 +82,7 @@ def sandbagging_dataset(
     Raises:
         ConfigError: On an unknown condition or a sample count below 1.
     """
-    chosen = _parse_list(conditions)
-    unknown = [c for c in chosen if c not in CONDITIONS]
-    if unknown or not chosen:
-        raise ConfigError(
-            f"Unknown condition(s) {unknown or chosen}: choose from {', '.join(CONDITIONS)}."
-        )
+    chosen = choose(conditions, CONDITIONS, "condition")
     if samples_per_setting < 1:
         raise ConfigError(f"samples_per_setting must be at least 1, got {samples_per_setting}.")
     samples = [
@@ -118,8 +114,3 @@ def _sample(condition: Condition, setting: Setting, index: int, seed: int) -> Sa
             "materials": {path: digest(text) for path, text in texts.files.items()},
         },
     )
-
-
-def _parse_list(value: str | Sequence[str]) -> list[str]:
-    items = value.split(",") if isinstance(value, str) else list(value)
-    return [item.strip() for item in items if item.strip()]
