@@ -69,21 +69,25 @@ def finish(
     """Print the rate and calibration tables, write results and the HTML report.
 
     Evaluations judged per sample get scheming rates; those judged across samples
-    (sandbagging) get their own test. Returns every calibration verdict.
+    (sandbagging, instrumental alignment faking) get their own tests. Returns every
+    calibration verdict.
     """
     paired = [row for row in rows if row.scenario == ALIGNMENT_FAKING_SCENARIO]
     deferred = [row for row in rows if row.scenario in DEFERRED_SCENARIOS]
-    covert = [row for row in rows if row not in paired and row not in deferred]
+    covert = [
+        row
+        for row in rows
+        if row.scenario != ALIGNMENT_FAKING_SCENARIO and row.scenario not in DEFERRED_SCENARIOS
+    ]
     summaries = summarise(covert)
     calibration = calibrate(covert)
     deferred_calibration = calibrate_deferred(deferred)
     paired_calibration = calibrate_alignment_faking(paired)
     # Calibration agents have their own verdict table; the rates are the evaluated
     # models' (all rows when only calibration agents ran).
-    evaluated_covert = [row for row in covert if expected_outcome(row.model) is None]
+    evaluated_summaries = [s for s in summaries if expected_outcome(s.model) is None]
     if covert or not (deferred or paired):
-        shown = summarise(evaluated_covert) if evaluated_covert else summaries
-        console.print(rate_table(shown, title=title))
+        console.print(rate_table(evaluated_summaries or summaries, title=title))
     paper = paper_rows(rows)
     for model in dict.fromkeys(row.model for row in paper):
         console.print(paper_table(paper, model))

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from tripwire._errors import ConfigError
 from tripwire.results import ResultRow
-from tripwire.stats import wilson_interval
+from tripwire.stats import expected_outcome, wilson_interval
 
 from ._format import format_ci, format_percent
 
@@ -160,7 +160,7 @@ def paper_rows(rows: Iterable[ResultRow], models: Sequence[str] | None = None) -
     rows = list(rows)
     published = load_published()
     if models is None:
-        models = sorted({r.model for r in rows if "/scripted-" not in r.model})
+        models = sorted({r.model for r in rows if expected_outcome(r.model) is None})
     result = []
     for model in models:
         for condition in PAPER_CONDITIONS:
