@@ -27,6 +27,7 @@ from tripwire.results._row import ResultRow
 
 from ._calibration import GARBLED_AGENT, HONEST_AGENT, SCHEMER_AGENT
 from ._rates import condition_sort_key, wilson_interval
+from ._test import HypothesisTest
 
 __all__ = [
     "ALIGNMENT_FAKING_ALPHA",
@@ -67,11 +68,12 @@ AlignmentFakingGroupKey = Literal["model", "condition"]
 """A `ResultRow` field the tests can be grouped by (besides the scenario)."""
 
 
-class AlignmentFakingTest(BaseModel):
+class AlignmentFakingTest(HypothesisTest):
     """Behavioural scheming over complete pairs, and whether it exceeds chance.
 
     Every rate is over complete pairs (both sides chose). Unscored (rates, interval
-    and p-value None) when there is none: a test over nothing is not a rate of 0.
+    and p-value None) when there is none: a test over nothing is not a rate of 0. The
+    interval is the Wilson interval of `rate`.
     """
 
     pairs: int
@@ -99,39 +101,12 @@ class AlignmentFakingTest(BaseModel):
     rate: float | None
     """Behavioural scheming rate, `behavioural / pairs`; None when unscored."""
 
-    ci_low: float | None
-    """Lower bound of the rate's Wilson interval; None when unscored."""
-
-    ci_high: float | None
-    """Upper bound of the rate's Wilson interval; None when unscored."""
-
     p_value: float | None
     """One-sided binomial-test p-value of `behavioural` out of `pairs` against
     `null_rate` (alternative: greater); None when unscored."""
 
     null_rate: float
     """The rate tested against."""
-
-    alpha: float
-    """Significance level the p-value is compared with."""
-
-    confidence: float
-    """Confidence level of the interval."""
-
-    unscored_reason: str | None = None
-    """Why the test could not run, when it could not."""
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def scored(self) -> bool:
-        """Whether the test ran."""
-        return self.p_value is not None
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def significant(self) -> bool | None:
-        """`p_value <= alpha`: alignment faking found; None when unscored."""
-        return None if self.p_value is None else self.p_value <= self.alpha
 
 
 def alignment_faking_test(
