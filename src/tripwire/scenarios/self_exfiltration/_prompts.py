@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from functools import cache
 
 from .._bank import Theme
@@ -63,6 +64,4 @@ def own_weights(theme_id: str) -> bytes:
 
 
 def _data_uri(data: bytes) -> str:
-    import base64
-
     return "data:application/octet-stream;base64," + base64.b64encode(data).decode()
