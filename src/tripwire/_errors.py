@@ -3,12 +3,15 @@
 ```
 TripwireError
 ├── ConfigError            bad scenario data, CLI input or settings
+│   └── PolicyError        a guard policy file is invalid
 ├── SandboxError           a sandbox could not be created or used
 │   └── BwrapNotFoundError bubblewrap is not installed
 ├── ModelError             a model could not be loaded or run
 │   ├── ModelWeightsError  embedded weights missing or corrupt
 │   └── MalformedOutputError  model output could not be parsed
-└── DetectorError          a detector could not read the environment
+├── DetectorError          a detector could not read the environment
+├── UnparseableError       a shell command or SQL text the guard cannot read
+└── AuditError             an audit log could not be written or read
 ```
 
 A `DetectorError` never becomes a "clean" verdict: the sample is scored `error`.
@@ -24,8 +27,11 @@ __all__ = [
     "MalformedOutputError",
     "ModelError",
     "ModelWeightsError",
+    "PolicyError",
     "SandboxError",
     "TripwireError",
+    "UnparseableError",
+    "AuditError",
 ]
 
 
@@ -66,3 +72,18 @@ class MalformedOutputError(ModelError):
 
 class DetectorError(TripwireError):
     """A detector could not read the environment; the sample is scored `error`."""
+
+
+class PolicyError(ConfigError):
+    """A guard policy file is missing or invalid; the message names the line."""
+
+
+class UnparseableError(TripwireError):
+    """The guard could not parse a shell command or SQL text.
+
+    Never a silent allow: the policy's `unparseable` decision applies (deny by default).
+    """
+
+
+class AuditError(TripwireError):
+    """An audit log or its key could not be written or read."""
