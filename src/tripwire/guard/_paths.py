@@ -1,4 +1,10 @@
-"""Paths as the guard compares them: absolute, `..` collapsed, symlinks resolved."""
+"""Paths as the guard compares them: absolute and `..` collapsed.
+
+`normalise_path` is pure string work, so analyses of a command can be cached; symlinks
+are resolved afterwards by the engine through a `FileView` (the host's files, or a
+sandbox's files mapped to the host), because the same command means different files in
+different sandboxes.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +18,7 @@ def normalise_path(path: str, cwd: str, *, home: str | None = None) -> str:
     """The absolute, normalised form of `path` as seen from `cwd`.
 
     `~` expands to `home` (or `$HOME`); a relative path is joined to `cwd`; `..` and `.`
-    collapse; symlinks that exist on this machine resolve (so a link planted next to a
-    protected file leads to it). Parts that do not exist yet are kept as written.
+    collapse. Symlinks are not resolved here (see the module docstring).
 
     Args:
         path: The path as the agent wrote it.
@@ -26,7 +31,4 @@ def normalise_path(path: str, cwd: str, *, home: str | None = None) -> str:
     collapsed = posixpath.normpath(joined)
     if collapsed.startswith("//"):  # POSIX keeps a leading '//'; treat it as '/'
         collapsed = "/" + collapsed.lstrip("/")
-    try:
-        return os.path.realpath(collapsed)
-    except (OSError, ValueError):
-        return collapsed
+    return collapsed
