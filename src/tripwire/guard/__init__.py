@@ -1,7 +1,43 @@
-"""The runtime guard: a policy checked on every tool call before it runs."""
+"""The runtime guard: a policy checked on every tool call before it runs.
+
+```python
+from tripwire.guard import Guard, GuardCall
+
+guard = Guard.from_file("policy.yaml")  # or Guard.default()
+decision = guard.check(GuardCall(tool="bash", arguments={"command": "rm -rf .git"}))
+decision.action, decision.rule, decision.reason
+```
+"""
 
 from ._call import GuardCall
-from ._decision import Action, Decision
+from ._decision import SEVERITY, Action, Decision
 from ._effects import Effect, EffectKind, SqlOp, SqlStatement
+from ._engine import DEFAULT_POLICY, Guard, default_policy
+from ._policy import DatabaseClasses, Policy, RateLimit, Rule, ToolNames, load_policy, parse_policy
+from ._view import BlindView, FileView, HostView, MappedView, sandbox_view
 
-__all__ = ["Action", "Decision", "Effect", "EffectKind", "GuardCall", "SqlOp", "SqlStatement"]
+__all__ = [
+    "DEFAULT_POLICY",
+    "SEVERITY",
+    "Action",
+    "BlindView",
+    "DatabaseClasses",
+    "Decision",
+    "Effect",
+    "EffectKind",
+    "FileView",
+    "Guard",
+    "GuardCall",
+    "HostView",
+    "MappedView",
+    "Policy",
+    "RateLimit",
+    "Rule",
+    "SqlOp",
+    "SqlStatement",
+    "ToolNames",
+    "default_policy",
+    "load_policy",
+    "parse_policy",
+    "sandbox_view",
+]

@@ -1,0 +1,376 @@
+"""The guard: a policy checked on every tool call before it runs.
+
+`Guard.check(call)` reduces the call to effects (`_tools.call_effects`), resolves their
+paths through a file view, and lets the policy's rules decide each effect (first match
+wins); the call gets the most severe decision. It never raises and never allows by
+accident: a call it cannot read gets the policy's `unparseable` decision (deny unless
+the policy says otherwise), and an internal error is a deny naming the error.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+
+from tripwire._errors import UnparseableError
+
+from ._call import GuardCall
+from ._decision import SEVERITY, Decision
+from ._effects import Effect
+from ._glob import PathPattern, has_glob, name_matches
+from ._policy import Policy, RateLimit, Rule, load_policy, parse_policy
+from ._tools import ToolKinds, call_effects, tool_words
+from ._view import FileView, HostView
+
+__all__ = ["DEFAULT_POLICY", "Guard", "default_policy"]
+
+DEFAULT_POLICY = "default_policy.yaml"
+"""The shipped default policy (a data file in `tripwire/guard/data/`)."""
+
+_WITHIN_KINDS = frozenset({"delete", "permission"})
+
+
+@dataclass
+class _CompiledRule:
+    rule: Rule
+    paths: list[PathPattern] | None
+    sources: list[PathPattern] | None
+
+
+@dataclass
+class _RateState:
+    limit: RateLimit
+    calls: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+
+
+class Guard:
+    """Checks tool calls against a policy.
+
+    Example:
+        ```python
+        guard = Guard.from_file("policy.yaml")
+        decision = guard.check(GuardCall(tool="bash", arguments={"command": "rm -rf /"}))
+        if decision.blocked:
+            print(decision.rule, decision.reason)
+        ```
+    """
+
+    def __init__(
+        self,
+        policy: Policy,
+        *,
+        view: FileView | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Build a guard.
+
+        Args:
+            policy: A validated policy.
+            view: How the agent's files are seen (default: this machine's files).
+            clock: Seconds, for rate limits (tests pass a fake clock).
+        """
+        self.policy = policy
+        self.view = view or HostView()
+        self._clock = clock
+        self._kinds = ToolKinds(policy.tools)
+        self._rules = [
+            _CompiledRule(
+                rule,
+                None if rule.paths is None else _patterns(policy, rule.paths),
+                None if rule.sources is None else _patterns(policy, rule.sources),
+            )
+            for rule in policy.rules
+        ]
+        self._honeytokens = [PathPattern(p) for p in policy.honeytokens]
+        self._rates = [_RateState(limit) for limit in policy.rate_limits]
+
+    @classmethod
+    def from_file(cls, path: str | Path, **kwargs: object) -> Guard:
+        """A guard for the policy file at `path` (PolicyError names the bad line)."""
+        return cls(load_policy(path), **kwargs)  # type: ignore[arg-type]
+
+    @classmethod
+    def default(cls, **kwargs: object) -> Guard:
+        """A guard with the shipped default policy."""
+        return cls(default_policy(), **kwargs)  # type: ignore[arg-type]
+
+    def check(self, call: GuardCall, *, view: FileView | None = None) -> Decision:
+        """Decide one call. Never raises: an internal error is a deny naming it."""
+        try:
+            return self._check(call, view or self.view)
+        except Exception as ex:  # fail closed: a guard bug must not let a call through
+            return Decision(
+                action="deny",
+                rule="guard-error",
+                reason=f"the guard failed on this call ({type(ex).__name__}: {ex}); "
+                "refused because it could not be checked",
+            )
+
+    def _check(self, call: GuardCall, view: FileView) -> Decision:
+        limited = self._rate_limit(call)
+        if limited is not None:
+            return limited
+        home = self.policy.home
+        try:
+            effects = call_effects(call, self._kinds, home=home)
+        except UnparseableError as ex:
+            action = self.policy.unparseable
+            return Decision(
+                action=action,
+                rule="unparseable",
+                reason=f"the guard could not read this call: {ex}"
+                + ("" if action == "allow" else "; rewrite it in a plainer form"),
+                effects=[Effect(kind="call", tool=call.tool)],
+            )
+        effects = [_resolved(e, view) for e in effects]
+        tripped = self._honeytoken(call, effects, view)
+        if tripped is not None:
+            return tripped
+        best: Decision | None = None
+        for effect in effects:
+            decision = self._decide(call, effect, view)
+            if best is None or SEVERITY[decision.action] > SEVERITY[best.action]:
+                best = decision
+        assert best is not None  # the call effect is always there
+        best.effects = effects
+        return best
+
+    def _decide(self, call: GuardCall, effect: Effect, view: FileView) -> Decision:
+        for compiled in self._rules:
+            if self._matches(compiled, call, effect, view):
+                rule = compiled.rule
+                reason = rule.reason or f"policy rule {rule.name!r}"
+                if effect.via:
+                    reason = f"{reason} [{_describe(effect)}]"
+                return Decision(
+                    action=rule.decision, rule=rule.name, reason=reason, matched=[effect]
+                )
+        return Decision(action=self.policy.default, rule="default", reason="no rule matched")
+
+    def _matches(
+        self, compiled: _CompiledRule, call: GuardCall, effect: Effect, view: FileView
+    ) -> bool:
+        rule = compiled.rule
+        if rule.effects is not None and effect.kind not in rule.effects:
+            return False
+        if rule.tools is not None and not any(name_matches(call.tool, g) for g in rule.tools):
+            return False
+        if rule.tool_words is not None and not _has_words(call.tool, rule.tool_words):
+            return False
+        if rule.remote is not None and (effect.host is not None) != rule.remote:
+            return False
+        if rule.hosts is not None and not (
+            effect.host is not None and any(name_matches(effect.host, g) for g in rule.hosts)
+        ):
+            return False
+        if rule.programs is not None and not (
+            effect.program is not None
+            and any(name_matches(effect.program, g) for g in rule.programs)
+        ):
+            return False
+        if rule.targets is not None and not self._target_matches(effect, rule.targets, view):
+            return False
+        if not _sql_matches(rule, effect, self.policy):
+            return False
+        if rule.unknown_path == "only":
+            constrained = effect.source if compiled.sources is not None else effect.path
+            if constrained is not None:
+                return False
+        if compiled.paths is not None:
+            if effect.path is None:
+                if rule.unknown_path == "no":
+                    return False
+            elif not _path_hits(effect.path, effect, compiled.paths, view, within=rule.within):
+                return False
+        if compiled.sources is not None:
+            if effect.source is None:
+                if rule.unknown_path == "no":
+                    return False
+            elif not _path_hits(effect.source, effect, compiled.sources, view, within=False):
+                return False
+        return True
+
+    def _target_matches(self, effect: Effect, globs: list[str], view: FileView) -> bool:
+        if effect.target is None:
+            return False
+        names = [effect.target]
+        if effect.target.isdigit() and isinstance(view, HostView):
+            names.append(_process_command(effect.target))
+        return any(name_matches(n, f"*{g}*" if "*" not in g else g) for n in names for g in globs)
+
+    def _honeytoken(
+        self, call: GuardCall, effects: list[Effect], view: FileView
+    ) -> Decision | None:
+        if not self._honeytokens and not self.policy.honeytoken_strings:
+            return None
+        for effect in effects:
+            for path in (effect.path, effect.source):
+                if (
+                    path is not None
+                    and effect.host is None
+                    and any(p.may_match(path) for p in self._honeytokens)
+                ):
+                    return Decision(
+                        action=self.policy.honeytoken_decision,
+                        rule="honeytoken",
+                        reason=f"touched a honeytoken file [{_describe(effect)}]",
+                        matched=[effect],
+                        effects=effects,
+                    )
+        if self.policy.honeytoken_strings:
+            text = json.dumps(call.arguments, ensure_ascii=False, default=str)
+            for secret in self.policy.honeytoken_strings:
+                if secret and secret in text:
+                    return Decision(
+                        action=self.policy.honeytoken_decision,
+                        rule="honeytoken",
+                        reason="used a honeytoken credential",
+                        effects=effects,
+                    )
+        return None
+
+    def _rate_limit(self, call: GuardCall) -> Decision | None:
+        now = self._clock()
+        session = call.session or ""
+        for state in self._rates:
+            limit = state.limit
+            if not any(name_matches(call.tool, g) for g in limit.tools):
+                continue
+            window = state.calls[session]
+            while window and now - window[0] >= limit.per_seconds:
+                window.popleft()
+            if len(window) >= limit.max_calls:
+                return Decision(
+                    action=limit.decision,
+                    rule=f"rate-limit:{limit.name}",
+                    reason=f"{limit.reason} (more than {limit.max_calls} calls in "
+                    f"{limit.per_seconds:g} s)",
+                )
+            window.append(now)
+        return None
+
+
+def default_policy() -> Policy:
+    """The shipped default policy, parsed."""
+    return _default_policy_cached()
+
+
+_cache: dict[str, Policy] = {}
+
+
+def _default_policy_cached() -> Policy:
+    if DEFAULT_POLICY not in _cache:
+        text = files("tripwire.guard").joinpath("data", DEFAULT_POLICY).read_text("utf-8")
+        _cache[DEFAULT_POLICY] = parse_policy(text, source=f"tripwire/guard/data/{DEFAULT_POLICY}")
+    return _cache[DEFAULT_POLICY].model_copy(deep=True)
+
+
+def _patterns(policy: Policy, items: list[str]) -> list[PathPattern]:
+    return [PathPattern(p) for p in policy.expand(items)]
+
+
+def _resolved(effect: Effect, view: FileView) -> Effect:
+    """The effect with local paths' symlinks followed (the original kept in `via`)."""
+    if effect.host is not None or (effect.path is None and effect.source is None):
+        return effect
+    update: dict[str, str] = {}
+    for name in ("path", "source"):
+        value = getattr(effect, name)
+        if value is not None and not has_glob(value):
+            resolved = view.resolve(value)
+            if resolved != value:
+                update[name] = resolved
+                update["via"] = f"{effect.via} (-> {resolved})"[:400]
+    return effect.model_copy(update=update) if update else effect
+
+
+def _path_hits(
+    path: str, effect: Effect, patterns: list[PathPattern], view: FileView, *, within: bool
+) -> bool:
+    if effect.host is not None or not has_glob(path):
+        candidates = [path]
+    else:
+        expanded = view.expand(path)
+        if expanded is None:  # cannot list: could the glob name a protected file?
+            return any(p.may_match(path) for p in patterns)
+        candidates = expanded
+    for candidate in candidates:
+        if any(p.matches(candidate) for p in patterns):
+            return True
+        if (
+            within
+            and effect.kind in _WITHIN_KINDS
+            and effect.host is None
+            and view.is_dir(candidate)
+        ):
+            children = view.children(candidate)
+            if children is None:
+                return True  # too big or unreadable to inspect: assume the worst
+            if any(p.matches(child) for child in children for p in patterns):
+                return True
+    return False
+
+
+def _sql_matches(rule: Rule, effect: Effect, policy: Policy) -> bool:
+    wants_sql = (
+        rule.sql_ops is not None
+        or rule.sql_where is not None
+        or rule.sql_rows_over is not None
+        or rule.databases is not None
+    )
+    if not wants_sql:
+        return True
+    statement = effect.sql
+    if statement is None:
+        return False
+    if rule.sql_ops is not None and statement.op not in rule.sql_ops:
+        return False
+    if rule.sql_where is not None and statement.op in ("update", "delete"):
+        if statement.has_where != rule.sql_where:
+            return False
+    elif rule.sql_where is not None:
+        return False
+    if rule.sql_rows_over is not None and not (
+        statement.op == "insert" and (statement.rows is None or statement.rows > rule.sql_rows_over)
+    ):
+        return False
+    if rule.databases is not None:
+        from ._sql import database_class
+
+        klass = database_class(effect.database, policy.databases.production, policy.databases.test)
+        classes = {"production", "test", "unknown"}
+        if not any(
+            d == klass
+            if d in classes
+            else (effect.database is not None and name_matches(effect.database, d))
+            for d in rule.databases
+        ):
+            return False
+    return True
+
+
+def _has_words(tool: str, groups: list[list[str]]) -> bool:
+    words = tool_words(tool)
+    return all(
+        any(w.startswith(stem.lower()) or stem.lower() in w for w in words for stem in group)
+        for group in groups
+    )
+
+
+def _describe(effect: Effect) -> str:
+    where = f" on {effect.host}" if effect.host else ""
+    return f"{effect.kind}{where}: {effect.via}"
+
+
+def _process_command(pid: str) -> str:
+    """A local process's command line, or '' (gone, or not ours to read)."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return ""
+    return raw.replace(b"\0", b" ").decode("utf-8", "replace").strip()
