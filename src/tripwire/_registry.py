@@ -1,6 +1,7 @@
 """Inspect entry point: importing this registers tripwire's tasks, sandbox and models."""
 
 # ruff: noqa: F401
+from tripwire.guard._approver import guard_approver
 from tripwire.models._provider import tripwire_models
 from tripwire.sandbox import BwrapSandboxEnvironment
 from tripwire.scenarios.alignment_faking import instrumental_alignment_faking

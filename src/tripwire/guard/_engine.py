@@ -99,10 +99,18 @@ class Guard:
         """A guard with the shipped default policy."""
         return cls(default_policy(), **kwargs)  # type: ignore[arg-type]
 
-    def check(self, call: GuardCall, *, view: FileView | None = None) -> Decision:
-        """Decide one call. Never raises: an internal error is a deny naming it."""
+    def check(
+        self, call: GuardCall, *, view: FileView | None = None, home: str | None = None
+    ) -> Decision:
+        """Decide one call. Never raises: an internal error is a deny naming it.
+
+        Args:
+            call: The tool call.
+            view: The agent's files, if not the guard's own view (e.g. a sandbox's).
+            home: The agent's home for `~`, if not the policy's.
+        """
         try:
-            return self._check(call, view or self.view)
+            return self._check(call, view or self.view, home or self.policy.home)
         except Exception as ex:  # fail closed: a guard bug must not let a call through
             return Decision(
                 action="deny",
@@ -111,11 +119,10 @@ class Guard:
                 "refused because it could not be checked",
             )
 
-    def _check(self, call: GuardCall, view: FileView) -> Decision:
+    def _check(self, call: GuardCall, view: FileView, home: str | None) -> Decision:
         limited = self._rate_limit(call)
         if limited is not None:
             return limited
-        home = self.policy.home
         try:
             effects = call_effects(call, self._kinds, home=home)
         except UnparseableError as ex:

@@ -9,6 +9,7 @@ rules as `@name`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -260,13 +261,19 @@ def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
         return Policy.model_validate(data)
     except ValidationError as ex:
         error = ex.errors()[0]
-        location = tuple(error["loc"])
+        location = tuple(error["loc"]) or _location_in(str(error["msg"]))
         line = _line_of(node, location)
         where = f"{source}:{line}" if line else source
         dotted = _dotted(location)
         message = error["msg"].removeprefix("Value error, ")
         more = f" (and {ex.error_count() - 1} more)" if ex.error_count() > 1 else ""
         raise PolicyError(f"{where}: {dotted + ': ' if dotted else ''}{message}{more}") from ex
+
+
+def _location_in(message: str) -> tuple[Any, ...]:
+    """A model-level error names its rule as `rules[N]`: point at that rule."""
+    found = re.search(r"rules\[(\d+)\]", message)
+    return ("rules", int(found.group(1))) if found else ()
 
 
 def _dotted(location: tuple[Any, ...]) -> str:
