@@ -2,8 +2,15 @@
 
 import pytest
 
-from tripwire.guard import BlindView, Guard, GuardCall, HostView, parse_policy, sandbox_view
-from tripwire.guard import _engine
+from tripwire.guard import (
+    BlindView,
+    Guard,
+    GuardCall,
+    HostView,
+    _engine,
+    parse_policy,
+    sandbox_view,
+)
 
 
 @pytest.fixture
