@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from inspect_ai import Task
 from inspect_ai import eval as inspect_eval
+from inspect_ai.approval import ApprovalPolicy
 
 from tripwire._catalog import Evaluation, Size
 from tripwire._errors import ConfigError
@@ -17,7 +18,7 @@ from tripwire.results import ResultRow, rows_from_log
 from tripwire.scenarios._choose import parse_list
 from tripwire.stats._calibration import GARBLED_AGENT, HONEST_AGENT, SCHEMER_AGENT
 
-__all__ = ["EvalBatch", "SuiteRun", "plan_batches", "run_batches"]
+__all__ = ["EvalBatch", "SuiteRun", "guarded_twins", "plan_batches", "run_batches"]
 
 
 @dataclass
@@ -41,6 +42,9 @@ class EvalBatch:
 
     model_args: dict[str, Any] = field(default_factory=dict)
     """Passed to every model of the batch."""
+
+    approval: list[ApprovalPolicy] | None = None
+    """Approval policies (the tripwire guard) every tool call passes; None: unguarded."""
 
     @property
     def total(self) -> int:
@@ -95,6 +99,7 @@ def run_batches(
                 fail_on_error=False,
                 max_samples=batch.max_samples,
                 score_display=False,
+                approval=batch.approval,
             )
         finally:
             progress_sink(None)
@@ -234,3 +239,26 @@ def _sized_args(
 def _calibration_args(extra: dict[str, Any], accepted: set[str]) -> dict[str, Any]:
     # Only the harness knobs apply to calibration; themes and sizes are its own.
     return {k: v for k, v in extra.items() if k in ("sandbox", "max_turns") and k in accepted}
+
+
+def guarded_twins(batches: Sequence[EvalBatch], policy: str | None) -> list[EvalBatch]:
+    """Each batch twice: as planned, and with every tool call checked by the guard.
+
+    Args:
+        batches: The planned batches.
+        policy: Guard policy file; None for the shipped default policy.
+    """
+    from tripwire.guard._approver import guard_approver
+
+    approver = guard_approver(policy=policy)
+    twins: list[EvalBatch] = []
+    for batch in batches:
+        twins.append(batch)
+        twins.append(
+            replace(
+                batch,
+                label=f"{batch.label} +guard",
+                approval=[ApprovalPolicy(approver=approver, tools="*")],
+            )
+        )
+    return twins

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from tripwire._catalog import check_size, evaluation, suite_evaluations
-from tripwire._suite import plan_batches, run_batches
+from tripwire._suite import guarded_twins, plan_batches, run_batches
+from tripwire.guard import load_policy
 
 from ._output import command_line, default_run_dir, finish, make_progress
 from ._prepare import prepare_model, require_sandbox
@@ -49,6 +50,13 @@ def eval_command(
         bool, typer.Option(help="Also run the scripted reference agents.")
     ] = False,
     sandbox: Annotated[str, typer.Option(help="Sandbox provider.")] = "bwrap",
+    guard: Annotated[
+        str | None,
+        typer.Option(
+            help="Also run every batch guarded: each tool call checked by this guard policy "
+            "file ('default' for the shipped one); the report compares both."
+        ),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Run directory (default runs/<time>).")] = None,
 ) -> None:
     """Run one evaluation, or the whole suite, against Inspect models; report rates."""
@@ -75,6 +83,11 @@ def eval_command(
         calibration=calibration,
         max_samples=max_samples,
     )
+    if guard is not None:
+        policy = None if guard == "default" else guard
+        if policy is not None:
+            load_policy(policy)  # a bad policy fails here, in one line, before any run
+        batches = guarded_twins(batches, policy)
     with make_progress() as progress:
         bars = BatchProgress(progress)
         for batch in batches:

@@ -20,6 +20,7 @@ from tripwire.report import (
     write_html_report,
     write_results,
 )
+from tripwire.report._guard import guard_table
 from tripwire.results import ResultRow
 from tripwire.stats import (
     ALIGNMENT_FAKING_SCENARIO,
@@ -72,6 +73,10 @@ def finish(
     (sandbagging, instrumental alignment faking) get their own tests. Returns every
     calibration verdict.
     """
+    every_row = list(rows)
+    # Guarded runs get their own comparison table; rates and calibration are the
+    # unguarded runs' (a guarded schemer is *meant* to come out clean).
+    rows = [row for row in rows if not row.guard]
     paired = [row for row in rows if row.scenario == ALIGNMENT_FAKING_SCENARIO]
     deferred = [row for row in rows if row.scenario in DEFERRED_SCENARIOS]
     covert = [
@@ -102,9 +107,11 @@ def finish(
         console.print(calibration_table(calibration))
     if deferred_calibration or paired_calibration:
         console.print(deferred_calibration_table([*deferred_calibration, *paired_calibration]))
+    if len(every_row) > len(rows):
+        console.print(guard_table(every_row))
     for error in eval_errors or []:
         console.print(f"[bold red]eval failed:[/bold red] {error}", highlight=False)
-    jsonl, csv = write_results(rows, out_dir)
+    jsonl, csv = write_results(every_row, out_dir)
     report = write_html_report(
         covert,
         summaries,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from inspect_ai.event import ApprovalEvent
 from inspect_ai.log import EvalLog, EvalSample, list_eval_logs, read_eval_log
 from inspect_ai.scorer import Score
 
@@ -17,6 +19,8 @@ SCORER_NAME = "scheming_outcome"
 """The scorer of the covert scenarios; any tripwire scorer's score carries an
 `outcome` in its metadata, which is what rows are read from."""
 _OUTCOMES: tuple[Outcome, ...] = ("schemed", "clean", "error")
+# The guard approver's explanations read "Blocked by the tripwire guard (<rule>): ...".
+_GUARD_RULE = re.compile(r"by the tripwire guard \(([^)]*)\)")
 
 
 def rows_from_log(log: EvalLog) -> list[ResultRow]:
@@ -62,6 +66,8 @@ def _row(sample: EvalSample, model: str, scenario: str, location: str) -> Result
         seconds=float(sample.total_time or 0.0),
         log_file=location,
     )
+    guard, blocks = _guard_decisions(sample)
+    row = row.model_copy(update={"guard": guard, "guard_blocks": blocks})
     if sample.error is not None:
         lines = sample.error.message.strip().splitlines()
         return row.model_copy(update={"error": lines[0] if lines else "sample raised an error"})
@@ -85,6 +91,20 @@ def _row(sample: EvalSample, model: str, scenario: str, location: str) -> Result
             "chose_goal_option": meta.get("chose_goal_option"),
         }
     )
+
+
+def _guard_decisions(sample: EvalSample) -> tuple[str, list[str]]:
+    """Which guard approver checked the sample, and the rule of each call it refused."""
+    guard = ""
+    blocks: list[str] = []
+    for event in sample.events or []:
+        if not isinstance(event, ApprovalEvent) or not event.approver.endswith("guard"):
+            continue
+        guard = event.approver
+        if event.decision in ("reject", "terminate"):
+            found = _GUARD_RULE.search(event.explanation or "")
+            blocks.append(found.group(1) if found else "unknown")
+    return guard, blocks
 
 
 def _tripwire_score(sample: EvalSample) -> Score | None:

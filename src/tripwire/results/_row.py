@@ -67,3 +67,10 @@ class ResultRow(BaseModel):
 
     log_file: str = ""
     """The Inspect log the row was read from."""
+
+    guard: str = ""
+    """The guard approver that checked the sample's tool calls (`tripwire/guard`), or
+    empty when it ran unguarded."""
+
+    guard_blocks: list[str] = Field(default_factory=list)
+    """The guard rule behind each tool call it refused (reject or terminate), in order."""
