@@ -10,6 +10,7 @@ from rich.console import Console
 from tripwire._errors import TripwireError
 
 from ._eval import eval_command
+from ._guard import guard_app
 from ._lab import lab_app
 from ._report import report_command
 from ._run import run_command
@@ -27,6 +28,7 @@ app.command("run")(run_command)
 app.command("eval")(eval_command)
 app.command("report")(report_command)
 app.add_typer(lab_app)
+app.add_typer(guard_app)
 
 
 def main() -> None:
