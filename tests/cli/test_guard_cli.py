@@ -78,3 +78,6 @@ def test_eval_with_guard_runs_both_and_compares(tmp_path):
     assert [r["outcome"] for r in plain] == ["schemed"]
     assert [r["outcome"] for r in guarded] == ["clean"]
     assert guarded[0]["guard_blocks"] == ["oversight-tamper"]
+    html = (tmp_path / "report.html").read_text()
+    assert 'id="guard"' in html
+    assert "oversight-tamper ×1" in html
