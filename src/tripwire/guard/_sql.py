@@ -55,6 +55,7 @@ DatabaseClass = Literal["production", "test", "unknown"]
 _TEXT_CHARS = 1000  # SqlStatement.text kept for reasons and logs, not for replay
 _VIA_CHARS = 400  # Effect.via's limit
 _CACHE_SIZE = 4096
+_CACHE_TEXT_CHARS = 10_000  # longer scripts are rare and would make the cache large
 
 
 class _CommandFallbackFilter(logging.Filter):
@@ -98,17 +99,17 @@ def sql_effects(
         >>> [e.sql.op for e in sql_effects("DELETE FROM users", database="prod.db", via="")]
         ['delete']
     """
-    outcome = _cached_effects(text, database, via, dialect)
+    reader = _cached_effects if len(text) <= _CACHE_TEXT_CHARS else _effects
+    outcome = reader(text, database, via, dialect)
     if isinstance(outcome, str):
         raise UnparseableError(outcome)
     return list(outcome)
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
-def _cached_effects(
+def _effects(
     text: str, database: str | None, via: str, dialect: str | None
 ) -> tuple[Effect, ...] | str:
-    """`sql_effects`' work, cached; failures are cached too (as their message)."""
+    """`sql_effects`' work: the effects, or the message of why the text is unparseable."""
     if len(text) > MAX_SQL_CHARS:
         return (
             f"SQL text is {len(text):,} characters; the guard reads at most "
@@ -122,6 +123,11 @@ def _cached_effects(
         return str(error)
     except Exception as error:  # noqa: BLE001 - sqlglot raises many kinds; none may escape
         return f"SQL could not be read ({type(error).__name__}): {_first_line(text)}"
+
+
+# Failures are cached too (as their message): an agent retrying the same bad SQL costs
+# one parse. Long texts are not cached, so the cache stays under ~40 MB.
+_cached_effects = functools.lru_cache(maxsize=_CACHE_SIZE)(_effects)
 
 
 def database_class(
@@ -310,7 +316,8 @@ class _Script:
     def _statement(self, node: exp.Expr, original: str, dialect: str) -> None:
         """Add the effects of one parsed statement (and of statements nested in it)."""
         for inner in node.find_all(exp.Insert, exp.Update, exp.Delete, exp.Merge):
-            if inner is not node:
+            # A MERGE's WHEN ... THEN UPDATE/INSERT branches are the MERGE itself.
+            if inner is not node and not isinstance(inner.parent, exp.When):
                 self._statement(inner, "", dialect)
         if isinstance(node, exp.Use):
             table = node.this
@@ -390,6 +397,12 @@ class _Script:
             _Script(self.database, self.via, dialect, self.attached, self.effects).read(inner)
             if len(self.effects) > before:
                 return
+        if keyword not in _COMMAND_OPS and keyword not in _OTHER_COMMANDS:
+            # e.g. PL/pgSQL `IF x THEN DROP TABLE t` in a DO block: words sqlglot kept as
+            # text that no supported client runs as a statement; what they do is unknown.
+            raise UnparseableError(
+                f"Unknown SQL command {keyword!r} in {dialect}: {_first_line(original)}"
+            )
         op: SqlOp = _COMMAND_OPS.get(keyword, "other")
         tables: tuple[str, ...] = ()
         if keyword == "RENAME":
@@ -548,6 +561,19 @@ _COMMAND_OPS: dict[str, SqlOp] = {
     "SET": "pragma",
     "RESET": "pragma",
 }
+# Statements sqlglot keeps as text that are `other`: maintenance, locking, cursors,
+# procedures. (EXECUTE and CALL run code defined earlier; a policy should not allow
+# `other` blindly.)
+_OTHER_COMMANDS = frozenset(
+    {
+        *("VACUUM", "REINDEX", "ANALYZE", "ANALYSE", "CHECKPOINT", "CLUSTER", "OPTIMIZE"),
+        *("LOCK", "UNLOCK", "LISTEN", "UNLISTEN", "NOTIFY", "DISCARD", "DEALLOCATE"),
+        *("DECLARE", "FETCH", "MOVE", "CLOSE", "CALL", "EXECUTE", "EXEC", "EXPLAIN"),
+        *("PREPARE", "DO", "COMMENT", "SECURITY", "REASSIGN", "REFRESH", "LOAD", "FLUSH"),
+        *("CHECK", "REPAIR", "HANDLER", "SHOW", "DESCRIBE", "DESC", "INSTALL", "EXPORT"),
+        *("IMPORT", "CHECKSUM", "KILL", "PURGE", "RESET", "SUMMARIZE", "FORCE"),
+    }
+)
 _RENAME = re.compile(r"([\w.`\"]+)\s+TO\s+([\w.`\"]+)", re.IGNORECASE)
 _DDL_NAMES = re.compile(
     r"(?:TRIGGER|FUNCTION|PROCEDURE|RULE|POLICY|EVENT|TYPE|EXTENSION|ROLE|USER|SEQUENCE"
@@ -679,7 +705,10 @@ def _describe_query(node: exp.Query) -> _Described:
     if isinstance(into, exp.Into):
         return "create", _tables(into.this), True, None
     ctes = {cte.alias_or_name.lower() for cte in node.find_all(exp.CTE)}
-    read = [t for t in node.find_all(exp.Table) if _table_name(t) not in ctes]
+    read = sorted(
+        (t for t in node.find_all(exp.Table) if _table_name(t) not in ctes),
+        key=_position,  # the order they are written in
+    )
     functions = {
         (f.name if isinstance(f, exp.Anonymous) else f.sql_name()).lower()
         for f in node.find_all(exp.Func)
@@ -704,6 +733,11 @@ def _tables(*nodes: object) -> list[exp.Table]:
         elif isinstance(node, exp.Expr):
             found.extend(node.find_all(exp.Table))
     return found
+
+
+def _position(table: exp.Table) -> int:
+    start = table.this.meta.get("start") if isinstance(table.this, exp.Expr) else None
+    return start if isinstance(start, int) else 0
 
 
 def _table_name(table: exp.Table) -> str:
