@@ -327,10 +327,7 @@ class _Script:
         if isinstance(node, exp.Command):
             self._command(node, original, dialect)
             return
-        described = _describe(node, dialect)
-        if described is None:
-            return
-        op, targets, has_where, rows = described
+        op, targets, has_where, rows = _describe(node)
         text = _clip(_normalised(node, dialect, original))
         if isinstance(node, exp.Attach | exp.Detach):
             self._attach(node, op, text)
@@ -657,7 +654,7 @@ _SIDE_EFFECT_FUNCTIONS = frozenset(
 _Described = tuple[SqlOp, list[exp.Table], bool, int | None]
 
 
-def _describe(node: exp.Expr, dialect: str) -> _Described | None:
+def _describe(node: exp.Expr) -> _Described:
     """(op, tables written or read, has_where, rows) for one statement."""
     if isinstance(node, exp.Query):
         return _describe_query(node)
