@@ -10,13 +10,35 @@ decision.action, decision.rule, decision.reason
 """
 
 from ._call import GuardCall
+from ._confirm import (
+    AutoChannel,
+    ConfirmAnswer,
+    ConfirmChannel,
+    ConfirmRequest,
+    FileQueueChannel,
+    TerminalChannel,
+    answer_request,
+    channel_from_spec,
+    pending_requests,
+)
 from ._decision import SEVERITY, Action, Decision
 from ._effects import Effect, EffectKind, SqlOp, SqlStatement
 from ._engine import DEFAULT_POLICY, Guard, default_policy
 from ._policy import DatabaseClasses, Policy, RateLimit, Rule, ToolNames, load_policy, parse_policy
 from ._view import BlindView, FileView, HostView, MappedView, sandbox_view
 
+# SQL and shell parsing load on first use (sqlglot and bashlex cost start-up time, which
+# every `tripwire hook` call pays): import `sql_effects`/`shell_effects` from their modules.
 __all__ = [
+    "AutoChannel",
+    "ConfirmAnswer",
+    "ConfirmChannel",
+    "ConfirmRequest",
+    "FileQueueChannel",
+    "TerminalChannel",
+    "answer_request",
+    "channel_from_spec",
+    "pending_requests",
     "DEFAULT_POLICY",
     "SEVERITY",
     "Action",
