@@ -46,7 +46,7 @@ _HEX = "0123456789abcdefABCDEF"
 
 
 def _escapes(text: str, *, octal_needs_zero: bool, stop_at_c: bool) -> tuple[str, bool]:
-    """Decode backslash escapes; returns the text and whether a `\\c` stopped output."""
+    r"""Decode backslash escapes; returns the text and whether a `\c` stopped output."""
     out: list[str] = []
     i = 0
     n = len(text)
@@ -104,7 +104,7 @@ def ansi_c(text: str) -> str:
 
 
 def echo_escapes(text: str) -> tuple[str, bool]:
-    """`echo -e` / `printf %b` escapes; the flag says `\\c` ended the output."""
+    r"""`echo -e` / `printf %b` escapes; the flag says `\c` ended the output."""
     return _escapes(text, octal_needs_zero=True, stop_at_c=True)
 
 
@@ -183,7 +183,7 @@ def b64decode_text(text: str) -> str | None:
 
 
 def hexdecode_text(text: str) -> str | None:
-    """Plain hex (`xxd -r -p`, `\\x72` or `0x72` forms) to UTF-8 text; None otherwise."""
+    r"""Plain hex (`xxd -r -p`, `\x72` or `0x72` forms) to UTF-8 text; None otherwise."""
     compact = re.sub(r"\\x|0x|[\s:,]", "", text)
     if not compact or len(compact) % 2 or any(c not in _HEX for c in compact):
         return None
@@ -198,7 +198,10 @@ def reverse_lines(text: str) -> str:
 def _tr_set(spec: str) -> str | None:
     chars, _ = _escapes(spec, octal_needs_zero=False, stop_at_c=False)
     if "[:" in chars or "[=" in chars:
-        named = {"[:lower:]": "abcdefghijklmnopqrstuvwxyz", "[:upper:]": "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+        named = {
+            "[:lower:]": "abcdefghijklmnopqrstuvwxyz",
+            "[:upper:]": "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        }
         for name, expansion in named.items():
             chars = chars.replace(name, expansion)
         if "[:" in chars or "[=" in chars:

@@ -74,8 +74,23 @@ _UNKNOWN = _Value(None)
 
 _WRITE_MODES = set("wax+")
 _PATH_CLASSES = {"pathlib.Path", "pathlib.PosixPath", "pathlib.PurePath", "pathlib.PurePosixPath"}
-_SHELL_CALLS = {"os.system", "os.popen", "subprocess.getoutput", "subprocess.getstatusoutput", "commands.getoutput", "pty.spawn"}
-_SUBPROCESS = {"subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output", "subprocess.Popen", "asyncio.create_subprocess_shell", "asyncio.create_subprocess_exec"}
+_SHELL_CALLS = {
+    "os.system",
+    "os.popen",
+    "subprocess.getoutput",
+    "subprocess.getstatusoutput",
+    "commands.getoutput",
+    "pty.spawn",
+}
+_SUBPROCESS = {
+    "subprocess.run",
+    "subprocess.call",
+    "subprocess.check_call",
+    "subprocess.check_output",
+    "subprocess.Popen",
+    "asyncio.create_subprocess_shell",
+    "asyncio.create_subprocess_exec",
+}
 _DELETE = {"os.remove", "os.unlink", "os.rmdir", "os.removedirs", "shutil.rmtree"}
 _MOVE = {"os.rename", "os.replace", "os.renames", "shutil.move"}
 _COPY = {"shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.copytree"}
@@ -85,9 +100,49 @@ _LINK = {"os.symlink", "os.link"}
 _KILL = {"os.kill", "os.killpg"}
 _EXEC_PREFIXES = ("os.exec", "os.spawn", "os.posix_spawn")
 _DYNAMIC = {"exec", "eval", "compile", "builtins.exec", "builtins.eval"}
-_URL_CALLS = {"get", "post", "put", "patch", "delete", "head", "request", "urlopen", "Request", "urlretrieve", "stream", "options"}
-_HOST_CLASSES = {"http.client.HTTPConnection", "http.client.HTTPSConnection", "ftplib.FTP", "ftplib.FTP_TLS", "smtplib.SMTP", "smtplib.SMTP_SSL", "telnetlib.Telnet", "poplib.POP3", "imaplib.IMAP4", "imaplib.IMAP4_SSL"}
-_SEND_METHODS = {"send", "sendall", "sendfile", "sendto", "post", "put", "patch", "storbinary", "storlines", "upload_file", "upload", "sendmail", "send_message", "request", "write"}
+_URL_CALLS = {
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "head",
+    "request",
+    "urlopen",
+    "Request",
+    "urlretrieve",
+    "stream",
+    "options",
+}
+_HOST_CLASSES = {
+    "http.client.HTTPConnection",
+    "http.client.HTTPSConnection",
+    "ftplib.FTP",
+    "ftplib.FTP_TLS",
+    "smtplib.SMTP",
+    "smtplib.SMTP_SSL",
+    "telnetlib.Telnet",
+    "poplib.POP3",
+    "imaplib.IMAP4",
+    "imaplib.IMAP4_SSL",
+}
+_SEND_METHODS = {
+    "send",
+    "sendall",
+    "sendfile",
+    "sendto",
+    "post",
+    "put",
+    "patch",
+    "storbinary",
+    "storlines",
+    "upload_file",
+    "upload",
+    "sendmail",
+    "send_message",
+    "request",
+    "write",
+}
 
 
 def python_effects(code: str, sink: CodeSink) -> None:
@@ -123,7 +178,9 @@ class _Analysis:
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
-                    self.aliases[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+                    self.aliases[alias.asname or alias.name.split(".")[0]] = (
+                        alias.name if alias.asname else alias.name.split(".")[0]
+                    )
             elif isinstance(node, ast.ImportFrom) and node.module:
                 for alias in node.names:
                     self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
@@ -135,7 +192,10 @@ class _Analysis:
                 for target in targets:
                     if isinstance(target, ast.Name):
                         self.names[target.id] = value if target.id not in self.names else _UNKNOWN
-                        if isinstance(node.value, ast.Call) and self.qualname(node.value.func) == "sqlite3.connect":
+                        if (
+                            isinstance(node.value, ast.Call)
+                            and self.qualname(node.value.func) == "sqlite3.connect"
+                        ):
                             self.databases[target.id] = self.last_database
             elif isinstance(node, ast.withitem) and isinstance(node.optional_vars, ast.Name):
                 self.names[node.optional_vars.id] = self.value(node.context_expr)
@@ -158,7 +218,10 @@ class _Analysis:
             return f"{base}.{node.attr}" if base else None
         if isinstance(node, ast.Call):
             func = self.qualname(node.func)
-            if func in ("__import__", "importlib.import_module", "builtins.__import__") and node.args:
+            if (
+                func in ("__import__", "importlib.import_module", "builtins.__import__")
+                and node.args
+            ):
                 module = self.value(node.args[0]).text
                 if module is None:
                     self.sink.emit("opaque", program="python3", via=self.via(node))
@@ -205,7 +268,12 @@ class _Analysis:
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
             inner = self.value(node.value)
             step = node.slice.step
-            if inner.text is not None and isinstance(step, ast.UnaryOp) and node.slice.lower is None and node.slice.upper is None:
+            if (
+                inner.text is not None
+                and isinstance(step, ast.UnaryOp)
+                and node.slice.lower is None
+                and node.slice.upper is None
+            ):
                 return _Value(inner.text[::-1], decoder="reversed")
             return _UNKNOWN
         if isinstance(node, ast.Call):
@@ -217,32 +285,80 @@ class _Analysis:
         args = [self.value(a) for a in node.args]
         if func in _PATH_CLASSES or func in ("Path", "PurePath"):
             if args and all(a.text is not None for a in args):
-                return _Value(posixpath.join(*[a.text for a in args if a.text is not None]), is_path=True)
+                return _Value(
+                    posixpath.join(*[a.text for a in args if a.text is not None]), is_path=True
+                )
             return _Value(None, is_path=True)
-        if func in ("os.path.join", "posixpath.join") and args and all(a.text is not None for a in args):
+        if (
+            func in ("os.path.join", "posixpath.join")
+            and args
+            and all(a.text is not None for a in args)
+        ):
             return _Value(posixpath.join(*[a.text for a in args if a.text is not None]))
-        if func in ("os.path.expanduser", "os.path.abspath", "os.path.normpath", "str", "os.fspath") and args:
+        if (
+            func
+            in ("os.path.expanduser", "os.path.abspath", "os.path.normpath", "str", "os.fspath")
+            and args
+        ):
             return args[0]
-        if func in ("base64.b64decode", "base64.standard_b64decode", "base64.urlsafe_b64decode", "base64.decodebytes") and args:
+        if (
+            func
+            in (
+                "base64.b64decode",
+                "base64.standard_b64decode",
+                "base64.urlsafe_b64decode",
+                "base64.decodebytes",
+            )
+            and args
+        ):
             return _decode(args[0], "base64")
         if func in ("bytes.fromhex", "binascii.unhexlify", "binascii.a2b_hex") and args:
             return _decode(args[0], "hex")
-        if func == "codecs.decode" and len(args) >= 2 and (args[1].text or "").replace("_", "") in ("rot13", "rot-13"):
-            return _Value(codecs.decode(args[0].text, "rot13"), decoder="rot13") if args[0].text is not None else _UNKNOWN
+        if (
+            func == "codecs.decode"
+            and len(args) >= 2
+            and (args[1].text or "").replace("_", "") in ("rot13", "rot-13")
+        ):
+            return (
+                _Value(codecs.decode(args[0].text, "rot13"), decoder="rot13")
+                if args[0].text is not None
+                else _UNKNOWN
+            )
         if func in ("chr",) and args and args[0].text and args[0].text.isdigit():
             return _Value(chr(int(args[0].text) % 0x110000))
         if isinstance(node.func, ast.Attribute):
             owner = self.value(node.func.value)
             method = node.func.attr
-            if method in ("decode", "strip", "rstrip", "lstrip", "expanduser", "resolve", "absolute") and owner.text is not None:
+            if (
+                method
+                in ("decode", "strip", "rstrip", "lstrip", "expanduser", "resolve", "absolute")
+                and owner.text is not None
+            ):
                 return owner
-            if method == "join" and owner.text is not None and node.args and isinstance(node.args[0], (ast.List, ast.Tuple)):
+            if (
+                method == "join"
+                and owner.text is not None
+                and node.args
+                and isinstance(node.args[0], (ast.List, ast.Tuple))
+            ):
                 items = [self.value(e) for e in node.args[0].elts]
                 if all(i.text is not None for i in items):
                     return _Value(owner.text.join(i.text for i in items if i.text is not None))
-            if method == "joinpath" and owner.is_path and owner.text is not None and all(a.text is not None for a in args):
-                return _Value(posixpath.join(owner.text, *[a.text for a in args if a.text is not None]), is_path=True)
-            if method == "format" and owner.text is not None and all(a.text is not None for a in args):
+            if (
+                method == "joinpath"
+                and owner.is_path
+                and owner.text is not None
+                and all(a.text is not None for a in args)
+            ):
+                return _Value(
+                    posixpath.join(owner.text, *[a.text for a in args if a.text is not None]),
+                    is_path=True,
+                )
+            if (
+                method == "format"
+                and owner.text is not None
+                and all(a.text is not None for a in args)
+            ):
                 try:
                     return _Value(owner.text.format(*[a.text for a in args]))
                 except (IndexError, KeyError, ValueError):
@@ -267,9 +383,11 @@ class _Analysis:
             return value.text, value.decoder
         if isinstance(node, ast.JoinedStr):
             parts: list[str] = []
-            for item in node.values:
-                part = self.value(item.value if isinstance(item, ast.FormattedValue) else item)
-                parts.append(part.text if part.text is not None else UNKNOWN_WORD)
+            for piece in node.values:
+                rendered = self.value(
+                    piece.value if isinstance(piece, ast.FormattedValue) else piece
+                )
+                parts.append(rendered.text if rendered.text is not None else UNKNOWN_WORD)
             text = "".join(parts)
             return (None, None) if text.startswith(UNKNOWN_WORD) else (text, None)
         return None, None
@@ -318,11 +436,12 @@ class _Analysis:
         elif func in _LINK:
             self.file("write", args[1] if len(args) > 1 else None, via)
         elif func in _KILL:
-            target = self.value(args[0]).text if args else None
-            self.sink.emit("kill", target=target, via=via)
+            self.sink.emit("kill", target=self.value(args[0]).text if args else None, via=via)
         elif func == "os.open":
             flags = ast.get_source_segment(self.code, args[1]) if len(args) > 1 else ""
-            writes = any(f in (flags or "") for f in ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND"))
+            writes = any(
+                f in (flags or "") for f in ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND")
+            )
             self.file("write" if writes else "read", args[0] if args else None, via)
         elif func == "sqlite3.connect":
             database = self.value(args[0]).text if args else None
@@ -331,9 +450,19 @@ class _Analysis:
             self.network(self.value(args[0]).text if args else None, via, url=False)
         elif func in ("socket.create_connection",):
             self.address(args[0] if args else None, via)
-        elif func.rsplit(".", 1)[-1] in _URL_CALLS and func.split(".")[0] in ("requests", "httpx", "urllib", "aiohttp", "urllib3"):
-            self.url_call(node, via)
-        elif func == "urllib.request.urlretrieve" or func.endswith(".urlretrieve"):
+        elif (
+            func.rsplit(".", 1)[-1] in _URL_CALLS
+            and func.split(".")[0]
+            in (
+                "requests",
+                "httpx",
+                "urllib",
+                "aiohttp",
+                "urllib3",
+            )
+            or func == "urllib.request.urlretrieve"
+            or func.endswith(".urlretrieve")
+        ):
             self.url_call(node, via)
         elif method is not None:
             self.method_call(node, method, via)
@@ -345,7 +474,14 @@ class _Analysis:
         args = node.args
         if owner.is_path:
             path = owner.text
-            if method in ("write_text", "write_bytes", "touch", "mkdir", "symlink_to", "hardlink_to"):
+            if method in (
+                "write_text",
+                "write_bytes",
+                "touch",
+                "mkdir",
+                "symlink_to",
+                "hardlink_to",
+            ):
                 self.file_value("write", path, via)
             elif method in ("read_text", "read_bytes"):
                 self.file_value("read", path, via)
@@ -370,7 +506,15 @@ class _Analysis:
             if url is not None and "://" in url:
                 self.url_call(node, via)
 
-    def open_call(self, node: ast.Call, via: str, *, mode_index: int, path: str | None = None, has_path: bool = False) -> None:
+    def open_call(
+        self,
+        node: ast.Call,
+        via: str,
+        *,
+        mode_index: int,
+        path: str | None = None,
+        has_path: bool = False,
+    ) -> None:
         args = node.args
         if mode_index == 1:
             path_node = args[0] if args else _keyword(node, "file")
@@ -409,7 +553,11 @@ class _Analysis:
 
     def url_call(self, node: ast.Call, via: str) -> None:
         url_node = node.args[0] if node.args else _keyword(node, "url")
-        if isinstance(node.func, ast.Attribute) and node.func.attr == "request" and len(node.args) > 1:
+        if (
+            isinstance(node.func, ast.Attribute)
+            and node.func.attr == "request"
+            and len(node.args) > 1
+        ):
             url_node = node.args[1]
         value = self.value(url_node) if url_node is not None else _UNKNOWN
         if isinstance(url_node, ast.Call):  # urlopen(Request(url))

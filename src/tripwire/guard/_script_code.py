@@ -34,8 +34,14 @@ _FILE_CALLS: dict[str, list[tuple[str, str]]] = {
         (r"\bunlink\s*\(?\s*" + _STR, "delete"),
         (r"\brmtree\s*\(?\s*" + _STR, "delete"),
         (r"\bremove_tree\s*\(?\s*" + _STR, "delete"),
-        (r"\bopen\s*\(?\s*(?:my\s+)?[\$\w]+\s*,\s*['\"](?:>|>>|\+<|\+>)['\"]\s*,\s*" + _STR, "write"),
-        (r"\bopen\s*\(?\s*(?:my\s+)?[\$\w]+\s*,\s*['\"](?:>>?|\+<|\+>)\s*([^'\"]+)['\"]()()", "write"),
+        (
+            r"\bopen\s*\(?\s*(?:my\s+)?[\$\w]+\s*,\s*['\"](?:>|>>|\+<|\+>)['\"]\s*,\s*" + _STR,
+            "write",
+        ),
+        (
+            r"\bopen\s*\(?\s*(?:my\s+)?[\$\w]+\s*,\s*['\"](?:>>?|\+<|\+>)\s*([^'\"]+)['\"]()()",
+            "write",
+        ),
         (r"\bopen\s*\(?\s*(?:my\s+)?[\$\w]+\s*,\s*(?:['\"]<['\"]\s*,\s*)?" + _STR, "read"),
         (r"\bchmod\s*\(?\s*[0-7]+\s*,\s*" + _STR, "permission"),
         (r"\bchown\s*\(?\s*[^,]+,\s*[^,]+,\s*" + _STR, "permission"),
@@ -45,12 +51,20 @@ _FILE_CALLS: dict[str, list[tuple[str, str]]] = {
         (r"\bFile\.(?:write|binwrite)\s*\(?\s*" + _STR, "write"),
         (r"\bFile\.open\s*\(?\s*" + _STR + r"\s*,\s*['\"][wa+]", "write"),
         (r"\bFile\.(?:read|readlines|binread|open)\s*\(?\s*" + _STR, "read"),
-        (r"\b(?:File\.(?:delete|unlink)|FileUtils\.(?:rm|rm_r|rm_rf|rm_f|remove|rmdir|remove_dir|remove_entry))\s*\(?\s*" + _STR, "delete"),
+        (
+            r"\b(?:File\.(?:delete|unlink)|FileUtils\.(?:rm|rm_r|rm_rf|rm_f|remove|rmdir|remove_dir|remove_entry))\s*\(?\s*"
+            + _STR,
+            "delete",
+        ),
         (r"\b(?:File|FileUtils)\.chmod\s*\(?\s*[^,]+,\s*" + _STR, "permission"),
         (r"\bFileUtils\.touch\s*\(?\s*" + _STR, "write"),
     ],
     "node": [
-        (r"\b(?:writeFile|writeFileSync|appendFile|appendFileSync|createWriteStream|truncate|truncateSync)\s*\(\s*" + _STR, "write"),
+        (
+            r"\b(?:writeFile|writeFileSync|appendFile|appendFileSync|createWriteStream|truncate|truncateSync)\s*\(\s*"
+            + _STR,
+            "write",
+        ),
         (r"\b(?:readFile|readFileSync|createReadStream)\s*\(\s*" + _STR, "read"),
         (r"\b(?:unlink|unlinkSync|rm|rmSync|rmdir|rmdirSync)\s*\(\s*" + _STR, "delete"),
         (r"\b(?:chmod|chmodSync|chown|chownSync)\s*\(\s*" + _STR, "permission"),
@@ -99,7 +113,11 @@ _EVAL_CALLS: dict[str, str] = {
     "php": r"\b(?:eval|assert)\s*\(\s*",
     "lua": r"\b(?:load|loadstring|dofile)\s*\(\s*",
 }
-_BACKTICKS = {"perl": r"`([^`]*)`|\bqx\s*[{(/]([^})/]*)[})/]", "ruby": r"`([^`]*)`|%x[{(]([^})]*)[})]", "php": r"`([^`]*)`"}
+_BACKTICKS = {
+    "perl": r"`([^`]*)`|\bqx\s*[{(/]([^})/]*)[})/]",
+    "ruby": r"`([^`]*)`|%x[{(]([^})]*)[})]",
+    "php": r"`([^`]*)`",
+}
 _NETWORK = r"""['"]((?:https?|ftp|wss?)://[^'"\s]+)['"]"""
 
 
@@ -126,16 +144,17 @@ def script_effects(cmd: Cmd, language: str, code: str) -> None:
     if run:
         for match in re.finditer(run, code):
             literal = re.match(_STR, code[match.end() :])
-            text = _literal(literal, 1) if literal else None
+            text: str | None = _literal(literal, 1) if literal else None
             if language == "node" and literal and text is not None:
                 text = _with_node_args(code[match.end() + literal.end() :], text)
             cmd.engine.run_text(cmd, text, program=cmd.name)
-    for pattern in (_BACKTICKS.get(language),):
-        if pattern:
-            for match in re.finditer(pattern, code):
-                text = match.group(1) if match.group(1) is not None else match.group(2)
-                interpolated = text is None or re.search(r"[$@]\w|\$\{|#\{", text)
-                cmd.engine.run_text(cmd, None if interpolated else text, program=cmd.name)
+    backticks = _BACKTICKS.get(language)
+    if backticks:
+        for match in re.finditer(backticks, code):
+            command: str | None = match.group(1) if match.group(1) is not None else match.group(2)
+            if command is not None and re.search(r"[$@]\w|\$\{|#\{", command):
+                command = None  # interpolated: the command is not known
+            cmd.engine.run_text(cmd, command, program=cmd.name)
     evaluate = _EVAL_CALLS.get(language)
     if evaluate:
         for match in re.finditer(evaluate, code):
@@ -193,7 +212,6 @@ def sed_effects(cmd: Cmd, script: str | None) -> None:
     if script is None:
         return
     for match in re.finditer(r"(?:^|[;\n}]|/[gip0-9]*)\s*([wWrR])\s+([^;\n}]+)", script):
-        kind = "write" if match.group(1) in "wW" else "read"
-        cmd.file_effect(kind, match.group(2).strip())
+        cmd.file_effect("write" if match.group(1) in "wW" else "read", match.group(2).strip())
     if re.search(r"(?:^|[;\n])\s*e\b|s(.).*\1.*\1[gip0-9]*e", script):
         cmd.opaque("sed")

@@ -28,7 +28,16 @@ from .._errors import UnparseableError
 from ._effects import Effect
 from ._shell_commands import HANDLERS
 from ._shell_parse import parse_shell
-from ._shell_state import NO_INPUT, UNKNOWN_OUTPUT, Arg, Cmd, Scope, Stream, merge_streams, truncate_via
+from ._shell_state import (
+    NO_INPUT,
+    UNKNOWN_OUTPUT,
+    Arg,
+    Cmd,
+    Scope,
+    Stream,
+    merge_streams,
+    truncate_via,
+)
 from ._shell_words import WordContext, expand_word
 
 __all__ = ["MAX_COMMANDS", "MAX_DEPTH", "shell_effects"]
@@ -107,7 +116,8 @@ class _Run:
         self.commands += 1
         if self.commands > MAX_COMMANDS:
             raise UnparseableError(
-                f"shell command expands to more than {MAX_COMMANDS} commands: split it into smaller commands"
+                f"shell command expands to more than {MAX_COMMANDS} commands: "
+                "split it into smaller commands"
             )
 
 
@@ -153,7 +163,11 @@ class _Walker:
             return self.pipeline(n, stdin)
         if kind == "list":
             return merge_streams(
-                [self.node(p, stdin) for p in n.parts if p.kind not in ("operator", "reservedword", "pipe")]
+                [
+                    self.node(p, stdin)
+                    for p in n.parts
+                    if p.kind not in ("operator", "reservedword", "pipe")
+                ]
             )
         if kind == "compound":
             return self.compound(n, stdin)
@@ -182,7 +196,11 @@ class _Walker:
         cmd = self._cmd_for(n, "{", [], stdin, {})
         stdin, outputs = self.redirects(cmd, n.redirects, stdin)
         out = merge_streams(
-            [walker.node(p, stdin) for p in n.list if p.kind not in ("reservedword", "operator", "pipe")]
+            [
+                walker.node(p, stdin)
+                for p in n.list
+                if p.kind not in ("reservedword", "operator", "pipe")
+            ]
         )
         return self.finish_output(cmd, out, outputs)
 
@@ -248,9 +266,13 @@ class _Walker:
         scope = self.scope
         lookup = scope.lookup
         if env:
+
             def lookup(name: str) -> str | None:
                 return env[name] if name in env else scope.lookup(name)
-        return WordContext(lookup=lookup, home=scope.home, cwd=scope.cwd, substitutions=self.substitutions(word))
+
+        return WordContext(
+            lookup=lookup, home=scope.home, cwd=scope.cwd, substitutions=self.substitutions(word)
+        )
 
     def raw(self, node: Any) -> str:
         return str(self.source[node.pos[0] : node.pos[1]])
@@ -271,7 +293,9 @@ class _Walker:
 
     # --- simple commands ----------------------------------------------------------------
 
-    def _cmd_for(self, n: Any, name: str, args: list[Arg], stdin: Stream, env: dict[str, str | None]) -> Cmd:
+    def _cmd_for(
+        self, n: Any, name: str, args: list[Arg], stdin: Stream, env: dict[str, str | None]
+    ) -> Cmd:
         return Cmd(
             engine=self,
             scope=self.scope,
@@ -307,10 +331,16 @@ class _Walker:
                 lookup=ctx.lookup,
                 home=ctx.home,
                 cwd=ctx.cwd,
-                substitutions={k - shift: (e - shift, v) for k, (e, v) in ctx.substitutions.items()},
+                substitutions={
+                    k - shift: (e - shift, v) for k, (e, v) in ctx.substitutions.items()
+                },
             )
             values = expand_word(value_node_raw, ctx) if value_node_raw else [""]
-            env[name] = None if any(v is None for v in values) else " ".join(v for v in values if v is not None)
+            env[name] = (
+                None
+                if any(v is None for v in values)
+                else " ".join(v for v in values if v is not None)
+            )
         args = self.words(words)
         cmd = self._cmd_for(n, "", args, stdin, env)
         stdin, outputs = self.redirects(cmd, redirects, stdin)
@@ -322,12 +352,16 @@ class _Walker:
         first = self.raw(words[0])
         if first in self.scope.aliases:
             rest = self.source[words[0].pos[1] : n.pos[1]]
-            out = self.run_text(cmd, self.scope.aliases[first] + rest, stdin=stdin, nested_scope=False)
+            out = self.run_text(
+                cmd, self.scope.aliases[first] + rest, stdin=stdin, nested_scope=False
+            )
             return self.finish_output(cmd, out, outputs)
         out = self.run_argv(cmd, args, stdin)
         return self.finish_output(cmd, out, outputs)
 
-    def redirects(self, cmd: Cmd, redirects: list[Any], stdin: Stream) -> tuple[Stream, list[str | None]]:
+    def redirects(
+        self, cmd: Cmd, redirects: list[Any], stdin: Stream
+    ) -> tuple[Stream, list[str | None]]:
         """Apply redirections: the command's standard input, and the files its output goes to."""
         outputs: list[str | None] = []
         for r in redirects:
@@ -456,12 +490,16 @@ class _Walker:
         walker.run_uncalled_functions()
         return out
 
-    def run_code(self, cmd: Cmd, language: str, code: str | None, *, decoder: str | None = None) -> None:
+    def run_code(
+        self, cmd: Cmd, language: str, code: str | None, *, decoder: str | None = None
+    ) -> None:
         from ._shell_exec import run_code
 
         run_code(cmd, language, code, decoder=decoder)
 
-    def run_sql(self, cmd: Cmd, text: str | None, *, database: str | None, dialect: str | None) -> None:
+    def run_sql(
+        self, cmd: Cmd, text: str | None, *, database: str | None, dialect: str | None
+    ) -> None:
         if text is None:
             cmd.emit("opaque", program=cmd.name, database=database)
             return

@@ -16,5 +16,9 @@ from ._shell_state import Cmd, Stream
 
 __all__ = ["HANDLERS"]
 
-HANDLERS: dict[str, Callable[[Cmd], Stream | None]] = {**FILE_HANDLERS, **NET_HANDLERS, **EXEC_HANDLERS}
+HANDLERS: dict[str, Callable[[Cmd], Stream | None]] = {
+    **FILE_HANDLERS,
+    **NET_HANDLERS,
+    **EXEC_HANDLERS,
+}
 """Program base name to handler."""

@@ -1,6 +1,8 @@
-"""Handlers for programs that run other code: wrappers (`sudo`, `env`, `timeout`,
-`xargs`, `find -exec`), shells and interpreters (`bash -c`, `python3 -c`, `perl -e`),
-shell builtins that change state (`cd`, `export`, `alias`, `eval`), text producers and
+"""Handlers for programs that run other code, change shell state, or feed pipes.
+
+Wrappers (`sudo`, `env`, `timeout`, `xargs`, `find -exec`), shells and interpreters
+(`bash -c`, `python3 -c`, `perl -e`), shell builtins that change state (`cd`, `export`,
+`alias`, `eval`), text producers and
 decoders feeding pipes (`echo`, `printf`, `base64 -d`, `xxd -r -p`, `rev`, `tr`),
 process control (`kill`, `pkill`, `systemctl stop`) and SQL clients.
 """
@@ -13,7 +15,14 @@ import re
 import shlex
 from collections.abc import Callable
 
-from ._decode import b64decode_text, echo_escapes, hexdecode_text, printf_format, reverse_lines, tr_translate
+from ._decode import (
+    b64decode_text,
+    echo_escapes,
+    hexdecode_text,
+    printf_format,
+    reverse_lines,
+    tr_translate,
+)
 from ._shell_state import (
     NO_INPUT,
     UNKNOWN_OUTPUT,
@@ -76,7 +85,9 @@ def _sudo(cmd: Cmd) -> Stream | None:
 def _in_cwd(cmd: Cmd, cwd: str | None) -> Cmd:
     scope = cmd.scope.copy()
     scope.cwd = cwd
-    return Cmd(cmd.engine, scope, cmd.name, cmd.args, cmd.stdin, cmd.via, cmd.env, cmd.sink, cmd.reads)
+    return Cmd(
+        cmd.engine, scope, cmd.name, cmd.args, cmd.stdin, cmd.via, cmd.env, cmd.sink, cmd.reads
+    )
 
 
 def _env(cmd: Cmd) -> Stream | None:
@@ -95,17 +106,25 @@ def _env(cmd: Cmd) -> Stream | None:
                 cmd = _in_cwd(cmd, cmd.path(operand))
             elif value in ("-S", "--split-string"):
                 return _env_split(cmd, operand, args)
-        elif value.startswith(("--unset=", "--chdir=", "--split-string=")) or (value.startswith(("-u", "-C", "-S")) and len(value) > 2 and not value.startswith("--")):
+        elif value.startswith(("--unset=", "--chdir=", "--split-string=")) or (
+            value.startswith(("-u", "-C", "-S")) and len(value) > 2 and not value.startswith("--")
+        ):
             args.pop(0)
-            key, operand = (value.split("=", 1) if value.startswith("--") else (value[:2], value[2:]))
+            key, attached = (
+                value.split("=", 1) if value.startswith("--") else (value[:2], value[2:])
+            )
             if key in ("--chdir", "-C"):
-                cmd = _in_cwd(cmd, cmd.path(operand))
+                cmd = _in_cwd(cmd, cmd.path(attached))
             elif key in ("--split-string", "-S"):
-                return _env_split(cmd, Arg(operand, operand), args)
+                return _env_split(cmd, Arg(attached, attached), args)
         elif value == "--":
             args.pop(0)
             break
-        elif "=" in value and not value.startswith("=") and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", value):
+        elif (
+            "=" in value
+            and not value.startswith("=")
+            and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", value)
+        ):
             name, _, assigned = value.partition("=")
             env[name] = assigned
             args.pop(0)
@@ -119,13 +138,17 @@ def _env_split(cmd: Cmd, text: Arg, rest: list[Arg]) -> Stream | None:
     if text.value is None:
         cmd.opaque("env")
         return UNKNOWN_OUTPUT
-    full = " ".join([text.value, *(shlex.quote(a.value) if a.value is not None else UNKNOWN_WORD for a in rest)])
+    full = " ".join(
+        [text.value, *(shlex.quote(a.value) if a.value is not None else UNKNOWN_WORD for a in rest)]
+    )
     return cmd.engine.run_text(cmd, "env " + full, stdin=cmd.stdin, program="env")
 
 
 def _simple_wrapper(short_values: str = "", long_values: frozenset[str] = frozenset()) -> Handler:
     def handler(cmd: Cmd) -> Stream | None:
-        _, operands = split_options(cmd.args, short_values=short_values, long_values=long_values, stop_at_operand=True)
+        _, operands = split_options(
+            cmd.args, short_values=short_values, long_values=long_values, stop_at_operand=True
+        )
         return _peel(cmd, operands)
 
     return handler
@@ -140,13 +163,18 @@ def _time(cmd: Cmd) -> Stream | None:
 
 def _nice(cmd: Cmd) -> Stream | None:
     args = [a for a in cmd.args if not re.fullmatch(r"-\d+", a.value or "")]
-    _, operands = split_options(args, short_values="n", long_values=frozenset({"--adjustment"}), stop_at_operand=True)
+    _, operands = split_options(
+        args, short_values="n", long_values=frozenset({"--adjustment"}), stop_at_operand=True
+    )
     return _peel(cmd, operands)
 
 
 def _timeout(cmd: Cmd) -> Stream | None:
     _, operands = split_options(
-        cmd.args, short_values="sk", long_values=frozenset({"--signal", "--kill-after"}), stop_at_operand=True
+        cmd.args,
+        short_values="sk",
+        long_values=frozenset({"--signal", "--kill-after"}),
+        stop_at_operand=True,
     )
     return _peel(cmd, operands[1:])  # the first operand is the duration
 
@@ -174,7 +202,9 @@ def _chrt(cmd: Cmd) -> Stream | None:
 
 def _one_operand_then_command(cmd: Cmd) -> Stream | None:
     """`chroot DIR cmd`, `sg GROUP cmd`, `flock FILE cmd` (with `-c CMD` forms)."""
-    options, operands = split_options(cmd.args, short_values="cwEgGu" if cmd.name != "chroot" else "", stop_at_operand=True)
+    options, operands = split_options(
+        cmd.args, short_values="cwEgGu" if cmd.name != "chroot" else "", stop_at_operand=True
+    )
     texts = option_values(options, "-c", "--command")
     if texts:
         return cmd.engine.run_text(cmd, texts[-1].value, stdin=cmd.stdin, program=cmd.name)
@@ -183,7 +213,9 @@ def _one_operand_then_command(cmd: Cmd) -> Stream | None:
 
 def _su(cmd: Cmd) -> Stream | None:
     options, operands = split_options(
-        cmd.args, short_values="cgGsuw", long_values=frozenset({"--command", "--shell", "--group", "--user"})
+        cmd.args,
+        short_values="cgGsuw",
+        long_values=frozenset({"--command", "--shell", "--group", "--user"}),
     )
     texts = option_values(options, "-c", "--command")
     if texts:
@@ -202,7 +234,10 @@ def _strace(cmd: Cmd) -> Stream | None:
 
 def _long_option_wrapper(cmd: Cmd) -> Stream | None:
     """Wrappers whose own options are `--x=y` or bare flags (`firejail`, `valgrind`)."""
-    return _peel(cmd, _skip_options(cmd.args, frozenset({"-f", "-t", "-S", "-G", "-w", "-r", "-n", "-s", "-e"})))
+    return _peel(
+        cmd,
+        _skip_options(cmd.args, frozenset({"-f", "-t", "-S", "-G", "-w", "-r", "-n", "-s", "-e"})),
+    )
 
 
 def _busybox(cmd: Cmd) -> Stream | None:
@@ -226,7 +261,9 @@ def _exec(cmd: Cmd) -> Stream | None:
 
 
 def _watch(cmd: Cmd) -> Stream | None:
-    options, operands = split_options(cmd.args, short_values="nqs", long_values=frozenset({"--interval"}), stop_at_operand=True)
+    options, operands = split_options(
+        cmd.args, short_values="nqs", long_values=frozenset({"--interval"}), stop_at_operand=True
+    )
     if has_option(options, "-x", "--exec"):
         return _peel(cmd, operands)
     return _run_words_as_text(cmd, operands, "watch")
@@ -243,7 +280,9 @@ def _run_words_as_text(cmd: Cmd, words: list[Arg], program: str) -> Stream | Non
 
 
 def _script(cmd: Cmd) -> Stream | None:
-    options, operands = split_options(cmd.args, short_values="cEOIBT", long_values=frozenset({"--command"}))
+    options, operands = split_options(
+        cmd.args, short_values="cEOIBT", long_values=frozenset({"--command"})
+    )
     for arg in operands[:1]:
         cmd.write(arg)
     texts = option_values(options, "-c", "--command")
@@ -300,17 +339,25 @@ def _xargs(cmd: Cmd) -> Stream | None:
     options, operands = split_options(
         cleaned,
         short_values="adEILlnPs",
-        long_values=frozenset({"--arg-file", "--delimiter", "--max-args", "--max-procs", "--max-lines"}),
+        long_values=frozenset(
+            {"--arg-file", "--delimiter", "--max-args", "--max-procs", "--max-lines"}
+        ),
         stop_at_operand=True,
     )
-    for value in option_values(options, "-I"):
-        replace_token = value.value
+    for token in option_values(options, "-I"):
+        replace_token = token.value
     files = option_values(options, "-a", "--arg-file")
-    for value in files:
-        cmd.read(value)
+    for arg_file in files:
+        cmd.read(arg_file)
     delimiters = option_values(options, "-d", "--delimiter")
-    items: list[str | None] = [None] if files else _stdin_items(
-        cmd, null=has_option(options, "-0", "--null"), delimiter=delimiters[-1].value if delimiters else None
+    items: list[str | None] = (
+        [None]
+        if files
+        else _stdin_items(
+            cmd,
+            null=has_option(options, "-0", "--null"),
+            delimiter=delimiters[-1].value if delimiters else None,
+        )
     )
     target = operands or [Arg("echo", "echo")]
     if replace_token:
@@ -322,11 +369,55 @@ def _xargs(cmd: Cmd) -> Stream | None:
 
 
 _FIND_VALUE_TESTS = frozenset(
-    """-maxdepth -mindepth -type -xtype -user -group -perm -size -mtime -atime -ctime -mmin -amin
-    -cmin -newer -anewer -cnewer -uid -gid -links -inum -samefile -used -printf -fstype -context
-    -newermt -newerct -newerat -D -O -files0-from""".split()
+    [
+        "-maxdepth",
+        "-mindepth",
+        "-type",
+        "-xtype",
+        "-user",
+        "-group",
+        "-perm",
+        "-size",
+        "-mtime",
+        "-atime",
+        "-ctime",
+        "-mmin",
+        "-amin",
+        "-cmin",
+        "-newer",
+        "-anewer",
+        "-cnewer",
+        "-uid",
+        "-gid",
+        "-links",
+        "-inum",
+        "-samefile",
+        "-used",
+        "-printf",
+        "-fstype",
+        "-context",
+        "-newermt",
+        "-newerct",
+        "-newerat",
+        "-D",
+        "-O",
+        "-files0-from",
+    ]
 )
-_FIND_PATTERNS = frozenset({"-name", "-iname", "-path", "-ipath", "-wholename", "-iwholename", "-regex", "-iregex", "-lname", "-ilname"})
+_FIND_PATTERNS = frozenset(
+    {
+        "-name",
+        "-iname",
+        "-path",
+        "-ipath",
+        "-wholename",
+        "-iwholename",
+        "-regex",
+        "-iregex",
+        "-lname",
+        "-ilname",
+    }
+)
 
 
 def _find(cmd: Cmd) -> Stream | None:
@@ -334,7 +425,9 @@ def _find(cmd: Cmd) -> Stream | None:
     while args and args[0].value in ("-H", "-L", "-P"):
         args.pop(0)
     roots: list[Arg] = []
-    while args and not ((args[0].value or "x")[:1] in ("-", "(", "!", ")") and args[0].value not in ("-",)):
+    while args and not (
+        (args[0].value or "x")[:1] in ("-", "(", "!", ")") and args[0].value not in ("-",)
+    ):
         roots.append(args.pop(0))
     roots = roots or [Arg(".", ".")]
     patterns: list[tuple[str, str | None]] = []
@@ -358,7 +451,13 @@ def _find(cmd: Cmd) -> Stream | None:
             actions.append(("write", [args[i + 1]]))
             i += 3 if value == "-fprintf" else 2
         elif value in _FIND_VALUE_TESTS:
-            if value in ("-newer", "-anewer", "-cnewer", "-samefile", "-files0-from") and i + 1 < len(args):
+            if value in (
+                "-newer",
+                "-anewer",
+                "-cnewer",
+                "-samefile",
+                "-files0-from",
+            ) and i + 1 < len(args):
                 cmd.read(args[i + 1])
             i += 2
         else:
@@ -378,7 +477,9 @@ def _find(cmd: Cmd) -> Stream | None:
                 names.append(None)
             elif kind in ("-regex", "-iregex"):
                 names.append(f"{joined}/**")
-            elif kind in ("-path", "-ipath", "-wholename", "-iwholename") and pattern.startswith(("/", ".", "~")):
+            elif kind in ("-path", "-ipath", "-wholename", "-iwholename") and pattern.startswith(
+                ("/", ".", "~")
+            ):
                 names.append(cmd.path(pattern))
             else:
                 names.append(f"{joined}/**/{pattern.lstrip('/')}")
@@ -413,7 +514,26 @@ def _parallel(cmd: Cmd) -> Stream | None:
             items = [a.value for a in tail][:MAX_FAN_OUT] or [None]
     else:
         items = _stdin_items(cmd)
-    operands = _skip_options(args, frozenset({"-j", "--jobs", "-S", "--sshlogin", "-I", "-a", "--arg-file", "-d", "--delimiter", "--joblog", "--results", "--tmpdir", "--timeout"}))
+    operands = _skip_options(
+        args,
+        frozenset(
+            {
+                "-j",
+                "--jobs",
+                "-S",
+                "--sshlogin",
+                "-I",
+                "-a",
+                "--arg-file",
+                "-d",
+                "--delimiter",
+                "--joblog",
+                "--results",
+                "--tmpdir",
+                "--timeout",
+            }
+        ),
+    )
     if not operands:
         return None
     for item in items:
@@ -515,17 +635,28 @@ def _python_module(cmd: Cmd, module: str | None, args: list[Arg]) -> Stream | No
     if module is None:
         cmd.opaque(cmd.name)
         return UNKNOWN_OUTPUT
-    handler = {"pip": "pip", "base64": "base64", "json.tool": "cat", "gzip": "gzip", "tarfile": None, "zipfile": None}.get(module)
+    handler = {
+        "pip": "pip",
+        "base64": "base64",
+        "json.tool": "cat",
+        "gzip": "gzip",
+        "tarfile": None,
+        "zipfile": None,
+    }.get(module)
     if handler:
         from ._shell_commands import HANDLERS
 
-        sub = Cmd(cmd.engine, cmd.scope, handler, args, cmd.stdin, cmd.via, cmd.env, cmd.sink, cmd.reads)
+        sub = Cmd(
+            cmd.engine, cmd.scope, handler, args, cmd.stdin, cmd.via, cmd.env, cmd.sink, cmd.reads
+        )
         return HANDLERS[handler](sub)
     return None
 
 
-def _code_interpreter(language: str, code_flags: tuple[str, ...], in_place_flag: str | None = None) -> Handler:
-    """perl / ruby / node / php / lua: inline code flags, else a script, else stdin."""
+def _code_interpreter(
+    language: str, code_flags: tuple[str, ...], in_place_flag: str | None = None
+) -> Handler:
+    """Perl / ruby / node / php / lua: inline code flags, else a script, else stdin."""
 
     def handler(cmd: Cmd) -> Stream | None:
         codes: list[str | None] = []
@@ -608,7 +739,9 @@ def run_code(cmd: Cmd, language: str, code: str | None, *, decoder: str | None =
     if decoder is not None:
         scope = cmd.scope.copy()
         scope.decoder = decoder
-        cmd = Cmd(cmd.engine, scope, cmd.name, cmd.args, cmd.stdin, cmd.via, cmd.env, cmd.sink, cmd.reads)
+        cmd = Cmd(
+            cmd.engine, scope, cmd.name, cmd.args, cmd.stdin, cmd.via, cmd.env, cmd.sink, cmd.reads
+        )
     if language == "python":
         from ._python_code import python_effects
 
@@ -632,15 +765,21 @@ class _CodeSink:
         self.cmd.emit(kind, via=via, **fields)  # type: ignore[arg-type]
 
     def shell(self, text: str | None, *, via: str, decoder: str | None) -> None:
-        sub = Cmd(self.cmd.engine, self.cmd.scope, self.cmd.name, [], NO_INPUT, via, {}, self.cmd.sink)
+        sub = Cmd(
+            self.cmd.engine, self.cmd.scope, self.cmd.name, [], NO_INPUT, via, {}, self.cmd.sink
+        )
         self.cmd.engine.run_text(sub, text, program=self.cmd.name, decoder=decoder)
 
     def code(self, code: str | None, *, via: str, decoder: str | None) -> None:
-        sub = Cmd(self.cmd.engine, self.cmd.scope, self.cmd.name, [], NO_INPUT, via, {}, self.cmd.sink)
+        sub = Cmd(
+            self.cmd.engine, self.cmd.scope, self.cmd.name, [], NO_INPUT, via, {}, self.cmd.sink
+        )
         run_code(sub, "python", code, decoder=decoder)
 
     def sql(self, text: str | None, *, database: str | None, via: str) -> None:
-        sub = Cmd(self.cmd.engine, self.cmd.scope, self.cmd.name, [], NO_INPUT, via, {}, self.cmd.sink)
+        sub = Cmd(
+            self.cmd.engine, self.cmd.scope, self.cmd.name, [], NO_INPUT, via, {}, self.cmd.sink
+        )
         db = database if database in (None, ":memory:", "") else self.cmd.path(database)
         self.cmd.engine.run_sql(sub, text, database=db, dialect=None)
 
@@ -820,7 +959,9 @@ def _xxd(cmd: Cmd) -> Stream | None:
         return _stream_from_files(cmd, operands)
     stdin = cmd.stdin
     if has_option(options, "-r", "--revert") and stdin.text is not None:
-        decoded = hexdecode_text(stdin.text) if has_option(options, "-p", "--ps", "--plain") else None
+        decoded = (
+            hexdecode_text(stdin.text) if has_option(options, "-p", "--ps", "--plain") else None
+        )
         return Stream(text=decoded, decoder="hex") if decoded is not None else UNKNOWN_OUTPUT
     return Stream(sources=stdin.sources, hosts=stdin.hosts, unknown=True)
 
@@ -832,21 +973,36 @@ def _openssl(cmd: Cmd) -> Stream | None:
     verb = args[0].value
     rest = args[1:]
     values = [a.value for a in rest]
-    for flag, action in (("-in", "read"), ("-out", "write"), ("-inkey", "read"), ("-signkey", "read")):
+    for flag, action in (
+        ("-in", "read"),
+        ("-out", "write"),
+        ("-inkey", "read"),
+        ("-signkey", "read"),
+    ):
         for index, value in enumerate(values):
             if value == flag and index + 1 < len(rest):
                 cmd.file_effect(action, rest[index + 1])  # type: ignore[arg-type]
     if verb in ("s_client",) and "-connect" in values:
-        target = values[values.index("-connect") + 1] if values.index("-connect") + 1 < len(values) else None
+        target = (
+            values[values.index("-connect") + 1]
+            if values.index("-connect") + 1 < len(values)
+            else None
+        )
         cmd.network(target.rsplit(":", 1)[0] if target else None)
         return Stream(hosts=(None,), unknown=True)
-    base64_mode = verb == "base64" or (verb == "enc" and any(v in ("-a", "-base64", "-A") for v in values))
+    base64_mode = verb == "base64" or (
+        verb == "enc" and any(v in ("-a", "-base64", "-A") for v in values)
+    )
     if base64_mode and "-d" in values and "-in" not in values and cmd.stdin.text is not None:
-        only_base64 = not any(v and v.startswith("-") and v not in ("-a", "-base64", "-A", "-d") for v in values)
+        only_base64 = not any(
+            v and v.startswith("-") and v not in ("-a", "-base64", "-A", "-d") for v in values
+        )
         if only_base64:
             decoded = b64decode_text(cmd.stdin.text)
             return Stream(text=decoded, decoder="base64") if decoded is not None else UNKNOWN_OUTPUT
-    return Stream(sources=tuple([*cmd.reads, *cmd.stdin.sources]), hosts=cmd.stdin.hosts, unknown=True)
+    return Stream(
+        sources=tuple([*cmd.reads, *cmd.stdin.sources]), hosts=cmd.stdin.hosts, unknown=True
+    )
 
 
 def _rev(cmd: Cmd) -> Stream | None:
@@ -856,7 +1012,9 @@ def _rev(cmd: Cmd) -> Stream | None:
     if cmd.stdin.text is not None:
         text = cmd.stdin.text
         body = text[:-1] if text.endswith("\n") else text
-        return Stream(text=reverse_lines(body) + ("\n" if text.endswith("\n") else ""), decoder="rev")
+        return Stream(
+            text=reverse_lines(body) + ("\n" if text.endswith("\n") else ""), decoder="rev"
+        )
     return None
 
 
@@ -896,7 +1054,9 @@ def _path_text(cmd: Cmd) -> Stream | None:
 
 
 def _mktemp(cmd: Cmd) -> Stream | None:
-    options, operands = split_options(cmd.args, short_values="pt", long_values=frozenset({"--tmpdir", "--suffix"}))
+    options, operands = split_options(
+        cmd.args, short_values="pt", long_values=frozenset({"--tmpdir", "--suffix"})
+    )
     directories = option_values(options, "-p", "--tmpdir")
     base = directories[-1].value if directories and directories[-1].value else "/tmp"
     name = operands[0].value if operands and operands[0].value else "tmp.XXXXXXXXXX"
@@ -939,7 +1099,22 @@ def _kill(cmd: Cmd) -> Stream | None:
 def _pkill(cmd: Cmd) -> Stream | None:
     args = [a for a in cmd.args if not _SIGNAL.match(a.value or "")]
     options, operands = split_options(
-        args, short_values="gGPstuUFN", long_values=frozenset({"--signal", "--pidfile", "--ns", "--nslist", "--group", "--parent", "--session", "--terminal", "--euid", "--uid"})
+        args,
+        short_values="gGPstuUFN",
+        long_values=frozenset(
+            {
+                "--signal",
+                "--pidfile",
+                "--ns",
+                "--nslist",
+                "--group",
+                "--parent",
+                "--session",
+                "--terminal",
+                "--euid",
+                "--uid",
+            }
+        ),
     )
     for value in option_values(options, "-F", "--pidfile"):
         cmd.read(value)
@@ -952,19 +1127,66 @@ def _pkill(cmd: Cmd) -> Stream | None:
 
 def _killall(cmd: Cmd) -> Stream | None:
     args = [a for a in cmd.args if not _SIGNAL.match(a.value or "")]
-    _, operands = split_options(args, short_values="sSuoyZn", long_values=frozenset({"--signal", "--user", "--older-than", "--younger-than", "--context"}))
+    _, operands = split_options(
+        args,
+        short_values="sSuoyZn",
+        long_values=frozenset(
+            {"--signal", "--user", "--older-than", "--younger-than", "--context"}
+        ),
+    )
     for arg in operands:
         cmd.emit("kill", target=arg.text)
     return None
 
 
-_STOP_VERBS = frozenset({"stop", "kill", "disable", "mask", "restart", "try-restart", "reload-or-restart", "try-reload-or-restart", "freeze", "clean"})
-_POWER_VERBS = frozenset({"poweroff", "reboot", "halt", "suspend", "hibernate", "hybrid-sleep", "kexec", "soft-reboot", "emergency", "rescue"})
+_STOP_VERBS = frozenset(
+    {
+        "stop",
+        "kill",
+        "disable",
+        "mask",
+        "restart",
+        "try-restart",
+        "reload-or-restart",
+        "try-reload-or-restart",
+        "freeze",
+        "clean",
+    }
+)
+_POWER_VERBS = frozenset(
+    {
+        "poweroff",
+        "reboot",
+        "halt",
+        "suspend",
+        "hibernate",
+        "hybrid-sleep",
+        "kexec",
+        "soft-reboot",
+        "emergency",
+        "rescue",
+    }
+)
 
 
 def _systemctl(cmd: Cmd) -> Stream | None:
     _, operands = split_options(
-        cmd.args, short_values="tpsHMnoP", long_values=frozenset({"--type", "--property", "--signal", "--host", "--machine", "--lines", "--output", "--state", "--kill-whom", "--root"})
+        cmd.args,
+        short_values="tpsHMnoP",
+        long_values=frozenset(
+            {
+                "--type",
+                "--property",
+                "--signal",
+                "--host",
+                "--machine",
+                "--lines",
+                "--output",
+                "--state",
+                "--kill-whom",
+                "--root",
+            }
+        ),
     )
     if not operands or operands[0].value is None:
         return None
@@ -981,7 +1203,11 @@ def _service_style(verb_first: bool, stop_verbs: frozenset[str]) -> Handler:
     """`service NAME stop` (name first) or `supervisorctl stop NAME` (verb first)."""
 
     def handler(cmd: Cmd) -> Stream | None:
-        _, operands = split_options(cmd.args, short_values="cspuSt", long_values=frozenset({"--configuration", "--serverurl"}))
+        _, operands = split_options(
+            cmd.args,
+            short_values="cspuSt",
+            long_values=frozenset({"--configuration", "--serverurl"}),
+        )
         if len(operands) < 2:
             return None
         if verb_first:
@@ -997,7 +1223,11 @@ def _service_style(verb_first: bool, stop_verbs: frozenset[str]) -> Handler:
 
 
 def _docker(cmd: Cmd) -> Stream | None:
-    _, operands = split_options(cmd.args, short_values="sftH", long_values=frozenset({"--signal", "--time", "--host", "--context"}))
+    _, operands = split_options(
+        cmd.args,
+        short_values="sftH",
+        long_values=frozenset({"--signal", "--time", "--host", "--context"}),
+    )
     if not operands:
         return None
     verb = operands[0].value
@@ -1017,7 +1247,9 @@ def _tmux(cmd: Cmd) -> Stream | None:
     for verb in ("kill-session", "kill-window", "kill-pane"):
         if verb in values:
             index = values.index("-t") if "-t" in values else -1
-            cmd.emit("kill", target=cmd.args[index + 1].text if 0 <= index < len(values) - 1 else "tmux")
+            cmd.emit(
+                "kill", target=cmd.args[index + 1].text if 0 <= index < len(values) - 1 else "tmux"
+            )
     return None
 
 
@@ -1025,7 +1257,9 @@ def _screen(cmd: Cmd) -> Stream | None:
     values = [a.value for a in cmd.args]
     if "-X" in values and "quit" in values:
         index = values.index("-S") if "-S" in values else -1
-        cmd.emit("kill", target=cmd.args[index + 1].text if 0 <= index < len(values) - 1 else "screen")
+        cmd.emit(
+            "kill", target=cmd.args[index + 1].text if 0 <= index < len(values) - 1 else "screen"
+        )
     return None
 
 
@@ -1059,7 +1293,22 @@ def _crontab(cmd: Cmd) -> Stream | None:
 # --- SQL clients ---------------------------------------------------------------------------
 
 _SQLITE_VALUE_OPTIONS = frozenset(
-    {"-cmd", "-init", "-separator", "-newline", "-nullvalue", "-mmap", "-lookaside", "-pagecache", "-heap", "-vfs", "-maxsize", "-escape", "-c", "-s"}
+    {
+        "-cmd",
+        "-init",
+        "-separator",
+        "-newline",
+        "-nullvalue",
+        "-mmap",
+        "-lookaside",
+        "-pagecache",
+        "-heap",
+        "-vfs",
+        "-maxsize",
+        "-escape",
+        "-c",
+        "-s",
+    }
 )
 
 
@@ -1071,7 +1320,9 @@ def _sqlite(cmd: Cmd) -> Stream | None:
     while i < len(args):
         value = args[i].value
         if value is not None and value.startswith("-") and len(value) > 1 and not operands:
-            if value.lstrip("-") in {o.lstrip("-") for o in _SQLITE_VALUE_OPTIONS} and i + 1 < len(args):
+            if value.lstrip("-") in {o.lstrip("-") for o in _SQLITE_VALUE_OPTIONS} and i + 1 < len(
+                args
+            ):
                 name = value.lstrip("-")
                 if name in ("cmd", "c", "s"):
                     texts.append(args[i + 1].value)
@@ -1135,12 +1386,29 @@ def _psql(cmd: Cmd) -> Stream | None:
     options, operands = split_options(
         cmd.args,
         short_values="cdfhpUvFPRTLo",
-        long_values=frozenset({"--command", "--dbname", "--file", "--host", "--port", "--username", "--variable", "--set", "--output", "--log-file"}),
+        long_values=frozenset(
+            {
+                "--command",
+                "--dbname",
+                "--file",
+                "--host",
+                "--port",
+                "--username",
+                "--variable",
+                "--set",
+                "--output",
+                "--log-file",
+            }
+        ),
     )
     names = option_values(options, "-d", "--dbname")
-    database = names[-1].value if names else (operands[0].value if operands else cmd.lookup("PGDATABASE"))
+    database = (
+        names[-1].value if names else (operands[0].value if operands else cmd.lookup("PGDATABASE"))
+    )
     for value in option_values(options, "-h", "--host"):
-        if value.value not in ("localhost", "127.0.0.1", "::1") and not (value.value or "").startswith("/"):
+        if value.value not in ("localhost", "127.0.0.1", "::1") and not (
+            value.value or ""
+        ).startswith("/"):
             cmd.network(value.value)
     for value in option_values(options, "-o", "--output", "-L", "--log-file"):
         cmd.write(value)
@@ -1164,7 +1432,9 @@ def _mysql(cmd: Cmd) -> Stream | None:
     options, operands = split_options(
         cmd.args,
         short_values="eDhuPS",
-        long_values=frozenset({"--execute", "--database", "--host", "--user", "--port", "--socket"}),
+        long_values=frozenset(
+            {"--execute", "--database", "--host", "--user", "--port", "--socket"}
+        ),
     )
     names = option_values(options, "-D", "--database")
     database = names[-1].value if names else (operands[0].value if operands else None)
@@ -1182,7 +1452,11 @@ def _mysql(cmd: Cmd) -> Stream | None:
 
 
 def _dropdb(cmd: Cmd) -> Stream | None:
-    _, operands = split_options(cmd.args, short_values="hpUd", long_values=frozenset({"--host", "--port", "--username", "--maintenance-db"}))
+    _, operands = split_options(
+        cmd.args,
+        short_values="hpUd",
+        long_values=frozenset({"--host", "--port", "--username", "--maintenance-db"}),
+    )
     if cmd.name == "mysqladmin":
         values = [a.value for a in operands]
         if "drop" not in values or values.index("drop") + 1 >= len(values):
@@ -1286,7 +1560,9 @@ EXEC_HANDLERS: dict[str, Handler] = {
     "service": _service_style(False, frozenset({"stop", "restart", "force-stop", "force-reload"})),
     "rc-service": _service_style(False, frozenset({"stop", "restart"})),
     "supervisorctl": _service_style(True, frozenset({"stop", "restart", "remove"})),
-    "launchctl": _service_style(True, frozenset({"stop", "unload", "remove", "bootout", "disable", "kill"})),
+    "launchctl": _service_style(
+        True, frozenset({"stop", "unload", "remove", "bootout", "disable", "kill"})
+    ),
     "sv": _service_style(True, frozenset({"stop", "down", "kill", "exit", "force-stop"})),
     "initctl": _service_style(True, frozenset({"stop", "restart"})),
     "docker": _docker,
@@ -1327,7 +1603,21 @@ EXEC_HANDLERS: dict[str, Handler] = {
     "luajit": _code_interpreter("lua", ("-e",)),
     "deno": _deno,
 }
-for _shell_name in ("sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "rbash", "tcsh", "csh", "yash", "posh"):
+for _shell_name in (
+    "sh",
+    "bash",
+    "zsh",
+    "dash",
+    "ksh",
+    "mksh",
+    "ash",
+    "fish",
+    "rbash",
+    "tcsh",
+    "csh",
+    "yash",
+    "posh",
+):
     EXEC_HANDLERS[_shell_name] = _shell
 for _minor in range(6, 16):
     EXEC_HANDLERS[f"python3.{_minor}"] = _python

@@ -50,12 +50,66 @@ _READ_SHORT_VALUES = {
     "split": "abdlnt",
 }
 
-_READERS = (
-    "cat tac less more most head tail nl wc diff diff3 sdiff cmp comm stat file md5sum sha1sum "
-    "sha224sum sha256sum sha384sum sha512sum b2sum cksum sum strings od hexdump fold fmt expand "
-    "unexpand paste join column look bat batcat zcat zless zmore bzcat xzcat zstdcat lzcat view "
-    "readlink realpath tsort shuf iconv base32 xmllint yamllint jsonlint lsattr getfacl exiftool"
-).split()
+_READERS = [
+    "cat",
+    "tac",
+    "less",
+    "more",
+    "most",
+    "head",
+    "tail",
+    "nl",
+    "wc",
+    "diff",
+    "diff3",
+    "sdiff",
+    "cmp",
+    "comm",
+    "stat",
+    "file",
+    "md5sum",
+    "sha1sum",
+    "sha224sum",
+    "sha256sum",
+    "sha384sum",
+    "sha512sum",
+    "b2sum",
+    "cksum",
+    "sum",
+    "strings",
+    "od",
+    "hexdump",
+    "fold",
+    "fmt",
+    "expand",
+    "unexpand",
+    "paste",
+    "join",
+    "column",
+    "look",
+    "bat",
+    "batcat",
+    "zcat",
+    "zless",
+    "zmore",
+    "bzcat",
+    "xzcat",
+    "zstdcat",
+    "lzcat",
+    "view",
+    "readlink",
+    "realpath",
+    "tsort",
+    "shuf",
+    "iconv",
+    "base32",
+    "xmllint",
+    "yamllint",
+    "jsonlint",
+    "lsattr",
+    "getfacl",
+    "exiftool",
+]
 
 
 def _reader(cmd: Cmd) -> Stream | None:
@@ -78,15 +132,23 @@ def _cat(cmd: Cmd) -> Stream | None:
         stdin = cmd.stdin
         if not files:
             return stdin if stdin.piped else None
-        return Stream(sources=tuple(dict.fromkeys([*cmd.reads, *stdin.sources])), hosts=stdin.hosts, unknown=True)
+        return Stream(
+            sources=tuple(dict.fromkeys([*cmd.reads, *stdin.sources])),
+            hosts=stdin.hosts,
+            unknown=True,
+        )
     return Stream(sources=tuple(cmd.reads))
 
 
-def _pattern_first(cmd: Cmd, short_values: str, pattern_options: tuple[str, ...], file_options: tuple[str, ...]) -> None:
+def _pattern_first(
+    cmd: Cmd, short_values: str, pattern_options: tuple[str, ...], file_options: tuple[str, ...]
+) -> None:
     options, operands = split_options(
         cmd.args,
         short_values=short_values,
-        long_values=frozenset({"--regexp", "--file", "--max-count", "--context", "--include", "--exclude", "--glob"}),
+        long_values=frozenset(
+            {"--regexp", "--file", "--max-count", "--context", "--include", "--exclude", "--glob"}
+        ),
     )
     for value in option_values(options, *file_options):
         cmd.read(value)
@@ -147,8 +209,8 @@ def _sed(cmd: Cmd) -> Stream | None:
         normalised, short_values="efl", long_values=frozenset({"--expression", "--file"})
     )
     scripts = option_values(options, "-e", "--expression")
-    for value in option_values(options, "-f", "--file"):
-        cmd.read(value)
+    for script_file in option_values(options, "-f", "--file"):
+        cmd.read(script_file)
     if not scripts and not has_option(options, "-f", "--file") and operands:
         scripts = [operands.pop(0)]
     from ._script_code import sed_effects
@@ -194,17 +256,24 @@ def _dd(cmd: Cmd) -> Stream | None:
                 cmd.copy(stdin_source, dest)
     if dest_given:
         return Stream(text="")
-    return Stream(sources=(source,) if source else cmd.stdin.sources, unknown=source is None and cmd.stdin.unknown)
+    return Stream(
+        sources=(source,) if source else cmd.stdin.sources,
+        unknown=source is None and cmd.stdin.unknown,
+    )
 
 
 def _writer(short_values: str = "", long_values: frozenset[str] = frozenset()) -> Handler:
     def handler(cmd: Cmd) -> Stream | None:
-        options, operands = split_options(cmd.args, short_values=short_values, long_values=long_values)
+        options, operands = split_options(
+            cmd.args, short_values=short_values, long_values=long_values
+        )
         if cmd.name == "touch":
             for value in option_values(options, "-r", "--reference"):
                 cmd.read(value)
         for arg in operands:
-            if cmd.name in ("vim", "vi", "nvim", "emacs", "nano", "micro", "kak") and (arg.value or "").startswith("+"):
+            if cmd.name in ("vim", "vi", "nvim", "emacs", "nano", "micro", "kak") and (
+                arg.value or ""
+            ).startswith("+"):
                 continue
             cmd.write(arg)
         return None
@@ -226,7 +295,9 @@ def _editor(cmd: Cmd) -> Stream | None:
 
 
 def _truncate(cmd: Cmd) -> Stream | None:
-    options, operands = split_options(cmd.args, short_values="sr", long_values=frozenset({"--size", "--reference"}))
+    options, operands = split_options(
+        cmd.args, short_values="sr", long_values=frozenset({"--size", "--reference"})
+    )
     for value in option_values(options, "-r", "--reference"):
         cmd.read(value)
     for arg in operands:
@@ -235,7 +306,9 @@ def _truncate(cmd: Cmd) -> Stream | None:
 
 
 def _shred(cmd: Cmd) -> Stream | None:
-    options, operands = split_options(cmd.args, short_values="ns", long_values=frozenset({"--iterations", "--size"}))
+    options, operands = split_options(
+        cmd.args, short_values="ns", long_values=frozenset({"--iterations", "--size"})
+    )
     for arg in operands:
         cmd.write(arg)
         cmd.delete(arg)
@@ -330,13 +403,42 @@ def _permission(cmd: Cmd) -> Stream | None:
             reference = True
             if "=" in value:
                 cmd.read(value.split("=", 1)[1])
-        elif value in ("-v", "-c", "-f", "-h", "-V", "--verbose", "--changes", "--silent", "--quiet", "--no-dereference", "--dereference", "-H", "-L", "-P", "--"):
+        elif value in (
+            "-v",
+            "-c",
+            "-f",
+            "-h",
+            "-V",
+            "--verbose",
+            "--changes",
+            "--silent",
+            "--quiet",
+            "--no-dereference",
+            "--dereference",
+            "-H",
+            "-L",
+            "-P",
+            "--",
+        ):
             continue
-        elif cmd.name == "chmod" and value[:1] == "-" and all(c in "rwxXstugoa" for c in value[1:]) and not mode_seen:
+        elif (
+            cmd.name == "chmod"
+            and value[:1] == "-"
+            and all(c in "rwxXstugoa" for c in value[1:])
+            and not mode_seen
+        ):
             mode_seen = True  # `chmod -x file` is a mode, not an option
         elif cmd.name == "chattr" and value[:1] in "+-=" and len(value) > 1:
             mode_seen = True
-        elif cmd.name == "setfacl" and value in ("-m", "-x", "-M", "-X", "--modify", "--remove", "--set"):
+        elif cmd.name == "setfacl" and value in (
+            "-m",
+            "-x",
+            "-M",
+            "-X",
+            "--modify",
+            "--remove",
+            "--set",
+        ):
             mode_seen = True
             rest.append(Arg("\x00skip", arg.raw))  # the next argument is the ACL spec
         elif value.startswith("-") and len(value) > 1 and not mode_seen and cmd.name != "chattr":
@@ -374,7 +476,9 @@ def _mkfs(cmd: Cmd) -> Stream | None:
 
 def _sort(cmd: Cmd) -> Stream | None:
     options, operands = split_options(
-        cmd.args, short_values="kotTS", long_values=frozenset({"--output", "--key", "--field-separator"})
+        cmd.args,
+        short_values="kotTS",
+        long_values=frozenset({"--output", "--key", "--field-separator"}),
     )
     for value in option_values(options, "-o", "--output"):
         cmd.write(value)
@@ -394,7 +498,9 @@ def _uniq(cmd: Cmd) -> Stream | None:
 
 
 def _patch(cmd: Cmd) -> Stream | None:
-    options, operands = split_options(cmd.args, short_values="iopdBDFrVYzg", long_values=frozenset({"--input", "--output"}))
+    options, operands = split_options(
+        cmd.args, short_values="iopdBDFrVYzg", long_values=frozenset({"--input", "--output"})
+    )
     for value in option_values(options, "-i", "--input"):
         cmd.read(value)
     if has_option(options, "--dry-run"):
@@ -415,8 +521,14 @@ _ARCHIVE_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".lz4", ".Z", ".lzma", ".tgz"
 
 
 def _compress(cmd: Cmd) -> Stream | None:
-    options, operands = split_options(cmd.args, short_values="S", long_values=frozenset({"--suffix"}))
-    decompress = has_option(options, "-d", "--decompress", "--uncompress") or cmd.name.startswith("un") or cmd.name == "gunzip"
+    options, operands = split_options(
+        cmd.args, short_values="S", long_values=frozenset({"--suffix"})
+    )
+    decompress = (
+        has_option(options, "-d", "--decompress", "--uncompress")
+        or cmd.name.startswith("un")
+        or cmd.name == "gunzip"
+    )
     to_stdout = has_option(options, "-c", "--stdout", "--to-stdout", "-t", "--test", "-l", "--list")
     keep = has_option(options, "-k", "--keep")
     files = [a for a in operands if a.value != "-"]
@@ -427,7 +539,9 @@ def _compress(cmd: Cmd) -> Stream | None:
         if path is None:
             cmd.file_effect("write", None)
         elif decompress:
-            stripped = next((path[: -len(s)] for s in _ARCHIVE_SUFFIXES if path.endswith(s)), path + ".out")
+            stripped = next(
+                (path[: -len(s)] for s in _ARCHIVE_SUFFIXES if path.endswith(s)), path + ".out"
+            )
             cmd.file_effect("write", stripped)
         else:
             cmd.file_effect("write", path + (".gz" if "gz" in cmd.name else ".z"))
@@ -435,7 +549,11 @@ def _compress(cmd: Cmd) -> Stream | None:
             cmd.delete(arg)
     if not files or to_stdout:
         stdin = cmd.stdin
-        return Stream(sources=tuple(dict.fromkeys([*cmd.reads, *stdin.sources])), hosts=stdin.hosts, unknown=True)
+        return Stream(
+            sources=tuple(dict.fromkeys([*cmd.reads, *stdin.sources])),
+            hosts=stdin.hosts,
+            unknown=True,
+        )
     return Stream(text="")
 
 
@@ -447,7 +565,9 @@ def _tar(cmd: Cmd) -> Stream | None:
     options, operands = split_options(
         args,
         short_values="fCTXbHKNgLV",
-        long_values=frozenset({"--file", "--directory", "--files-from", "--exclude-from", "--exclude", "--transform"}),
+        long_values=frozenset(
+            {"--file", "--directory", "--files-from", "--exclude-from", "--exclude", "--transform"}
+        ),
     )
     names = {name for name, _ in options}
     create = bool(names & {"-c", "--create", "-r", "--append", "-u", "--update"})
@@ -463,8 +583,16 @@ def _tar(cmd: Cmd) -> Stream | None:
     if create:
         reads: list[str] = []
         for arg in operands:
-            value = arg.value
-            full = None if value is None else (value if value.startswith(("/", "~")) or base_dir is None else posixpath.join(base_dir, value))
+            member = arg.value
+            full = (
+                None
+                if member is None
+                else (
+                    member
+                    if member.startswith(("/", "~")) or base_dir is None
+                    else posixpath.join(base_dir, member)
+                )
+            )
             path = cmd.read(full)
             if path is not None:
                 reads.append(path)
@@ -479,14 +607,16 @@ def _tar(cmd: Cmd) -> Stream | None:
         if to_stdout or archive is None:
             sources = cmd.stdin.sources
         else:
-            source = cmd.read(archive)
-            sources = (source,) if source else ()
+            archive_path = cmd.read(archive)
+            sources = (archive_path,) if archive_path else ()
         if has_option(options, "-O", "--to-stdout"):
             return Stream(sources=sources, unknown=True)
         if base_dir is None:
             dest_paths: list[str | None] = [None]
         elif operands:
-            dest_paths = [cmd.path(posixpath.join(base_dir, a.value)) if a.value else None for a in operands]
+            dest_paths = [
+                cmd.path(posixpath.join(base_dir, a.value)) if a.value else None for a in operands
+            ]
         else:
             dest_paths = [base_dir.rstrip("/") + "/**"]
         for dest in dest_paths:
@@ -500,7 +630,9 @@ def _tar(cmd: Cmd) -> Stream | None:
 
 
 def _zip(cmd: Cmd) -> Stream | None:
-    options, operands = split_options(cmd.args, short_values="bntxiPZO", long_values=frozenset({"--exclude", "--include"}))
+    options, operands = split_options(
+        cmd.args, short_values="bntxiPZO", long_values=frozenset({"--exclude", "--include"})
+    )
     if not operands:
         return None
     archive, files = operands[0], operands[1:]
@@ -526,7 +658,9 @@ def _unzip(cmd: Cmd) -> Stream | None:
     dirs = option_values(options, "-d")
     base = cmd.path(dirs[-1]) if dirs else cmd.path(".")
     if operands[1:] and base is not None:
-        targets = [cmd.path(posixpath.join(base, a.value)) if a.value else None for a in operands[1:]]
+        targets = [
+            cmd.path(posixpath.join(base, a.value)) if a.value else None for a in operands[1:]
+        ]
     else:
         targets = [base.rstrip("/") + "/**" if base else None]
     for target in targets:
@@ -681,5 +815,19 @@ FILE_HANDLERS.update(
         ".": _source,
     }
 )
-for _fs in ("ext2", "ext3", "ext4", "xfs", "btrfs", "vfat", "fat", "msdos", "ntfs", "exfat", "f2fs", "minix", "cramfs"):
+for _fs in (
+    "ext2",
+    "ext3",
+    "ext4",
+    "xfs",
+    "btrfs",
+    "vfat",
+    "fat",
+    "msdos",
+    "ntfs",
+    "exfat",
+    "f2fs",
+    "minix",
+    "cramfs",
+):
     FILE_HANDLERS[f"mkfs.{_fs}"] = _mkfs

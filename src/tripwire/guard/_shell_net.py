@@ -20,7 +20,9 @@ __all__ = ["NET_HANDLERS", "host_of_url", "remote_scope"]
 
 Handler = Callable[[Cmd], Stream | None]
 
-_REMOTE = re.compile(r"^(?:(?P<user>[^@/:\s]+)@)?(?P<host>\[[^\]]+\]|[A-Za-z0-9_.\-]+):(?P<path>.*)$", re.S)
+_REMOTE = re.compile(
+    r"^(?:(?P<user>[^@/:\s]+)@)?(?P<host>\[[^\]]+\]|[A-Za-z0-9_.\-]+):(?P<path>.*)$", re.S
+)
 
 
 def host_of_url(url: str | None) -> str | None:
@@ -80,7 +82,9 @@ def _remote_path(cmd: Cmd, user: str | None, host: str | None, path: str) -> str
 
 
 def _ssh(cmd: Cmd) -> Stream | None:
-    options, operands = split_options(cmd.args, short_values="BbcDEeFIiJLlmOoPpQRSWw", stop_at_operand=True)
+    options, operands = split_options(
+        cmd.args, short_values="BbcDEeFIiJLlmOoPpQRSWw", stop_at_operand=True
+    )
     if not operands:
         return None
     destination = operands[0].value
@@ -98,7 +102,13 @@ def _ssh(cmd: Cmd) -> Stream | None:
         host = host_part.split(":")[0] or None
     cmd.network(host)
     words = operands[1:]
-    if not words:
+    if not words:  # a login shell: whatever is piped in is sent, then run there
+        for source in cmd.stdin.sources:
+            cmd.copy(source, None, host=host)
+        if cmd.stdin.text is not None or cmd.stdin.opaque:
+            cmd.engine.run_text(
+                cmd, cmd.stdin.text, program="ssh", scope=remote_scope(cmd, host, user)
+            )
         return None
     text: str | None = " ".join(w.value for w in words if w.value is not None)
     if any(w.value is None for w in words):
@@ -117,8 +127,10 @@ def _ssh(cmd: Cmd) -> Stream | None:
 
 def _transfer(cmd: Cmd, sources: list[Arg], dest: Arg, *, delete_sources: bool = False) -> None:
     remote_dest = _split_remote(dest.value)
-    dest_is_dir = len(sources) > 1 or (dest.value or "").endswith("/") or (
-        remote_dest is not None and remote_dest[2] in ("", ".", "~")
+    dest_is_dir = (
+        len(sources) > 1
+        or (dest.value or "").endswith("/")
+        or (remote_dest is not None and remote_dest[2] in ("", ".", "~"))
     )
     for source in sources:
         value = source.value
@@ -143,7 +155,12 @@ def _transfer(cmd: Cmd, sources: list[Arg], dest: Arg, *, delete_sources: bool =
                 cmd.emit("write", path=target, host=host)
         else:
             target_value = dest.value
-            if target_value is not None and (dest_is_dir or _is_dir(target_value)) and base and not contents_only:
+            if (
+                target_value is not None
+                and (dest_is_dir or _is_dir(target_value))
+                and base
+                and not contents_only
+            ):
                 target_value = posixpath.join(target_value, base)
             if remote_source is not None:
                 user, host, path = remote_source
@@ -171,29 +188,69 @@ def _scp(cmd: Cmd) -> Stream | None:
 
 _RSYNC_LONG_VALUES = frozenset(
     {
-        "--exclude", "--include", "--exclude-from", "--include-from", "--files-from", "--rsh",
-        "--filter", "--log-file", "--password-file", "--temp-dir", "--compare-dest", "--link-dest",
-        "--copy-dest", "--backup-dir", "--chmod", "--chown", "--rsync-path", "--max-size",
-        "--min-size", "--timeout", "--bwlimit", "--partial-dir", "--suffix", "--port",
-        "--out-format", "--info", "--debug", "--usermap", "--groupmap", "--iconv", "--address",
+        "--exclude",
+        "--include",
+        "--exclude-from",
+        "--include-from",
+        "--files-from",
+        "--rsh",
+        "--filter",
+        "--log-file",
+        "--password-file",
+        "--temp-dir",
+        "--compare-dest",
+        "--link-dest",
+        "--copy-dest",
+        "--backup-dir",
+        "--chmod",
+        "--chown",
+        "--rsync-path",
+        "--max-size",
+        "--min-size",
+        "--timeout",
+        "--bwlimit",
+        "--partial-dir",
+        "--suffix",
+        "--port",
+        "--out-format",
+        "--info",
+        "--debug",
+        "--usermap",
+        "--groupmap",
+        "--iconv",
+        "--address",
     }
 )
 
 
 def _rsync(cmd: Cmd) -> Stream | None:
-    options, operands = split_options(cmd.args, short_values="efBTM", long_values=_RSYNC_LONG_VALUES)
-    for value in option_values(options, "--exclude-from", "--include-from", "--files-from", "--password-file"):
+    options, operands = split_options(
+        cmd.args, short_values="efBTM", long_values=_RSYNC_LONG_VALUES
+    )
+    for value in option_values(
+        options, "--exclude-from", "--include-from", "--files-from", "--password-file"
+    ):
         cmd.read(value)
     if len(operands) < 2:
         return None
     dest = operands[-1]
     _transfer(cmd, operands[:-1], dest, delete_sources=has_option(options, "--remove-source-files"))
-    if has_option(options, "--delete", "--delete-before", "--delete-after", "--delete-during", "--delete-excluded", "--del"):
+    if has_option(
+        options,
+        "--delete",
+        "--delete-before",
+        "--delete-after",
+        "--delete-during",
+        "--delete-excluded",
+        "--del",
+    ):
         remote = _split_remote(dest.value)
         if remote is None:
             cmd.delete(dest)
         else:
-            cmd.emit("delete", path=_remote_path(cmd, remote[0], remote[1], remote[2]), host=remote[1])
+            cmd.emit(
+                "delete", path=_remote_path(cmd, remote[0], remote[1], remote[2]), host=remote[1]
+            )
     return None
 
 
@@ -216,17 +273,73 @@ def _sftp(cmd: Cmd) -> Stream | None:
 _CURL_SHORT_VALUES = "AbcCdDeEFHKmoPQrTuUwxXyYzt"
 _CURL_LONG_VALUES = frozenset(
     {
-        "--data", "--data-raw", "--data-binary", "--data-urlencode", "--data-ascii", "--json",
-        "--form", "--form-string", "--upload-file", "--output", "--header", "--request", "--user",
-        "--user-agent", "--referer", "--cookie", "--cookie-jar", "--config", "--max-time",
-        "--connect-timeout", "--retry", "--retry-delay", "--retry-max-time", "--proxy", "--cacert",
-        "--capath", "--cert", "--key", "--url", "--write-out", "--range", "--continue-at",
-        "--dump-header", "--limit-rate", "--max-filesize", "--resolve", "--connect-to", "--interface",
-        "--local-port", "--output-dir", "--unix-socket", "--oauth2-bearer", "--aws-sigv4", "--stderr",
-        "--trace", "--trace-ascii", "--time-cond", "--netrc-file", "--proto", "--proto-redir",
-        "--noproxy", "--preproxy", "--proxy-user", "--socks5", "--socks5-hostname", "--variable",
-        "--mail-from", "--mail-rcpt", "--ftp-port", "--quote", "--cert-type", "--key-type",
-        "--pinnedpubkey", "--expect100-timeout", "--keepalive-time", "--max-redirs", "--retry-connrefused",
+        "--data",
+        "--data-raw",
+        "--data-binary",
+        "--data-urlencode",
+        "--data-ascii",
+        "--json",
+        "--form",
+        "--form-string",
+        "--upload-file",
+        "--output",
+        "--header",
+        "--request",
+        "--user",
+        "--user-agent",
+        "--referer",
+        "--cookie",
+        "--cookie-jar",
+        "--config",
+        "--max-time",
+        "--connect-timeout",
+        "--retry",
+        "--retry-delay",
+        "--retry-max-time",
+        "--proxy",
+        "--cacert",
+        "--capath",
+        "--cert",
+        "--key",
+        "--url",
+        "--write-out",
+        "--range",
+        "--continue-at",
+        "--dump-header",
+        "--limit-rate",
+        "--max-filesize",
+        "--resolve",
+        "--connect-to",
+        "--interface",
+        "--local-port",
+        "--output-dir",
+        "--unix-socket",
+        "--oauth2-bearer",
+        "--aws-sigv4",
+        "--stderr",
+        "--trace",
+        "--trace-ascii",
+        "--time-cond",
+        "--netrc-file",
+        "--proto",
+        "--proto-redir",
+        "--noproxy",
+        "--preproxy",
+        "--proxy-user",
+        "--socks5",
+        "--socks5-hostname",
+        "--variable",
+        "--mail-from",
+        "--mail-rcpt",
+        "--ftp-port",
+        "--quote",
+        "--cert-type",
+        "--key-type",
+        "--pinnedpubkey",
+        "--expect100-timeout",
+        "--keepalive-time",
+        "--max-redirs",
+        "--retry-connrefused",
     }
 )
 _CURL_DATA = ("-d", "--data", "--data-binary", "--data-ascii", "--json", "--data-urlencode")
@@ -258,26 +371,31 @@ def _send_file(cmd: Cmd, value: str | None, host: str | None) -> None:
         for source in cmd.stdin.sources:
             cmd.copy(source, None, host=host)
         return
-    source = cmd.read(value)
-    cmd.copy(source, None, host=host)
+    cmd.copy(cmd.read(value), None, host=host)
 
 
 def _curl(cmd: Cmd) -> Stream | None:
-    options, operands = split_options(cmd.args, short_values=_CURL_SHORT_VALUES, long_values=_CURL_LONG_VALUES)
+    options, operands = split_options(
+        cmd.args, short_values=_CURL_SHORT_VALUES, long_values=_CURL_LONG_VALUES
+    )
     urls = [*operands, *option_values(options, "--url")]
     hosts = [host_of_url(u.value) for u in urls] or [None]
     for host in hosts:
         cmd.network(host)
     host = hosts[0]
-    for value in option_values(options, "-K", "--config"):
-        cmd.read(value)
-    for value in option_values(options, "-T", "--upload-file"):
-        _send_file(cmd, value.value, host)
+    for config in option_values(options, "-K", "--config"):
+        cmd.read(config)
+    for upload in option_values(options, "-T", "--upload-file"):
+        _send_file(cmd, upload.value, host)
     for name, value in options:
         if value is None:
             continue
         if name in _CURL_DATA:
-            _send_file_if(cmd, _upload_file(value.value, form=False, urlencode=name == "--data-urlencode"), host)
+            _send_file_if(
+                cmd,
+                _upload_file(value.value, form=False, urlencode=name == "--data-urlencode"),
+                host,
+            )
         elif name in _CURL_FORM:
             _send_file_if(cmd, _upload_file(value.value, form=True, urlencode=False), host)
     output_dirs = option_values(options, "--output-dir")
@@ -287,8 +405,8 @@ def _curl(cmd: Cmd) -> Stream | None:
             cmd.write(_in_dir(output_dirs, value.value))
     if has_option(options, "-O", "--remote-name", "--remote-name-all"):
         for url in urls:
-            name = posixpath.basename(urlsplit(url.value).path) if url.value else None
-            cmd.write(_in_dir(output_dirs, name or None) if url.value else None)
+            remote_name = posixpath.basename(urlsplit(url.value).path) if url.value else None
+            cmd.write(_in_dir(output_dirs, remote_name or None) if url.value else None)
     if outputs or has_option(options, "-O", "--remote-name"):
         return Stream(text="")
     return Stream(hosts=tuple(hosts), unknown=True)
@@ -308,7 +426,9 @@ def _in_dir(dirs: list[Arg], name: str | None) -> str | None:
 
 
 def _wget(cmd: Cmd) -> Stream | None:
-    options, operands = split_options(cmd.args, short_values="OoaPiUeTtwQlARDIXB", long_values=frozenset())
+    options, operands = split_options(
+        cmd.args, short_values="OoaPiUeTtwQlARDIXB", long_values=frozenset()
+    )
     hosts = [host_of_url(u.value) for u in operands] or [None]
     for host in hosts:
         cmd.network(host)
@@ -329,7 +449,10 @@ def _wget(cmd: Cmd) -> Stream | None:
         if url.value is None:
             cmd.write(None)
             continue
-        name = posixpath.basename(urlsplit(url.value if "://" in url.value else "//" + url.value).path) or "index.html"
+        name = (
+            posixpath.basename(urlsplit(url.value if "://" in url.value else "//" + url.value).path)
+            or "index.html"
+        )
         cmd.write(_in_dir(prefixes, name))
     return Stream(text="")
 
@@ -338,7 +461,9 @@ _HTTPIE_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "O
 
 
 def _httpie(cmd: Cmd) -> Stream | None:
-    _, operands = split_options(cmd.args, short_values="aAovp", long_values=frozenset({"--auth", "--output"}))
+    _, operands = split_options(
+        cmd.args, short_values="aAovp", long_values=frozenset({"--auth", "--output"})
+    )
     if operands and operands[0].value in _HTTPIE_METHODS:
         operands = operands[1:]
     if not operands:
@@ -363,7 +488,11 @@ def _httpie(cmd: Cmd) -> Stream | None:
 
 
 def _netcat(cmd: Cmd) -> Stream | None:
-    options, operands = split_options(cmd.args, short_values="pswiqxXIOTeMmcGgV", long_values=frozenset({"--exec", "--sh-exec", "--lua-exec"}))
+    options, operands = split_options(
+        cmd.args,
+        short_values="pswiqxXIOTeMmcGgV",
+        long_values=frozenset({"--exec", "--sh-exec", "--lua-exec"}),
+    )
     listening = has_option(options, "-l", "--listen")
     host = None
     if operands and not (listening and len(operands) == 1 and (operands[0].value or "").isdigit()):
@@ -380,7 +509,22 @@ def _netcat(cmd: Cmd) -> Stream | None:
     return Stream(hosts=(host,), unknown=True)
 
 
-_SOCAT_NET = ("TCP", "TCP4", "TCP6", "UDP", "UDP4", "UDP6", "SSL", "OPENSSL", "SOCKS", "SOCKS4", "SOCKS4A", "SOCKS5", "PROXY", "SCTP")
+_SOCAT_NET = (
+    "TCP",
+    "TCP4",
+    "TCP6",
+    "UDP",
+    "UDP4",
+    "UDP6",
+    "SSL",
+    "OPENSSL",
+    "SOCKS",
+    "SOCKS4",
+    "SOCKS4A",
+    "SOCKS5",
+    "PROXY",
+    "SCTP",
+)
 _SOCAT_FILE = ("FILE", "OPEN", "CREATE", "GOPEN", "PIPE")
 
 
@@ -447,7 +591,9 @@ def _git(cmd: Cmd) -> Stream | None:
         return None
     verb = args[0].value
     rest = args[1:]
-    options, operands = split_options(rest, short_values="bmnoeuSsjCXA", long_values=frozenset({"--source", "--exclude"}))
+    options, operands = split_options(
+        rest, short_values="bmnoeuSsjCXA", long_values=frozenset({"--source", "--exclude"})
+    )
     if verb in ("clone",):
         if operands:
             _git_remote(cmd, operands[0].value)
@@ -481,7 +627,9 @@ def _git(cmd: Cmd) -> Stream | None:
         elif verb == "restore":
             files = operands
         else:
-            files = [a for a in operands[1:]] + [a for a in operands[:1] if a.value and ("/" in a.value or "." in a.value)]
+            files = [a for a in operands[1:]] + [
+                a for a in operands[:1] if a.value and ("/" in a.value or "." in a.value)
+            ]
         for arg in files:
             cmd.write(arg)
     elif verb in ("apply", "am"):
@@ -508,27 +656,42 @@ def _git_remote(cmd: Cmd, value: str | None) -> None:
 def _with_cwd(cmd: Cmd, cwd: str | None) -> Cmd:
     scope = cmd.scope.copy()
     scope.cwd = cwd
-    return Cmd(cmd.engine, scope, cmd.name, cmd.args, cmd.stdin, cmd.via, cmd.env, cmd.sink, cmd.reads)
+    return Cmd(
+        cmd.engine, scope, cmd.name, cmd.args, cmd.stdin, cmd.via, cmd.env, cmd.sink, cmd.reads
+    )
 
 
 def _with_args(cmd: Cmd, args: list[Arg]) -> Cmd:
-    return Cmd(cmd.engine, cmd.scope, cmd.name, args, cmd.stdin, cmd.via, cmd.env, cmd.sink, cmd.reads)
+    return Cmd(
+        cmd.engine, cmd.scope, cmd.name, args, cmd.stdin, cmd.via, cmd.env, cmd.sink, cmd.reads
+    )
 
 
 def _pip(cmd: Cmd) -> Stream | None:
     options, operands = split_options(
         cmd.args,
         short_values="rcieft",
-        long_values=frozenset({"--index-url", "--extra-index-url", "--requirement", "--constraint", "--target", "--find-links"}),
+        long_values=frozenset(
+            {
+                "--index-url",
+                "--extra-index-url",
+                "--requirement",
+                "--constraint",
+                "--target",
+                "--find-links",
+            }
+        ),
     )
     for value in option_values(options, "-r", "--requirement", "-c", "--constraint"):
         cmd.read(value)
-    for value in option_values(options, "-i", "--index-url", "--extra-index-url", "-f", "--find-links"):
+    for value in option_values(
+        options, "-i", "--index-url", "--extra-index-url", "-f", "--find-links"
+    ):
         cmd.network(host_of_url(value.value))
     for arg in operands[1:]:
-        value = arg.value or ""
-        if "://" in value:
-            cmd.network(host_of_url(value.split("+", 1)[-1] if value.startswith("git+") else value))
+        spec = arg.value or ""
+        if "://" in spec:
+            cmd.network(host_of_url(spec.split("+", 1)[-1] if spec.startswith("git+") else spec))
     return None
 
 

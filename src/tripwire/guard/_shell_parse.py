@@ -10,6 +10,7 @@ once, at import:
   command the analyser peels like `nohup`, and `[[ -f x ]]` is a harmless command.
 - `$(( ... ))` arithmetic becomes a parameter node (bashlex raises); arithmetic with a
   command substitution inside stays unparseable.
+- An unclosed `${` is a syntax error (bashlex looped forever on it).
 - A here-document's delimiter has its quotes removed (`<<'EOF'` ends at `EOF`), and a
   `<<-` body made only of tabs no longer loops forever.
 
@@ -74,7 +75,9 @@ def parse_shell(text: str) -> list[Any]:
         raise UnparseableError(f"shell syntax the guard cannot parse: {err.message}") from None
     except Exception as err:  # noqa: BLE001 - bashlex raises many types; all mean "cannot read"
         kind = type(err).__name__
-        raise UnparseableError(f"shell syntax the guard cannot parse ({kind}: {err})"[:300]) from None
+        raise UnparseableError(
+            f"shell syntax the guard cannot parse ({kind}: {err})"[:300]
+        ) from None
     finally:
         if old_limit < _RECURSION_LIMIT:
             sys.setrecursionlimit(old_limit)
@@ -127,7 +130,7 @@ def _unquote(word: str) -> str:
 
 
 def _make_heredoc(tokenizer: Any, redirnode: Any, lineno: int, killleading: bool) -> str:
-    """bashlex's `makeheredoc`, with quote removal on the delimiter and no tab loop.
+    """Bashlex's `makeheredoc`, with quote removal on the delimiter and no tab loop.
 
     The node's value is the body only (bashlex's included the delimiter line).
     """
@@ -158,7 +161,7 @@ _original_commandsubst = bsubst._extractcommandsubst
 
 
 def _extract_commandsubst(parserobj: Any, string: str, sindex: int, sxcommand: bool = False) -> Any:
-    """bashlex's `$(...)` reader, which also reads `$((...))` as an opaque parameter."""
+    """Bashlex's `$(...)` reader, which also reads `$((...))` as an opaque parameter."""
     if not string.startswith("(", sindex):
         return _original_commandsubst(parserobj, string, sindex, sxcommand)
     depth = 0
@@ -171,9 +174,21 @@ def _extract_commandsubst(parserobj: Any, string: str, sindex: int, sxcommand: b
         elif char == ")":
             depth -= 1
             if depth == -1:
-                node = bast.node(kind="parameter", value="((arithmetic))", pos=(sindex - 2, index + 1))
+                node = bast.node(
+                    kind="parameter", value="((arithmetic))", pos=(sindex - 2, index + 1)
+                )
                 return node, index + 1
     raise berrors.ParsingError("unterminated arithmetic expansion", string, sindex)
+
+
+_original_paramexpand = bsubst._paramexpand
+
+
+def _paramexpand(parserobj: Any, string: str, sindex: int) -> Any:
+    """Bashlex's `$...` reader; an unclosed `${` made it loop forever (it restarts at 0)."""
+    if string.startswith("${", sindex) and string.find("}", sindex + 2) < 0:
+        raise berrors.ParsingError("bad substitution: no closing '}'", string, sindex)
+    return _original_paramexpand(parserobj, string, sindex)
 
 
 def _patch() -> None:
@@ -185,6 +200,7 @@ def _patch() -> None:
         btokenizer.valid_reserved_first_command.pop(word, None)
     bheredoc.makeheredoc = _make_heredoc
     bsubst._extractcommandsubst = _extract_commandsubst
+    bsubst._paramexpand = _paramexpand
 
 
 _patch()

@@ -1,5 +1,7 @@
-"""The shell analyser's working state: data flowing through pipes, shell variables, and
-the command being analysed as the per-program handlers see it.
+"""The shell analyser's working state.
+
+Data flowing through pipes (`Stream`), shell variables (`Scope`), and the command being
+analysed as the per-program handlers see it (`Cmd`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ __all__ = ["NO_INPUT", "Arg", "Cmd", "Engine", "Scope", "Stream", "UNKNOWN_OUTPU
 MAX_VIA_CHARS = 400
 
 # Files that are not files: writing or reading them changes nothing a rule protects.
-_VIRTUAL_FILES = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/tty", "/dev/zero"})
+_VIRTUAL_FILES = frozenset(
+    {"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/tty", "/dev/zero"}
+)
 _VIRTUAL_PREFIXES = ("/dev/fd/", "/proc/self/fd/")
 
 
@@ -84,7 +88,9 @@ def merge_streams(streams: Iterable[Stream]) -> Stream:
         return items[0]
     texts = [s.text for s in items]
     return Stream(
-        text="".join(t for t in texts if t is not None) if all(t is not None for t in texts) else None,
+        text="".join(t for t in texts if t is not None)
+        if all(t is not None for t in texts)
+        else None,
         sources=tuple(dict.fromkeys(p for s in items for p in s.sources)),
         hosts=tuple(dict.fromkeys(h for s in items for h in s.hosts)),
         unknown=any(s.unknown for s in items),
@@ -120,7 +126,10 @@ class Scope:
     def copy(self) -> Scope:
         """An independent copy, for a subshell."""
         return replace(
-            self, variables=dict(self.variables), aliases=dict(self.aliases), functions=dict(self.functions)
+            self,
+            variables=dict(self.variables),
+            aliases=dict(self.aliases),
+            functions=dict(self.functions),
         )
 
     def lookup(self, name: str) -> str | None:
@@ -191,11 +200,15 @@ class Engine(Protocol):
         """Analyse shell text (`bash -c`, `eval`, a decoded payload); None text is opaque."""
         ...
 
-    def run_code(self, cmd: Cmd, language: str, code: str | None, *, decoder: str | None = None) -> None:
+    def run_code(
+        self, cmd: Cmd, language: str, code: str | None, *, decoder: str | None = None
+    ) -> None:
         """Analyse inline code of `python`, `perl`, `ruby`, `node`, `php`."""
         ...
 
-    def run_sql(self, cmd: Cmd, text: str | None, *, database: str | None, dialect: str | None) -> None:
+    def run_sql(
+        self, cmd: Cmd, text: str | None, *, database: str | None, dialect: str | None
+    ) -> None:
         """Analyse SQL run against `database`; None text is SQL the guard cannot see."""
         ...
 
@@ -247,7 +260,9 @@ class Cmd:
         value = arg.value if isinstance(arg, Arg) else arg
         return self.scope.resolve(value)
 
-    def file_effect(self, kind: EffectKind, arg: Arg | str | None, *, via: str | None = None) -> str | None:
+    def file_effect(
+        self, kind: EffectKind, arg: Arg | str | None, *, via: str | None = None
+    ) -> str | None:
         """Emit `read`/`write`/`delete`/`permission` on a path argument; returns the path."""
         path = self.path(arg)
         if path is not None and is_virtual(path):

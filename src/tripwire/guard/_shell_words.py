@@ -125,8 +125,8 @@ def _lex(raw: str, ctx: WordContext) -> list[_Item]:
             value, i = _dollar(raw, i, ctx, quoted=False)
             items.append(_Seg(value, False, True))
         elif char in "<>" and raw.startswith("(", i + 1) and i in ctx.substitutions:
-            end, value = ctx.substitutions[i]
-            items.append(_Seg(value if value is not None else "/dev/fd/63", True, False))
+            end, known = ctx.substitutions[i]
+            items.append(_Seg(known if known is not None else "/dev/fd/63", True, False))
             i = end
         else:
             items.append(char)
@@ -248,7 +248,12 @@ def _braced_parameter(body: str, ctx: WordContext) -> str:
             return _sub_word(op[len(prefix) :], ctx) if value or prefix == "+" else ""
     if op.startswith(":?") or op.startswith("?"):
         return value
-    for prefix, longest, front in (("##", True, True), ("#", False, True), ("%%", True, False), ("%", False, False)):
+    for prefix, longest, front in (
+        ("##", True, True),
+        ("#", False, True),
+        ("%%", True, False),
+        ("%", False, False),
+    ):
         if op.startswith(prefix):
             return _trim(value, _sub_word(op[len(prefix) :], ctx), longest=longest, front=front)
     if op.startswith("/") and "/" in op[1:]:
@@ -315,7 +320,11 @@ def _find_brace(items: list[_Item]) -> tuple[int, int, list[list[_Item]]] | None
                 if depth == 0:
                     if commas:
                         bounds = [start, *commas, end]
-                        return start, end, [items[a + 1 : b] for a, b in zip(bounds, bounds[1:], strict=False)]
+                        return (
+                            start,
+                            end,
+                            [items[a + 1 : b] for a, b in zip(bounds, bounds[1:], strict=False)],
+                        )
                     sequence = _sequence(items[start + 1 : end])
                     if sequence is not None:
                         return start, end, sequence
