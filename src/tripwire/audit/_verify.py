@@ -208,7 +208,8 @@ class _Walk:
         self.recovered: list[int] = []
         self.last: _Rec | None = None  # the last accepted record
         self.before_last: _Rec | None = None
-        # First record after the last good checkpoint: the earliest a forgery can reach.
+        # First record after the last checkpoint that passed every check we could make
+        # (without a key: the chain checks): the earliest record a forgery can reach.
         self.exposed: tuple[int, int] | None = None
 
     def run(self, f: IO[bytes]) -> VerifyReport:
@@ -352,6 +353,8 @@ class _Walk:
                 f"changed and re-hashed{self._since_checkpoint(', and maybe records from')}",
             )
         assert last is not None  # s < expected: this seq was accepted already
+        if rec.hash == last.hash:
+            raise _Bad(rec.line, s, "inserted", f"a copy of line {last.line}")
         if s == last.seq and rec.prev == last.prev:  # two records claim one place
             nxt = _next_record(lines)
             if nxt is not None and nxt.seq == s + 1 and nxt.prev == rec.hash:
@@ -363,8 +366,6 @@ class _Walk:
                     "chain goes on from",
                 )
             raise _Bad(rec.line, s, "inserted", f"another record with seq {s} forks the chain")
-        if rec.hash == last.hash:
-            raise _Bad(rec.line, s, "inserted", f"a copy of line {last.line}")
         raise _Bad(rec.line, s, "inserted", f"seq {s} appeared earlier: a replayed record")
 
     def _gap(self, rec: _Rec, expected: int, lines: Iterator[tuple[int, int, bytes]]) -> None:
@@ -399,8 +400,9 @@ class _Walk:
                 f"the checkpoint at line {rec.line} (seq {rec.seq}) names seq {through_seq}"
                 " and a chain hash that differ from the records before it",
             )
-        if self.key is None:
+        if self.key is None:  # sound as far as the chain shows; the HMAC stays unchecked
             self.unchecked += 1
+            self.exposed = None
             return
         if key_id != self.key_id:
             raise _Bad(
