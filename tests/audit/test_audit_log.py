@@ -195,8 +195,10 @@ def test_writer_refuses_to_chain_onto_a_tampered_last_record(tmp_path):
     with AuditLog(path) as log:
         log.append("e", {"tool": "bash"})
     path.write_bytes(path.read_bytes().replace(b"bash", b"sh!!"))
+    fds = len(os.listdir("/proc/self/fd"))
     with pytest.raises(AuditError, match="audit verify"):
         AuditLog(path)
+    assert len(os.listdir("/proc/self/fd")) == fds  # the refused file is not left open
 
 
 def test_replaced_file_is_refused(tmp_path):

@@ -179,9 +179,14 @@ class AuditLog:
         except OSError as ex:
             raise AuditError(f"cannot open audit log {self.path}: {ex.strerror}") from ex
         self._ino = _file_id(os.fstat(self._fd))
+        try:
+            with self._lock:
+                self._write([], force_checkpoint=False)  # recovers a torn tail, if any
+        except BaseException:
+            os.close(self._fd)
+            self._fd = None
+            raise
         _open_logs.add(self)
-        with self._lock:
-            self._write([], force_checkpoint=False)  # recovers a torn tail, if any
 
     def append(self, kind: str, data: dict[str, Any]) -> AuditRecord:
         """Add an event to the log.
