@@ -56,6 +56,8 @@ def _run_once(argv: list[str]) -> int:
     except _UsageError as ex:
         sys.stderr.write(f"{ex}; the call is refused\n")
         return 2
+    except SystemExit:  # --help
+        return 2
     _arm_watchdog(args.timeout + _WATCHDOG_GRACE)
     try:
         from tripwire.guard._hook import command_answer, default_audit_path, refusal, run_hook
@@ -77,8 +79,9 @@ def _run_once(argv: list[str]) -> int:
         code, out, err = answer.exit_code, answer.stdout, answer.stderr
     except BaseException as ex:  # noqa: BLE001 - a hook that crashes must still refuse
         code, out, err = 2, "", f"tripwire hook failed ({type(ex).__name__}: {ex}); refused\n"
-    sys.stdout.write(out)
-    sys.stderr.write(err)
+    # UTF-8 bytes whatever the locale: a reason with a non-ASCII path must not crash here.
+    sys.stdout.buffer.write(out.encode("utf-8", "replace"))
+    sys.stderr.buffer.write(err.encode("utf-8", "replace"))
     sys.stdout.flush()
     sys.stderr.flush()
     signal.setitimer(signal.ITIMER_REAL, 0)
@@ -182,8 +185,8 @@ def _arm_watchdog(seconds: float) -> None:
 
     def expire(signum: int, frame: FrameType | None) -> None:
         code, out, err = _last_resort
-        os.write(1, out.encode())
-        os.write(2, err.encode())
+        os.write(1, out.encode("utf-8", "replace"))
+        os.write(2, err.encode("utf-8", "replace"))
         os._exit(code)
 
     signal.signal(signal.SIGALRM, expire)

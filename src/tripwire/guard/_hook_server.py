@@ -142,6 +142,7 @@ class _LockedSink:
 class _Handler(BaseHTTPRequestHandler):
     server: HookServer
     protocol_version = "HTTP/1.1"  # keep-alive: agents reuse the connection
+    disable_nagle_algorithm = True  # else head and body wait on a delayed ACK (~40 ms)
     server_version = "tripwire-hook"
 
     def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
