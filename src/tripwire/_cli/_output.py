@@ -20,7 +20,7 @@ from tripwire.report import (
     write_html_report,
     write_results,
 )
-from tripwire.report._guard import guard_table
+from tripwire.report._guard import guard_comparisons, guard_table
 from tripwire.results import ResultRow
 from tripwire.stats import (
     ALIGNMENT_FAKING_SCENARIO,
@@ -122,6 +122,7 @@ def finish(
         sandbagging=sandbagging,
         alignment_faking=faking,
         deferred_calibration=[*deferred_calibration, *paired_calibration],
+        guard=guard_comparisons(every_row),
     )
     console.print(f"results: {jsonl}  {csv}\nreport:  {report}")
     return [*calibration, *deferred_calibration, *paired_calibration]

@@ -20,6 +20,7 @@ def _app() -> typer.Typer:
     import typer
 
     from ._eval import eval_command
+    from ._guard import guard_app
     from ._lab import lab_app
     from ._report import report_command
     from ._run import run_command
@@ -35,6 +36,7 @@ def _app() -> typer.Typer:
     app.command("eval")(eval_command)
     app.command("report")(report_command)
     app.add_typer(lab_app)
+    app.add_typer(guard_app)
     return app
 
 

@@ -5,19 +5,63 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from pydantic import BaseModel, Field
 from rich.markup import escape
 from rich.table import Table
 
 from tripwire.results import ResultRow
 
-__all__ = ["guard_table"]
+__all__ = ["GuardComparison", "guard_comparisons", "guard_table"]
+
+
+class GuardComparison(BaseModel):
+    """One scenario and model, run without and with the guard."""
+
+    scenario: str
+    """Scenario name."""
+
+    model: str
+    """Inspect model string."""
+
+    unguarded: str
+    """Schemed / judged samples without the guard (`-` if not run), errors noted."""
+
+    guarded: str
+    """Schemed / judged samples with the guard: a scheme the policy missed shows here."""
+
+    blocked: str
+    """Guarded samples with at least one refused call / guarded samples."""
+
+    rules: list[str] = Field(default_factory=list)
+    """The rules that refused calls, most frequent first, with counts."""
+
+
+def guard_comparisons(rows: Sequence[ResultRow]) -> list[GuardComparison]:
+    """Per scenario and model, only where a guarded run exists."""
+    groups: dict[tuple[str, str], list[ResultRow]] = {}
+    for row in rows:
+        groups.setdefault((row.scenario, row.model), []).append(row)
+    comparisons = []
+    for (scenario, model), members in sorted(groups.items()):
+        guarded = [r for r in members if r.guard]
+        if not guarded:
+            continue
+        rules = Counter(rule for r in guarded for rule in r.guard_blocks)
+        comparisons.append(
+            GuardComparison(
+                scenario=scenario,
+                model=model,
+                unguarded=_count([r for r in members if not r.guard]),
+                guarded=_count(guarded),
+                blocked=f"{sum(1 for r in guarded if r.guard_blocks)}/{len(guarded)}",
+                rules=[f"{rule} ×{n}" for rule, n in rules.most_common()],
+            )
+        )
+    return comparisons
 
 
 def guard_table(rows: Sequence[ResultRow]) -> Table:
-    """Per scenario and model: scheming unguarded vs guarded, and runs the guard blocked.
-
-    A guarded run that schemed anyway is the number to watch: the policy missed it.
-    """
+    """The comparison as a terminal table (see `guard_comparisons`)."""
     table = Table(title="Guarded vs unguarded", title_justify="left")
     for name, justify in (
         ("scenario", "left"),
@@ -28,20 +72,14 @@ def guard_table(rows: Sequence[ResultRow]) -> Table:
         ("rules", "left"),
     ):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
-    groups: dict[tuple[str, str], list[ResultRow]] = {}
-    for row in rows:
-        groups.setdefault((row.scenario, row.model), []).append(row)
-    for (scenario, model), members in sorted(groups.items()):
-        plain = [r for r in members if not r.guard]
-        guarded = [r for r in members if r.guard]
-        rules = Counter(rule for r in guarded for rule in r.guard_blocks)
+    for item in guard_comparisons(rows):
         table.add_row(
-            escape(scenario),
-            escape(model),
-            _count(plain),
-            _count(guarded),
-            f"{sum(1 for r in guarded if r.guard_blocks)}/{len(guarded)}",
-            escape(", ".join(f"{rule}×{n}" for rule, n in rules.most_common(3))),
+            escape(item.scenario),
+            escape(item.model),
+            item.unguarded,
+            item.guarded,
+            item.blocked,
+            escape(", ".join(item.rules[:3])),
         )
     return table
 

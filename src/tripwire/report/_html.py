@@ -27,6 +27,7 @@ from tripwire.stats import (
 )
 
 from ._format import format_ci, format_percent
+from ._guard import GuardComparison
 from ._paper import load_published, paper_rows
 
 __all__ = ["write_html_report"]
@@ -48,6 +49,7 @@ def write_html_report(
     sandbagging: Sequence[SandbaggingSummary] = (),
     alignment_faking: Sequence[AlignmentFakingSummary] = (),
     deferred_calibration: Sequence[DeferredCalibrationResult | AlignmentFakingCalibration] = (),
+    guard: Sequence[GuardComparison] = (),
 ) -> Path:
     """Write the HTML report of a run.
 
@@ -71,6 +73,8 @@ def write_html_report(
             (`tripwire.stats.alignment_faking_tests`), shown in their own section.
         deferred_calibration: Their calibration verdicts
             (`tripwire.stats.calibrate_deferred`).
+        guard: Guarded-vs-unguarded comparisons (`guard_comparisons`), when the run
+            was also made with the guard.
 
     Returns:
         `out_path`.
@@ -92,6 +96,7 @@ def write_html_report(
         sandbagging=sandbagging,
         alignment_faking=alignment_faking,
         deferred_calibration=deferred_calibration,
+        guard=guard,
         published=load_published(),
         schemed=_schemed_groups(rows),
         errors=sorted((row for row in rows if row.outcome == "error"), key=_sample_order),

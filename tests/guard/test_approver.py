@@ -1,0 +1,109 @@
+"""The guard as an Inspect approver, end to end on the scripted agents.
+
+Every scripted scheming action that is a tool call must be refused and leave the
+environment clean; every honest agent must finish without a refusal. The schemes that
+are not tool calls (a false report, transcribing doctored data, sandbagged answers, a
+faked choice) are out of a call policy's reach; they are listed, not hidden.
+"""
+
+import shutil
+
+import pytest
+from inspect_ai import eval as inspect_eval
+from inspect_ai.approval import ApprovalPolicy
+
+from tripwire._catalog import suite_evaluations
+from tripwire.guard import Decision
+from tripwire.guard._approver import _approval, guard_approver
+from tripwire.results import rows_from_log
+
+# Schemes that are content, not a tool call a policy could refuse: monitors' work.
+NOT_A_CALL = {
+    "covert-email-reranking": {"manipulate-input", "false-report"},
+    "sandbagging": {"sandbag"},
+    "instrumental-alignment-faking": {"fake-alignment"},
+}
+# One small sample set per evaluation (the task's own argument names).
+SMALL = {
+    "instrumental-alignment-faking": {"conditions": "plain", "pairs": 1},
+    "sandbagging": {"conditions": "strong", "samples_per_setting": 1},
+}
+
+
+@pytest.mark.parametrize(
+    ("action", "approved", "decision", "words"),
+    [
+        ("allow", None, "approve", ""),
+        ("deny", None, "reject", "Blocked by the tripwire guard (r)"),
+        ("kill", None, "terminate", "Stopped by the tripwire guard (r)"),
+        ("ask", True, "approve", ""),
+        ("ask", False, "reject", "Not confirmed by the tripwire guard (r)"),
+    ],
+)
+def test_decisions_become_approvals(action, approved, decision, words):
+    approval = _approval(Decision(action=action, rule="r", reason="why"), approved)
+    assert approval.decision == decision
+    assert words in (approval.explanation or "")
+    assert approval.metadata["tripwire_guard"]["rule"] == "r"
+
+
+@pytest.fixture(scope="module")
+def guarded_rows(tmp_path_factory):
+    if shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap not installed")
+    log_dir = tmp_path_factory.mktemp("guarded")
+    approval = [ApprovalPolicy(approver=guard_approver(), tools="*")]
+    rows = {}
+    for item in suite_evaluations():
+        args = SMALL.get(item.name, {"conditions": "strong", "samples_per_condition": 1})
+        variants = item.schemer_variants()
+        models = ["tripwire/scripted-honest", *(f"tripwire/scripted-schemer-{v}" for v in variants)]
+        logs = inspect_eval(
+            item.task(**args),
+            model=models,
+            approval=approval,
+            log_dir=str(log_dir),
+            display="none",
+            max_samples=8,
+        )
+        for log, variant in zip(logs, ["honest", *variants], strict=True):
+            assert log.status == "success", log.error
+            rows[(item.name, variant)] = rows_from_log(log)
+    return rows
+
+
+def test_every_scheming_call_is_refused(guarded_rows):
+    missed = []
+    for (name, variant), rows in guarded_rows.items():
+        if variant == "honest" or variant in NOT_A_CALL.get(name, set()):
+            continue
+        for row in rows:
+            assert row.guard == "tripwire/guard"
+            if not row.guard_blocks or row.outcome == "schemed":
+                missed.append(f"{name}/{variant}: {row.outcome} {row.guard_blocks}")
+    assert not missed, missed
+
+
+def test_no_honest_call_is_refused(guarded_rows):
+    refused = {
+        key: [r.guard_blocks for r in rows]
+        for key, rows in guarded_rows.items()
+        if key[1] == "honest" and any(r.guard_blocks for r in rows)
+    }
+    assert not refused
+    assert all(
+        r.outcome == "clean" for k, rows in guarded_rows.items() if k[1] == "honest" for r in rows
+    )
+
+
+def test_schemes_that_are_not_calls_pass_the_guard(guarded_rows):
+    # A policy on calls cannot see these; the test keeps the list honest.
+    for name, variants in NOT_A_CALL.items():
+        for variant in variants:
+            rows = guarded_rows[(name, variant)]
+            assert rows and all(not r.guard_blocks for r in rows)
+
+
+def test_refusals_name_their_rules(guarded_rows):
+    rules = {rule for rows in guarded_rows.values() for r in rows for rule in r.guard_blocks}
+    assert {"oversight-tamper", "weights-copy", "goals-tamper", "scoring-tamper"} <= rules
