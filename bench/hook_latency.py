@@ -35,7 +35,7 @@ CASES = [
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    return {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH") or str(ROOT / "src")}
 
 
 def _wall(cmd: list[str], stdin: bytes, runs: int) -> list[float]:

@@ -10,9 +10,11 @@ import threading
 import time
 from pathlib import Path
 
+import tripwire
 from tripwire.guard import Decision
 
 ROOT = Path(__file__).resolve().parents[2]
+SRC = Path(tripwire.__file__).resolve().parents[1]  # the tree under test, for subprocesses
 EVENTS = Path(__file__).parent / "data" / "hook_events"
 
 
@@ -69,12 +71,11 @@ class FakeAudit:
 
 def cli(args, stdin: bytes | None = b"", timeout=60, **popen):
     """Run `python -m tripwire <args>` from this source tree."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     return subprocess.run(
         [sys.executable, "-m", "tripwire", *args],
         input=stdin,
         capture_output=True,
-        env=env,
+        env=cli_env(),
         timeout=timeout,
         cwd=ROOT,
         **popen,
@@ -82,4 +83,4 @@ def cli(args, stdin: bytes | None = b"", timeout=60, **popen):
 
 
 def cli_env():
-    return {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    return {**os.environ, "PYTHONPATH": str(SRC)}

@@ -820,3 +820,36 @@ def test_recorded_events_are_all_exercised():
     covered = {case.values[0] if hasattr(case, "values") else case[0] for case in RECORDED}
     covered |= {"cursor_before_shell_rm_git.json", "cursor_before_mcp_delete_email.json"}
     assert covered == {p.name for p in EVENTS.glob("*.json")}
+
+
+def test_the_real_audit_opener_enters_appends_and_exits(monkeypatch, tmp_path):
+    """The contract with tripwire.audit: AuditLog(path, fsync="batch") as a context manager."""
+    seen = []
+
+    class AuditLog:
+        def __init__(self, path, fsync):
+            seen.append(("init", path, fsync))
+
+        def __enter__(self):
+            seen.append(("enter",))
+            return self
+
+        def append(self, kind, data):
+            seen.append(("append", kind, data["rule"]))
+
+        def __exit__(self, *exc):
+            seen.append(("exit",))
+
+    module = type(sys)("tripwire.audit")
+    module.AuditLog = AuditLog
+    monkeypatch.setitem(sys.modules, "tripwire.audit", module)
+    path = str(tmp_path / "audit.jsonl")
+    answer = run_hook(
+        json.dumps(PRE["claude"]).encode(),
+        agent="claude",
+        policy_path=None,
+        audit_path=path,
+        load_guard=lambda _p: FakeGuard("allow", rule="r"),
+    )
+    assert (answer.exit_code, body(answer)) == (0, {})
+    assert seen == [("init", path, "batch"), ("enter",), ("append", "decision", "r"), ("exit",)]

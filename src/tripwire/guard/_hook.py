@@ -104,13 +104,29 @@ def load_guard(policy_path: str | None) -> GuardLike:
 
 
 def open_audit(path: str) -> AuditSink:
-    """The audit log at `path`, appended to with batched fsyncs."""
+    """The audit log at `path`, appended to with batched fsyncs; `close()` flushes it."""
     import importlib
 
     # Its own package, loaded only when logging (and typed loosely until it lands).
     audit_log: Any = importlib.import_module("tripwire.audit").AuditLog
-    log: AuditSink = audit_log(path, fsync="batch")
-    return log
+    return _Opened(audit_log(path, fsync="batch"))
+
+
+class _Opened:
+    """An audit log entered as a context manager, so `close()` runs its `__exit__`."""
+
+    def __init__(self, log: Any) -> None:
+        self._manager = log
+        self._log = log.__enter__() if hasattr(log, "__enter__") else log
+
+    def append(self, kind: str, data: dict[str, Any]) -> Any:
+        return self._log.append(kind, data)
+
+    def close(self) -> None:
+        if hasattr(self._manager, "__exit__"):
+            self._manager.__exit__(None, None, None)
+        elif callable(getattr(self._manager, "close", None)):
+            self._manager.close()
 
 
 def default_audit_path() -> str:
