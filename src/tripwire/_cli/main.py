@@ -3,38 +3,62 @@
 from __future__ import annotations
 
 import sys
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import typer
-from rich.console import Console
+if TYPE_CHECKING:
+    import typer
 
-from tripwire._errors import TripwireError
-
-from ._eval import eval_command
-from ._guard import guard_app
-from ._lab import lab_app
-from ._report import report_command
-from ._run import run_command
+    app: typer.Typer  # built on first access (module __getattr__ below)
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(
-    name="tripwire",
-    help="Catch AI agents that scheme: scheming evals on Inspect AI.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-app.command("run")(run_command)
-app.command("eval")(eval_command)
-app.command("report")(report_command)
-app.add_typer(lab_app)
-app.add_typer(guard_app)
+
+@cache
+def _app() -> typer.Typer:
+    """The typer app, built on first use (`tripwire hook` never needs it)."""
+    import typer
+
+    from ._eval import eval_command
+    from ._guard import guard_app
+    from ._lab import lab_app
+    from ._report import report_command
+    from ._run import run_command
+
+    app = typer.Typer(
+        name="tripwire",
+        help="Catch AI agents that scheme: scheming evals on Inspect AI.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    app.command("run")(run_command)
+    app.command("eval")(eval_command)
+    app.command("report")(report_command)
+    app.add_typer(lab_app)
+    app.add_typer(guard_app)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return _app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
     """Entry point: a TripwireError becomes one red line and exit code 2."""
+    if sys.argv[1:2] == ["hook"]:
+        # Every tool call pays the hook's start-up: argparse, no typer/rich/inspect_ai.
+        from ._hook import hook_main
+
+        sys.exit(hook_main(sys.argv[2:]))
+    from rich.console import Console
+
+    from tripwire._errors import TripwireError
+
     try:
-        app()
+        _app()()
     except TripwireError as ex:
         Console(stderr=True, soft_wrap=True).print(
             f"[bold red]error:[/bold red] {ex}", highlight=False

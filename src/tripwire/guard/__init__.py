@@ -24,6 +24,7 @@ from ._confirm import (
 from ._decision import SEVERITY, Action, Decision
 from ._effects import Effect, EffectKind, SqlOp, SqlStatement
 from ._engine import DEFAULT_POLICY, Guard, default_policy
+from ._hook import HookAnswer, run_hook
 from ._policy import DatabaseClasses, Policy, RateLimit, Rule, ToolNames, load_policy, parse_policy
 from ._view import BlindView, FileView, HostView, MappedView, sandbox_view
 
@@ -50,6 +51,7 @@ __all__ = [
     "FileView",
     "Guard",
     "GuardCall",
+    "HookAnswer",
     "HostView",
     "MappedView",
     "Policy",
@@ -61,5 +63,6 @@ __all__ = [
     "default_policy",
     "load_policy",
     "parse_policy",
+    "run_hook",
     "sandbox_view",
 ]
