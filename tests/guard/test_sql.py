@@ -5,8 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tripwire._errors import UnparseableError
-from tripwire.guard import MAX_SQL_CHARS, Effect, database_class, sql_effects
-from tripwire.guard._sql import _cached_effects
+from tripwire.guard import Effect
+from tripwire.guard._sql import MAX_SQL_CHARS, _cached_effects, database_class, sql_effects
 
 
 def sql(text: str, database: str | None = "app.db", dialect: str | None = None) -> list[Effect]:

@@ -19,6 +19,7 @@ def _app() -> typer.Typer:
     """The typer app, built on first use (`tripwire hook` never needs it)."""
     import typer
 
+    from ._audit import audit_app
     from ._eval import eval_command
     from ._guard import guard_app
     from ._lab import lab_app
@@ -37,6 +38,7 @@ def _app() -> typer.Typer:
     app.command("report")(report_command)
     app.add_typer(lab_app)
     app.add_typer(guard_app)
+    app.add_typer(audit_app)
     return app
 
 

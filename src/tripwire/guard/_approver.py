@@ -73,7 +73,7 @@ def guard_approver(
         if decision.action == "ask":
             from ._confirm import ConfirmRequest
 
-            answer = await channel.confirm(ConfirmRequest.make(guard_call, decision))
+            answer = await channel.confirm(ConfirmRequest(call=guard_call, decision=decision))
             approved = answer.approved
         if log is not None:
             log.append("decision", _audit_data(guard_call, decision, approved))

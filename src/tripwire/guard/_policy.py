@@ -248,8 +248,13 @@ def load_policy(path: str | Path) -> Policy:
 def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
     """Validate policy YAML text (see `load_policy`)."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        # One parse: the node tree (for line numbers) is built into the data.
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as ex:
         mark = getattr(ex, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source
@@ -268,6 +273,9 @@ def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
         message = error["msg"].removeprefix("Value error, ")
         more = f" (and {ex.error_count() - 1} more)" if ex.error_count() > 1 else ""
         raise PolicyError(f"{where}: {dotted + ': ' if dotted else ''}{message}{more}") from ex
+
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~15x faster
 
 
 def _location_in(message: str) -> tuple[Any, ...]:

@@ -194,7 +194,9 @@ def _editor(tool: str, args: dict[str, Any], cwd: str, home: str | None) -> list
     command = args.get("command")
     if isinstance(command, str) and command.lower() in _EDITOR_READS:
         return _on_paths("read", args, cwd, home, tool)
-    patch = _first_str(args, ("patch", "input", "diff")) if "patch" in tool.lower() else None
+    patch = (
+        _first_str(args, ("patch", "input", "diff", "command")) if "patch" in tool.lower() else None
+    )
     if patch is not None:
         return _patch_effects(patch, cwd, home)
     effects = _on_paths("write", args, cwd, home, tool)
