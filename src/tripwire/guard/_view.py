@@ -130,11 +130,13 @@ class MappedView(FileView):
         if host_anchor is None:
             return None
         host_pattern = host_anchor.rstrip("/") + pattern[len(anchor.rstrip("/")) :]
-        try:
-            hits = glob.glob(host_pattern, recursive=True, include_hidden=False)
+        hits: list[str] = []
+        try:  # lazily, so `find / -delete` (`/**`) stops at the cap instead of walking /
+            for hit in glob.iglob(host_pattern, recursive=True, include_hidden=False):
+                hits.append(hit)
+                if len(hits) > _MAX_LISTED:
+                    return None
         except (OSError, ValueError, RecursionError):
-            return None
-        if len(hits) > _MAX_LISTED:
             return None
         prefix = host_anchor.rstrip("/")
         return [anchor.rstrip("/") + hit[len(prefix) :] for hit in hits]
