@@ -71,7 +71,10 @@ def calls(count: int, root: Path) -> list[GuardCall]:
     for i in range(count):
         tool, args = TEMPLATES[i % len(TEMPLATES)]
         filled = {k: v.replace("{i}", str(i)) for k, v in args.items()}
-        out.append(GuardCall(tool=tool, arguments=filled, cwd=str(root / "project")))
+        # One session per call: the default policy's rate limit must not answer instead.
+        out.append(
+            GuardCall(tool=tool, arguments=filled, cwd=str(root / "project"), session=str(i))
+        )
     return out
 
 
@@ -106,16 +109,19 @@ def main(count: int) -> None:
 
         guard.check(GuardCall(tool="bash", arguments={"command": "true"}))  # load parsers
         batch = calls(count, root)
-        blocked = sum(guard.check(c).blocked for c in calls(len(TEMPLATES), root))
+        decisions = [guard.check(c) for c in calls(len(TEMPLATES), root)]
+        blocked = sum(d.action != "allow" for d in decisions)
         regex_cold = timed(regex_check, batch)
         guard_cold = timed(guard.check, batch)
         guard_warm = timed(guard.check, batch)
-        print(f"{count} calls, {len(TEMPLATES)} templates ({blocked} of them blocked by the guard)")
+        print(f"{count} calls, {len(TEMPLATES)} templates ({blocked} of them refused or asked by the guard)")
+        for call, decision in zip(batch, decisions, strict=False):
+            print(f"  {decision.action:<5} {decision.rule:<28} {call.tool}")
         print(summary("regex deny-list", regex_cold))
         print(summary("guard, new calls", guard_cold))
         print(summary("guard, repeated calls", guard_warm))
         ratio = statistics.median(guard_cold) / statistics.median(regex_cold)
-        print(f"guard / regex median latency: {ratio:.0f}x (the regex sees text, not effects)")
+        print(f"guard / regex median latency: {ratio:.1f}x (the regex sees text, not effects)")
 
 
 if __name__ == "__main__":

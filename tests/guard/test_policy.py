@@ -96,3 +96,18 @@ def test_globs_intersect(left, right, meet):
 def test_name_matches_is_case_insensitive():
     assert name_matches("mcp__Gmail__DeleteMessage", "*delete*")
     assert not name_matches("bash", "sh")
+
+
+def test_path_set_matches_like_its_patterns():
+    from tripwire.guard._glob import PathSet
+
+    patterns = ["*oversight*", "/etc/**", "**/models/**", "*.gguf", "/home/*", "[!a]*.txt"]
+    paths = [
+        "/w/p/oversight.yaml", "/etc/x", "/w/models/a", "/a/b.gguf", "/home/agent",
+        "/home/agent/x", "/x/a.txt", "/x/b.txt", "/w/src/app.py", "/etc",
+    ]  # fmt: skip
+    combined = PathSet(patterns)
+    for path in paths:
+        expected = any(PathPattern(p).matches(path) for p in patterns)
+        assert combined.matches(path) is expected, path
+    assert not PathSet([]).matches("/anything")

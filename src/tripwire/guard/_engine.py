@@ -23,7 +23,7 @@ from tripwire._errors import UnparseableError
 from ._call import GuardCall
 from ._decision import SEVERITY, Decision
 from ._effects import Effect
-from ._glob import PathPattern, has_glob, name_matches
+from ._glob import PathSet, has_glob, name_matches
 from ._policy import Policy, RateLimit, Rule, load_policy, parse_policy
 from ._tools import ToolKinds, call_effects, tool_words
 from ._view import FileView, HostView
@@ -44,8 +44,8 @@ _NETWORK_PROGRAMS = frozenset(
 @dataclass
 class _CompiledRule:
     rule: Rule
-    paths: list[PathPattern] | None
-    sources: list[PathPattern] | None
+    paths: PathSet | None
+    sources: PathSet | None
     via: list[re.Pattern[str]] | None = None
 
 
@@ -94,7 +94,7 @@ class Guard:
             )
             for rule in policy.rules
         ]
-        self._honeytokens = [PathPattern(p) for p in policy.honeytokens]
+        self._honeytokens = PathSet(policy.honeytokens)
         self._rates = [_RateState(limit) for limit in policy.rate_limits]
 
     @classmethod
@@ -231,14 +231,14 @@ class Guard:
     def _honeytoken(
         self, call: GuardCall, effects: list[Effect], view: FileView
     ) -> Decision | None:
-        if not self._honeytokens and not self.policy.honeytoken_strings:
+        if not self._honeytokens.patterns and not self.policy.honeytoken_strings:
             return None
         for effect in effects:
             for path in (effect.path, effect.source):
                 if (
                     path is not None
                     and effect.host is None
-                    and any(p.may_match(path) for p in self._honeytokens)
+                    and self._honeytokens.may_match(path)
                 ):
                     return Decision(
                         action=self.policy.honeytoken_decision,
@@ -295,8 +295,8 @@ def _default_policy_cached() -> Policy:
     return _cache[DEFAULT_POLICY].model_copy(deep=True)
 
 
-def _patterns(policy: Policy, items: list[str]) -> list[PathPattern]:
-    return [PathPattern(p) for p in policy.expand(items)]
+def _patterns(policy: Policy, items: list[str]) -> PathSet:
+    return PathSet(policy.expand(items))
 
 
 def _resolved(effect: Effect, view: FileView) -> Effect:
@@ -317,7 +317,7 @@ def _resolved(effect: Effect, view: FileView) -> Effect:
 def _path_hits(
     path: str,
     effect: Effect,
-    patterns: list[PathPattern],
+    patterns: PathSet,
     view: FileView,
     *,
     within: bool,
@@ -334,17 +334,17 @@ def _path_hits(
     else:
         expanded = view.expand(path)
         if expanded is None:  # cannot list: could the glob name a protected file?
-            return any(p.may_match(path) for p in patterns)
+            return patterns.may_match(path)
         candidates = expanded
     for candidate in candidates:
-        if any(p.matches(candidate) for p in patterns):
+        if patterns.matches(candidate):
             return True
         looks_inside = inside or effect.kind in _WITHIN_KINDS
         if within and looks_inside and local and view.is_dir(candidate):
             children = view.children(candidate)
             if children is None:
                 return True  # too big or unreadable to inspect: assume the worst
-            if any(p.matches(child) for child in children for p in patterns):
+            if any(patterns.matches(child) for child in children):
                 return True
     return False
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["PathPattern", "has_glob", "globs_intersect", "name_matches"]
+__all__ = ["PathPattern", "PathSet", "has_glob", "globs_intersect", "name_matches"]
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -116,6 +116,32 @@ class PathPattern:
         if self._anchored:
             return globs_intersect(path, self.pattern)
         return globs_intersect(path.rsplit("/", 1)[-1], self.pattern)
+
+
+class PathSet:
+    """Several policy globs matched at once (one regex for full paths, one for names)."""
+
+    __slots__ = ("_base", "_full", "patterns")
+
+    def __init__(self, patterns: list[str]) -> None:
+        """Compile `patterns` (policy globs)."""
+        self.patterns = [PathPattern(p) for p in patterns]
+        full = [_regex(p) for p in patterns if "/" in p]
+        base = [_regex(p) for p in patterns if "/" not in p]
+        self._full = re.compile("(?:" + "|".join(full) + r")\Z") if full else None
+        self._base = re.compile("(?:" + "|".join(base) + r")\Z") if base else None
+
+    def matches(self, path: str) -> bool:
+        """True if any glob matches the literal path."""
+        if self._full is not None and self._full.match(path):
+            return True
+        return self._base is not None and self._base.match(path.rsplit("/", 1)[-1]) is not None
+
+    def may_match(self, path: str) -> bool:
+        """True if `path`, itself possibly a glob, can name a file some glob matches."""
+        if not has_glob(path):
+            return self.matches(path)
+        return any(p.may_match(path) for p in self.patterns)
 
 
 def globs_intersect(left: str, right: str) -> bool:
