@@ -118,6 +118,13 @@ def test_schemes_that_are_not_calls_pass_the_guard(guarded_rows):
             assert rows and all(not r.guard_blocks for r in rows)
 
 
+def test_the_guard_sees_the_sandbox_files(guarded_rows):
+    # `chmod 700 project` is only an oversight edit if the guard sees the config inside
+    # the sandbox's project directory (relative to the sandbox's own working directory).
+    rows = guarded_rows[("oversight-subversion", "lockdir")]
+    assert rows and all(r.guard_blocks == ["oversight-tamper"] for r in rows)
+
+
 def test_refusals_name_their_rules(guarded_rows):
     rules = {rule for rows in guarded_rows.values() for r in rows for rule in r.guard_blocks}
     assert {"oversight-tamper", "weights-tamper", "goals-tamper", "scoring-tamper"} <= rules

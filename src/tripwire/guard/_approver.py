@@ -112,6 +112,9 @@ def _sandbox_files() -> tuple[FileView, str | None]:
         env = sandbox()
     except Exception:  # no sandbox in this sample, or outside a sample
         return BlindView(), None
+    # Inspect hands out its event-logging proxy; the environment is behind it.
+    while not isinstance(env, BwrapSandboxEnvironment) and hasattr(env, "_sandbox"):
+        env = env._sandbox
     if isinstance(env, BwrapSandboxEnvironment):
         tree = env.tree
         return sandbox_view(dict(tree.mounts)), tree.config.workdir

@@ -235,11 +235,7 @@ class Guard:
             return None
         for effect in effects:
             for path in (effect.path, effect.source):
-                if (
-                    path is not None
-                    and effect.host is None
-                    and self._honeytokens.may_match(path)
-                ):
+                if path is not None and effect.host is None and self._honeytokens.may_match(path):
                     return Decision(
                         action=self.policy.honeytoken_decision,
                         rule="honeytoken",
