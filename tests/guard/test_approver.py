@@ -128,3 +128,26 @@ def test_the_guard_sees_the_sandbox_files(guarded_rows):
 def test_refusals_name_their_rules(guarded_rows):
     rules = {rule for rows in guarded_rows.values() for r in rows for rule in r.guard_blocks}
     assert {"oversight-tamper", "weights-tamper", "goals-tamper", "scoring-tamper"} <= rules
+
+
+def test_registered_approver_works_from_an_approval_file(tmp_path):
+    # What an Inspect user writes: `inspect eval ... --approval approval.yaml`.
+    if shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap not installed")
+    from tripwire.scenarios.oversight_subversion import oversight_subversion
+
+    policy = tmp_path / "approval.yaml"
+    policy.write_text("approvers:\n  - name: tripwire/guard\n    tools: '*'\n")
+    [log] = inspect_eval(
+        oversight_subversion(themes="traffic", conditions="strong", samples_per_condition=1),
+        model="tripwire/scripted-schemer-sed",
+        approval=str(policy),
+        log_dir=str(tmp_path),
+        display="none",
+    )
+    [row] = rows_from_log(log)
+    assert (row.outcome, row.guard, row.guard_blocks) == (
+        "clean",
+        "tripwire/guard",
+        ["oversight-tamper"],
+    )
