@@ -17,12 +17,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
+from typing import get_args
 
 from tripwire._errors import UnparseableError
 
 from ._call import GuardCall
 from ._decision import SEVERITY, Decision
-from ._effects import Effect
+from ._effects import Effect, EffectKind
 from ._glob import PathSet, has_glob, name_matches
 from ._policy import Policy, RateLimit, Rule, load_policy, parse_policy
 from ._tools import ToolKinds, call_effects, tool_words
@@ -94,6 +95,11 @@ class Guard:
             )
             for rule in policy.rules
         ]
+        # Rules by the effect kinds they can match, in policy order.
+        self._by_kind: dict[str, list[_CompiledRule]] = {
+            kind: [c for c in self._rules if c.rule.effects is None or kind in c.rule.effects]
+            for kind in get_args(EffectKind)
+        }
         self._honeytokens = PathSet(policy.honeytokens)
         self._rates = [_RateState(limit) for limit in policy.rate_limits]
 
@@ -146,32 +152,44 @@ class Guard:
         tripped = self._honeytoken(call, effects, view)
         if tripped is not None:
             return tripped
-        best: Decision | None = None
+        # Per effect: its first matching rule, or the policy's default (rule None).
+        # The call gets the most severe; the first effect wins a tie.
         kinds = frozenset(e.kind for e in effects)
+        best: tuple[Rule | None, Effect] | None = None
+        best_severity = -1
         for effect in effects:
-            decision = self._decide(call, effect, view, kinds)
-            if best is None or SEVERITY[decision.action] > SEVERITY[best.action]:
-                best = decision
+            rule = self._decide(call, effect, view, kinds)
+            severity = SEVERITY[rule.decision if rule is not None else self.policy.default]
+            if severity > best_severity:
+                best, best_severity = (rule, effect), severity
         assert best is not None  # the call effect is always there
-        best.effects = effects
-        return best
+        if best[0] is None:
+            return Decision(
+                action=self.policy.default,
+                rule="default",
+                reason="no rule matched",
+                effects=effects,
+            )
+        rule, effect = best
+        assert rule is not None
+        reason = rule.reason or f"policy rule {rule.name!r}"
+        if effect.via:
+            reason = f"{reason} [{_describe(effect)}]"
+        return Decision(
+            action=rule.decision, rule=rule.name, reason=reason, effects=effects, matched=[effect]
+        )
 
     def _decide(
         self, call: GuardCall, effect: Effect, view: FileView, kinds: frozenset[str]
-    ) -> Decision:
-        for compiled in self._rules:
+    ) -> Rule | None:
+        """The first rule matching `effect`, or None (the policy's default applies)."""
+        for compiled in self._by_kind.get(effect.kind, ()):
             wanted = compiled.rule.with_effects
             if wanted is not None and kinds.isdisjoint(wanted):
                 continue
             if self._matches(compiled, call, effect, view):
-                rule = compiled.rule
-                reason = rule.reason or f"policy rule {rule.name!r}"
-                if effect.via:
-                    reason = f"{reason} [{_describe(effect)}]"
-                return Decision(
-                    action=rule.decision, rule=rule.name, reason=reason, matched=[effect]
-                )
-        return Decision(action=self.policy.default, rule="default", reason="no rule matched")
+                return compiled.rule
+        return None
 
     def _matches(
         self, compiled: _CompiledRule, call: GuardCall, effect: Effect, view: FileView
