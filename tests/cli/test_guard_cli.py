@@ -81,3 +81,15 @@ def test_eval_with_guard_runs_both_and_compares(tmp_path):
     html = (tmp_path / "report.html").read_text()
     assert 'id="guard"' in html
     assert "oversight-tamper ×1" in html
+
+
+def test_hook_is_listed_and_fails_closed_through_the_app():
+    from typer.testing import CliRunner
+
+    from tripwire._cli.main import app
+
+    runner = CliRunner()
+    assert "hook" in runner.invoke(app, ["--help"]).output
+    result = runner.invoke(app, ["hook", "--audit", "off"], input="not json")
+    assert result.exit_code == 2  # a block, in the Claude convention
+    assert "not JSON" in result.output

@@ -22,6 +22,7 @@ def _app() -> typer.Typer:
     from ._audit import audit_app
     from ._eval import eval_command
     from ._guard import guard_app
+    from ._hook_command import hook_command
     from ._lab import lab_app
     from ._report import report_command
     from ._run import run_command
@@ -39,6 +40,13 @@ def _app() -> typer.Typer:
     app.add_typer(lab_app)
     app.add_typer(guard_app)
     app.add_typer(audit_app)
+    # `main()` dispatches `hook` before typer loads; this entry lists it in --help and
+    # serves callers that invoke the app directly.
+    app.command(
+        "hook",
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+        add_help_option=False,
+    )(hook_command)
     return app
 
 
