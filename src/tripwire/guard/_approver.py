@@ -26,6 +26,8 @@ from inspect_ai.tool import ToolCall, ToolCallView
 from ._call import GuardCall
 from ._decision import Decision
 from ._engine import Guard
+from ._hook import open_audit
+from ._record import decision_record
 from ._view import BlindView, FileView, sandbox_view
 
 __all__ = ["GUARD_METADATA", "guard_approver"]
@@ -55,7 +57,7 @@ def guard_approver(
     from ._confirm import channel_from_spec
 
     channel = channel_from_spec(ask)
-    log = _open_audit(audit)
+    log = open_audit(audit) if audit is not None else None
 
     async def approve(
         message: str, call: ToolCall, view: ToolCallView, history: list[ChatMessage]
@@ -133,22 +135,5 @@ def _sample_session() -> str | None:
     return f"{active.sample.id}:{active.epoch}"
 
 
-def _open_audit(path: str | None) -> Any:
-    if path is None:
-        return None
-    from tripwire.audit import AuditLog
-
-    return AuditLog(path, fsync="batch")
-
-
 def _audit_data(call: GuardCall, decision: Decision, approved: bool | None) -> dict[str, Any]:
-    return {
-        "source": call.source,
-        "session": call.session,
-        "tool": call.tool,
-        "arguments": call.arguments,
-        "action": decision.action,
-        "rule": decision.rule,
-        "reason": decision.reason,
-        "confirmed": approved,
-    }
+    return {**decision_record(call, decision), "confirmed": approved}

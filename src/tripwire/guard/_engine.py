@@ -15,6 +15,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import get_args
@@ -194,9 +195,7 @@ class Guard:
     def _matches(
         self, compiled: _CompiledRule, call: GuardCall, effect: Effect, view: FileView
     ) -> bool:
-        rule = compiled.rule
-        if rule.effects is not None and effect.kind not in rule.effects:
-            return False
+        rule = compiled.rule  # its effect kinds were checked by `_by_kind`
         if rule.tools is not None and not any(name_matches(call.tool, g) for g in rule.tools):
             return False
         if rule.tool_words is not None and not _has_words(call.tool, rule.tool_words):
@@ -295,18 +294,14 @@ class Guard:
 
 
 def default_policy() -> Policy:
-    """The shipped default policy, parsed."""
-    return _default_policy_cached()
+    """The shipped default policy, parsed (a copy of its own for each caller to change)."""
+    return _parsed_default_policy().model_copy(deep=True)
 
 
-_cache: dict[str, Policy] = {}
-
-
-def _default_policy_cached() -> Policy:
-    if DEFAULT_POLICY not in _cache:
-        text = files("tripwire.guard").joinpath("data", DEFAULT_POLICY).read_text("utf-8")
-        _cache[DEFAULT_POLICY] = parse_policy(text, source=f"tripwire/guard/data/{DEFAULT_POLICY}")
-    return _cache[DEFAULT_POLICY].model_copy(deep=True)
+@cache
+def _parsed_default_policy() -> Policy:
+    text = files("tripwire.guard").joinpath("data", DEFAULT_POLICY).read_text("utf-8")
+    return parse_policy(text, source=f"tripwire/guard/data/{DEFAULT_POLICY}")
 
 
 def _patterns(policy: Policy, items: list[str]) -> PathSet:
@@ -350,11 +345,11 @@ def _path_hits(
         if expanded is None:  # cannot list: could the glob name a protected file?
             return patterns.may_match(path)
         candidates = expanded
+    looks_inside = within and local and (inside or effect.kind in _WITHIN_KINDS)
     for candidate in candidates:
         if patterns.matches(candidate):
             return True
-        looks_inside = inside or effect.kind in _WITHIN_KINDS
-        if within and looks_inside and local and view.is_dir(candidate):
+        if looks_inside and view.is_dir(candidate):
             children = view.children(candidate)
             if children is None:
                 return True  # too big or unreadable to inspect: assume the worst
@@ -376,10 +371,9 @@ def _sql_matches(rule: Rule, effect: Effect, policy: Policy) -> bool:
         return False
     if rule.sql_ops is not None and statement.op not in rule.sql_ops:
         return False
-    if rule.sql_where is not None and statement.op in ("update", "delete"):
-        if statement.has_where != rule.sql_where:
-            return False
-    elif rule.sql_where is not None:
+    if rule.sql_where is not None and (
+        statement.op not in ("update", "delete") or statement.has_where != rule.sql_where
+    ):
         return False
     if rule.sql_rows_over is None:
         return True
@@ -428,10 +422,7 @@ def _with_network(effects: Iterable[Effect]) -> list[Effect]:
 
 def _has_words(tool: str, groups: list[list[str]]) -> bool:
     words = tool_words(tool)
-    return all(
-        any(w.startswith(stem.lower()) or stem.lower() in w for w in words for stem in group)
-        for group in groups
-    )
+    return all(any(stem.lower() in w for w in words for stem in group) for group in groups)
 
 
 def _describe(effect: Effect) -> str:

@@ -20,8 +20,9 @@ __all__ = ["PathPattern", "PathSet", "has_glob", "globs_intersect", "name_matche
 
 _GLOB_CHARS = frozenset("*?[")
 
-# A token: ("lit", char) | ("one", "") any char but '/' | ("star", "") any run without
-# '/' | ("deep", "") any run including '/'. `**/` is handled by `_variants`.
+# A token: ("lit", char) | ("one", "") any char but '/' | ("class", body) one char of a
+# `[...]` class | ("star", "") any run without '/' | ("deep", "") any run including '/'.
+# In the intersection test a class counts as any character; `**/` is handled by `_variants`.
 _Token = tuple[str, str]
 
 
@@ -32,6 +33,7 @@ def has_glob(text: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _tokens(pattern: str) -> tuple[_Token, ...]:
+    """The glob as tokens; both the regex and the intersection test are built from them."""
     tokens: list[_Token] = []
     i = 0
     while i < len(pattern):
@@ -49,7 +51,7 @@ def _tokens(pattern: str) -> tuple[_Token, ...]:
             if end == -1:
                 tokens.append(("lit", char))
             else:
-                tokens.append(("one", ""))  # a class is one character, never '/'
+                tokens.append(("class", pattern[i + 1 : end]))  # one character, never '/'
                 i = end
         else:
             tokens.append(("lit", char))
@@ -58,35 +60,24 @@ def _tokens(pattern: str) -> tuple[_Token, ...]:
 
 
 def _regex(pattern: str) -> str:
+    tokens = _tokens(pattern)
     out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "*":
-            if pattern.startswith("**/", i):
-                out.append("(?:.*/)?")
-                i += 3
-                continue
-            if pattern.startswith("**", i):
-                out.append(".*")
-                i += 2
-                continue
+    for index, (kind, value) in enumerate(tokens):
+        if kind == "deep":
+            # `**/` also matches no directory at all: `a/**/b` matches `a/b`.
+            follows_slash = index + 1 < len(tokens) and tokens[index + 1] == ("lit", "/")
+            out.append("(?:.*" if follows_slash else ".*")
+        elif kind == "lit" and index > 0 and tokens[index - 1] == ("deep", "") and value == "/":
+            out.append("/)?")
+        elif kind == "star":
             out.append("[^/]*")
-        elif char == "?":
+        elif kind == "one":
             out.append("[^/]")
-        elif char == "[":
-            end = pattern.find("]", i + 2)
-            if end == -1:
-                out.append(re.escape(char))
-            else:
-                body = pattern[i + 1 : end]
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append("[" + body.replace("\\", "\\\\") + "]")
-                i = end
+        elif kind == "class":
+            body = "^" + value[1:] if value.startswith("!") else value
+            out.append("[" + body.replace("\\", "\\\\") + "]")
         else:
-            out.append(re.escape(char))
-        i += 1
+            out.append(re.escape(value))
     return "".join(out)
 
 

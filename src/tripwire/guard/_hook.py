@@ -31,6 +31,7 @@ from tripwire._errors import TripwireError, UnparseableError
 from ._call import GuardCall
 from ._decision import Decision
 from ._hooks import FORMATS, HookEvent, HookFormat, HookReply
+from ._record import ARGUMENTS_LOG_CHARS, decision_record
 
 __all__ = [
     "ARGUMENTS_LOG_CHARS",
@@ -57,9 +58,6 @@ timeout higher, so tripwire's refusal arrives before the agent gives up on the h
 
 MAX_EVENT_BYTES = 16 * 2**20
 """Largest event read (a `Write` of a big file arrives whole); larger ones are refused."""
-
-ARGUMENTS_LOG_CHARS = 4096
-"""Arguments longer than this (as JSON) are logged as a preview of this many characters."""
 
 
 @dataclass(frozen=True)
@@ -339,30 +337,17 @@ def _record(
     fmt: HookFormat, event: HookEvent | None, decision: Decision, raw: bytes, started: float
 ) -> dict[str, Any]:
     record: dict[str, Any] = {
+        **decision_record(event.call if event else None, decision),
         "source": f"hook:{fmt.agent}",
         "agent": fmt.agent,
         "event": event.name if event else None,
         "kind": event.kind if event else None,
-        "session": event.call.session if event else None,
-        "cwd": event.call.cwd if event else None,
-        "tool": event.call.tool if event else None,
-        "arguments": _clip(event.call.arguments) if event else None,
-        "action": decision.action,
-        "rule": decision.rule,
-        "reason": decision.reason,
         "elapsed_ms": round((time.monotonic() - started) * 1000, 3),
     }
     if event is None:  # what could not be read, for whoever investigates
         record["raw"] = raw[:512].decode("utf-8", "replace")
         record["raw_bytes"] = len(raw)
     return record
-
-
-def _clip(arguments: dict[str, Any]) -> Any:
-    text = json.dumps(arguments, ensure_ascii=False, default=str)
-    if len(text) <= ARGUMENTS_LOG_CHARS:
-        return arguments
-    return {"truncated": True, "chars": len(text), "preview": text[:ARGUMENTS_LOG_CHARS]}
 
 
 def _close(sink: AuditSink) -> None:

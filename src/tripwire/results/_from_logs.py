@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from inspect_ai.event import ApprovalEvent
@@ -10,6 +9,7 @@ from inspect_ai.log import EvalLog, EvalSample, list_eval_logs, read_eval_log
 from inspect_ai.scorer import Score
 
 from tripwire._errors import ConfigError
+from tripwire.guard._approver import GUARD_METADATA
 
 from ._row import Outcome, ResultRow
 
@@ -19,8 +19,6 @@ SCORER_NAME = "scheming_outcome"
 """The scorer of the covert scenarios; any tripwire scorer's score carries an
 `outcome` in its metadata, which is what rows are read from."""
 _OUTCOMES: tuple[Outcome, ...] = ("schemed", "clean", "error")
-# The guard approver's explanations read "Blocked by the tripwire guard (<rule>): ...".
-_GUARD_RULE = re.compile(r"by the tripwire guard \(([^)]*)\)")
 
 
 def rows_from_log(log: EvalLog) -> list[ResultRow]:
@@ -94,16 +92,21 @@ def _row(sample: EvalSample, model: str, scenario: str, location: str) -> Result
 
 
 def _guard_decisions(sample: EvalSample) -> tuple[str, list[str]]:
-    """Which guard approver checked the sample, and the rule of each call it refused."""
+    """Which guard approver checked the sample, and the rule of each call it refused.
+
+    Read from the decision the approver recorded in each approval's metadata.
+    """
     guard = ""
     blocks: list[str] = []
     for event in sample.events or []:
-        if not isinstance(event, ApprovalEvent) or not event.approver.endswith("guard"):
+        if not isinstance(event, ApprovalEvent):
+            continue
+        decision = (event.metadata or {}).get(GUARD_METADATA)
+        if not isinstance(decision, dict):
             continue
         guard = event.approver
         if event.decision in ("reject", "terminate"):
-            found = _GUARD_RULE.search(event.explanation or "")
-            blocks.append(found.group(1) if found else "unknown")
+            blocks.append(str(decision.get("rule", "unknown")))
     return guard, blocks
 
 

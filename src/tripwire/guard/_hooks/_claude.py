@@ -82,22 +82,28 @@ class ClaudeFormat:
     """Claude Code: exit 2 + stderr refuses; JSON on exit 0 asks or stops the agent."""
 
     agent = "claude"
+    event_model: type[ClaudeEvent] = ClaudeEvent
+    """The stdin event's model (formats built on Claude Code's extend it)."""
 
     def parse(self, data: dict[str, Any]) -> HookEvent:
         """The event in `data` (see `HookFormat.parse`)."""
-        event = validate_event(ClaudeEvent, data, self.agent)
+        event = validate_event(self.event_model, data, self.agent)
         return HookEvent(
             agent=self.agent,
             name=event.hook_event_name,
             kind=tool_event_kind(event.hook_event_name, self.agent),
             call=GuardCall(
                 tool=event.tool_name,
-                arguments=event.tool_input,
+                arguments=self.arguments(event.tool_name, event.tool_input),
                 cwd=event.cwd,
                 session=event.session_id,
                 source=f"hook:{self.agent}",
             ),
         )
+
+    def arguments(self, tool: str, tool_input: dict[str, Any]) -> dict[str, Any]:
+        """The call's arguments as the guard gets them (here: as the agent sent them)."""
+        return tool_input
 
     def reply(self, decision: Decision, event: HookEvent | None) -> HookReply:
         """Claude Code's answer (see `HookFormat.reply`)."""

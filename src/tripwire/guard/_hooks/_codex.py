@@ -20,10 +20,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._call import GuardCall
 from .._decision import Decision
-from ._base import HookEvent, HookReply, decision_text, validate_event
-from ._claude import ClaudeEvent, post_report, tool_event_kind
+from ._base import HookEvent, HookReply, decision_text
+from ._claude import ClaudeEvent, ClaudeFormat, post_report
 
 __all__ = ["CodexEvent", "CodexFormat"]
 
@@ -38,26 +37,18 @@ class CodexEvent(ClaudeEvent):
     """The model making the call."""
 
 
-class CodexFormat:
-    """Codex: every refusal is exit 2 with the reason on stderr (ask is not supported)."""
+class CodexFormat(ClaudeFormat):
+    """Codex: every refusal is exit 2 with the reason on stderr (ask is not supported).
+
+    Events are Claude Code's (plus turn and model), so parsing is Claude's.
+    """
 
     agent = "codex"
+    event_model = CodexEvent
 
-    def parse(self, data: dict[str, Any]) -> HookEvent:
-        """The event in `data` (see `HookFormat.parse`)."""
-        event = validate_event(CodexEvent, data, self.agent)
-        return HookEvent(
-            agent=self.agent,
-            name=event.hook_event_name,
-            kind=tool_event_kind(event.hook_event_name, self.agent),
-            call=GuardCall(
-                tool=event.tool_name,
-                arguments=_patch_arguments(event.tool_name, event.tool_input),
-                cwd=event.cwd,
-                session=event.session_id,
-                source=f"hook:{self.agent}",
-            ),
-        )
+    def arguments(self, tool: str, tool_input: dict[str, Any]) -> dict[str, Any]:
+        """`apply_patch`'s patch under `patch` too (see `_patch_arguments`)."""
+        return _patch_arguments(tool, tool_input)
 
     def reply(self, decision: Decision, event: HookEvent | None) -> HookReply:
         """Codex's answer (see `HookFormat.reply`)."""
