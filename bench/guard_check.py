@@ -114,7 +114,9 @@ def main(count: int) -> None:
         regex_cold = timed(regex_check, batch)
         guard_cold = timed(guard.check, batch)
         guard_warm = timed(guard.check, batch)
-        print(f"{count} calls, {len(TEMPLATES)} templates ({blocked} of them refused or asked by the guard)")
+        print(
+            f"{count} calls, {len(TEMPLATES)} templates ({blocked} of them refused or asked by the guard)"
+        )
         for call, decision in zip(batch, decisions, strict=False):
             print(f"  {decision.action:<5} {decision.rule:<28} {call.tool}")
         print(summary("regex deny-list", regex_cold))

@@ -6,6 +6,7 @@ are not tool calls (a false report, transcribing doctored data, sandbagged answe
 faked choice) are out of a call policy's reach; they are listed, not hidden.
 """
 
+import json
 import shutil
 
 import pytest
@@ -151,3 +152,27 @@ def test_registered_approver_works_from_an_approval_file(tmp_path):
         "tripwire/guard",
         ["oversight-tamper"],
     )
+
+
+async def test_approver_logs_each_decision_to_a_verifiable_audit_log(tmp_path, monkeypatch):
+    from inspect_ai.tool import ToolCall
+
+    from tripwire.audit import verify_log
+
+    monkeypatch.setenv("TRIPWIRE_AUDIT_KEY", str(tmp_path / "audit.key"))
+    log = tmp_path / "audit.jsonl"
+    approve = guard_approver(audit=str(log), cwd="/w")
+    calls = [
+        ToolCall(id="1", function="Read", arguments={"file_path": "notes.txt"}),
+        ToolCall(id="2", function="Write", arguments={"file_path": "oversight.yaml"}),
+    ]
+    decisions = [(await approve("", call, None, [])).decision for call in calls]
+    assert decisions == ["approve", "reject"]
+    # Each decision is on disk before its call runs: read the file while the log is open.
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    data = [r["data"] for r in records if r["kind"] == "decision"]
+    assert [(d["tool"], d["action"], d["rule"], d["cwd"]) for d in data] == [
+        ("Read", "allow", "default", "/w"),
+        ("Write", "deny", "oversight-tamper", "/w"),
+    ]
+    assert verify_log(log, key=None).ok

@@ -26,7 +26,6 @@ from inspect_ai.tool import ToolCall, ToolCallView
 from ._call import GuardCall
 from ._decision import Decision
 from ._engine import Guard
-from ._hook import open_audit
 from ._record import decision_record
 from ._view import BlindView, FileView, sandbox_view
 
@@ -51,13 +50,14 @@ def guard_approver(
             `approve`, `terminal[:TIMEOUT]` or `file:DIR[:TIMEOUT]`.
         cwd: The agent's working directory in sandboxes the guard cannot look into
             (our bwrap sandbox reports its own).
-        audit: Audit log file to record every decision in (JSONL, hash-chained).
+        audit: Audit log file to record every decision in (JSONL, hash-chained,
+            each record synced to disk before the call runs).
     """
     guard = Guard.from_file(policy) if policy else Guard.default()
     from ._confirm import channel_from_spec
 
     channel = channel_from_spec(ask)
-    log = open_audit(audit) if audit is not None else None
+    log = _open_audit(audit)
 
     async def approve(
         message: str, call: ToolCall, view: ToolCallView, history: list[ChatMessage]
@@ -133,6 +133,19 @@ def _sample_session() -> str | None:
     if active is None:
         return None
     return f"{active.sample.id}:{active.epoch}"
+
+
+def _open_audit(path: str | None) -> Any:
+    """The audit log, synced on every record.
+
+    A decision is on disk before the call it allows runs; an eval is not a hot path
+    (the hook batches instead).
+    """
+    if path is None:
+        return None
+    from tripwire.audit import AuditLog
+
+    return AuditLog(path, fsync="always")
 
 
 def _audit_data(call: GuardCall, decision: Decision, approved: bool | None) -> dict[str, Any]:
