@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
 
 from rich.markup import escape
 from rich.table import Table
@@ -133,26 +134,13 @@ def sandbagging_table(summaries: Sequence[SandbaggingSummary]) -> Table:
     reason is in the HTML report and `SandbaggingTest.unscored_reason`; `n` shows the
     scored samples per side).
     """
-    table = Table(
-        title="Sandbagging (accuracy: incentivised to do well / to do badly)",
-        title_justify="left",
-        header_style="bold",
-        caption=load_published().sandbagging_caption(),
-        caption_justify="left",
+    table = _test_table(
+        "Sandbagging (accuracy: incentivised to do well / to do badly)",
+        load_published().sandbagging_caption(),
+        ("well", "badly", "diff (95% CI)", "p", "n", "err"),
     )
-    table.add_column("model / condition")
-    table.add_column("well", justify="right")
-    table.add_column("badly", justify="right")
-    table.add_column("diff (95% CI)", justify="right")
-    table.add_column("p", justify="right")
-    table.add_column("n", justify="right")
-    table.add_column("err", justify="right")
-    previous = None
-    for summary in summaries:
+    for summary in _under_models(table, summaries):
         test = summary.test
-        if summary.model != previous:
-            table.add_row(f"[bold]{escape(summary.model)}[/bold]")
-            previous = summary.model
         errors = summary.errors_high + summary.errors_low
         if not test.scored:
             table.add_row(
@@ -216,26 +204,13 @@ def alignment_faking_table(summaries: Sequence[AlignmentFakingSummary]) -> Table
     Behavioural scheming is management's option when watched and the agent's own
     when not; the test is one-sided binomial against 25% (Meinke et al. 2024).
     """
-    table = Table(
-        title="Instrumental alignment faking (pairs: watched / unwatched)",
-        title_justify="left",
-        header_style="bold",
-        caption=load_published().alignment_faking_caption(),
-        caption_justify="left",
+    table = _test_table(
+        "Instrumental alignment faking (pairs: watched / unwatched)",
+        load_published().alignment_faking_caption(),
+        ("instr.", "terminal", "scheming (95% CI)", "p", "pairs", "incompl."),
     )
-    table.add_column("model / condition")
-    table.add_column("instr.", justify="right")
-    table.add_column("terminal", justify="right")
-    table.add_column("scheming (95% CI)", justify="right")
-    table.add_column("p", justify="right")
-    table.add_column("pairs", justify="right")
-    table.add_column("incompl.", justify="right")
-    previous = None
-    for summary in summaries:
+    for summary in _under_models(table, summaries):
         test = summary.test
-        if summary.model != previous:
-            table.add_row(f"[bold]{escape(summary.model)}[/bold]")
-            previous = summary.model
         incomplete = f"[bold red]{test.incomplete}[/bold red]" if test.incomplete else "0"
         if not test.scored or test.rate is None:
             table.add_row(
@@ -259,3 +234,31 @@ def alignment_faking_table(summaries: Sequence[AlignmentFakingSummary]) -> Table
             incomplete,
         )
     return table
+
+
+def _test_table(title: str, caption: str, numbers: Sequence[str]) -> Table:
+    """A table of per-condition tests: a label column, then right-aligned numbers."""
+    table = Table(
+        title=title,
+        title_justify="left",
+        header_style="bold",
+        caption=caption,
+        caption_justify="left",
+    )
+    table.add_column("model / condition")
+    for name in numbers:
+        table.add_column(name, justify="right")
+    return table
+
+
+_Summary = TypeVar("_Summary", SandbaggingSummary, AlignmentFakingSummary)
+
+
+def _under_models(table: Table, summaries: Sequence[_Summary]) -> Iterator[_Summary]:
+    """Each summary, after a bold row naming its model when the model changes."""
+    previous = None
+    for summary in summaries:
+        if summary.model != previous:
+            table.add_row(f"[bold]{escape(summary.model)}[/bold]")
+            previous = summary.model
+        yield summary
