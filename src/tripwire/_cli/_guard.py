@@ -77,3 +77,211 @@ def policy_command() -> None:
     """Print the shipped default policy (a commented YAML file to copy and edit)."""
     text = files("tripwire.guard").joinpath("data", "default_policy.yaml").read_text("utf-8")
     typer.echo(text, nl=False)
+
+
+_RUN_EXIT_KILLED = 3
+_RUN_EXIT_FAILED = 4
+
+
+@guard_app.command(
+    "run",
+    context_settings={"allow_interspersed_args": False},
+)
+def run_command(
+    command: Annotated[
+        list[str], typer.Argument(help="The agent command, after `--`.", show_default=False)
+    ],
+    policy: Annotated[
+        Path | None, typer.Option(help="Policy file (default: the shipped policy).")
+    ] = None,
+    workdir: Annotated[
+        Path, typer.Option(help="The agent's working directory (read-write, same path inside).")
+    ] = Path("."),
+    allow_net: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-net",
+            help="A host the agent may reach (`api.example.com`, `*.example.com`, `host:443`); "
+            "repeat for more. Without it the sandbox has no network.",
+        ),
+    ] = None,
+    env: Annotated[
+        list[str] | None,
+        typer.Option("--env", "-e", help="NAME=VALUE, or NAME to pass this variable through."),
+    ] = None,
+    mount: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--mount",
+            help="A host path the agent needs (its CLI, a Node install): PATH (read-only, "
+            "same path inside) or PATH:rw; repeat for more.",
+        ),
+    ] = None,
+    confirm: Annotated[
+        str | None,
+        typer.Option(
+            help="Who answers `ask` decisions: deny, terminal[:SECONDS] or file:DIR[:SECONDS] "
+            "(default: terminal when there is one, else deny)."
+        ),
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option(help="Kill the run after this many seconds.")
+    ] = None,
+    runs_dir: Annotated[
+        Path | None, typer.Option(help="Where run directories go (default ~/.local/state/...).")
+    ] = None,
+    run_id: Annotated[str | None, typer.Option(help="Name the run (default: a fresh id).")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
+    ] = False,
+) -> None:
+    """Run an agent command in a sandbox under the policy, with a kill switch.
+
+    Every shell the agent starts asks the guard first; protected files are read-only,
+    decoys are planted and watched, protected files are hashed after each command.
+    Stop it from another terminal with `tripwire guard kill RUN-ID`.
+
+    Exit code: the agent's own when it finished; 3 when the run was killed; 4 when the
+    supervisor failed; 2 for a bad option or policy.
+    """
+    import asyncio
+    import sys
+
+    from rich.markup import escape
+
+    from tripwire.guard import default_policy, load_policy
+    from tripwire.guard._confirm import channel_from_spec
+    from tripwire.sandbox import require_bwrap
+    from tripwire.supervisor import Incident, Supervisor
+
+    require_bwrap()
+    rules = load_policy(policy) if policy else default_policy()
+    if confirm is None:
+        confirm = "terminal" if sys.stdin.isatty() else "deny"
+    channel = channel_from_spec(confirm)
+    err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+    def show(incident: Incident) -> None:
+        mark = " (run killed)" if incident.killed else ""
+        err.print(
+            f"[bold red]tripwire incident[/] {incident.kind}: {escape(incident.detail)}{mark}",
+            markup=True,
+        )
+
+    supervisor = Supervisor(
+        command,
+        policy=rules,
+        workdir=workdir,
+        runs_dir=runs_dir,
+        run_id=run_id,
+        confirm=channel,
+        env=_parse_env(env or []),
+        timeout=timeout,
+        on_incident=show,
+        egress=allow_net or [],
+        mounts=mount or [],
+    )
+    if not as_json:
+        err.print(f"tripwire: run {supervisor.run_id} started; stop it with "
+                  f"`tripwire guard kill {supervisor.run_id}`")
+    summary = asyncio.run(supervisor.run())
+    if as_json:
+        typer.echo(summary.model_dump_json(indent=2))
+    else:
+        _print_summary(err, summary)
+    if summary.status == "killed":
+        raise typer.Exit(code=_RUN_EXIT_KILLED)
+    if summary.status == "failed":
+        raise typer.Exit(code=_RUN_EXIT_FAILED)
+    raise typer.Exit(code=summary.exit_code or 0)
+
+
+def _parse_env(items: list[str]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not name or not name.replace("_", "a").isalnum():
+            raise ConfigError(f"--env {item!r}: give NAME=VALUE or NAME")
+        if not sep:
+            if name not in os.environ:
+                raise ConfigError(f"--env {name}: no such variable here to pass through")
+            value = os.environ[name]
+        env[name] = value
+    return env
+
+
+def _print_summary(console: Console, summary: Any) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    colour = {"finished": "green", "killed": "bold red", "failed": "red"}.get(summary.status, "")
+    console.print(
+        f"tripwire: run {summary.run_id} [{colour}]{summary.status}[/] after "
+        f"{summary.seconds:.1f} s (exit {summary.exit_code})"
+        + (f": {escape(summary.killed_by)}" if summary.killed_by else ""),
+        markup=True,
+    )
+    line = f"  commands: {summary.allowed} allowed, {summary.denied} denied, {summary.asked} asked"
+    if summary.egress_allowed or summary.egress_refused:
+        line += (
+            f"; network requests: {summary.egress_allowed} allowed, "
+            f"{summary.egress_refused} refused"
+        )
+    console.print(line, markup=False)
+    if summary.kill_latency_ms is not None:
+        console.print(f"  sandbox stopped {summary.kill_latency_ms:.0f} ms after the trigger")
+    if summary.incidents:
+        table = Table("s", "incident", "detail", "command", title="Incidents", title_justify="left")
+        for incident in summary.incidents:
+            table.add_row(
+                f"{incident.seconds:.1f}",
+                incident.kind + (" (kill)" if incident.killed else ""),
+                escape(incident.detail),
+                escape((incident.command or "")[:120]),
+            )
+        console.print(table)
+    console.print(f"  audit log: {summary.audit_log} (check: tripwire audit verify {summary.audit_log})",
+                  markup=False)
+
+
+@guard_app.command("kill")
+def kill_command(
+    run_id: Annotated[str, typer.Argument(help="The run to stop (see `tripwire guard runs`).")],
+    runs_dir: Annotated[Path | None, typer.Option(help="The runs directory.")] = None,
+    reason: Annotated[str, typer.Option(help="Why, for the audit log.")] = "operator",
+) -> None:
+    """Stop a supervised run now: every process in its sandbox, within a second."""
+    from tripwire.supervisor import default_runs_dir, kill_run
+
+    result = kill_run(runs_dir or default_runs_dir(), run_id, reason=reason)
+    if result.how == "supervisor":
+        typer.echo(f"killed run {run_id} ({result.milliseconds:.0f} ms); logged by its supervisor")
+    elif result.how == "direct":
+        typer.echo(f"killed run {run_id}'s sandbox directly: its supervisor did not answer")
+    else:
+        typer.echo(f"run {run_id} is not running")
+
+
+@guard_app.command("runs")
+def runs_command(
+    runs_dir: Annotated[Path | None, typer.Option(help="The runs directory.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+) -> None:
+    """List supervised runs, oldest first."""
+    import shlex
+    import time
+
+    from rich.table import Table
+
+    from tripwire.supervisor import default_runs_dir, list_runs
+
+    states = list_runs(runs_dir or default_runs_dir())
+    if as_json:
+        for state in states:
+            typer.echo(state.model_dump_json())
+        return
+    table = Table("run", "status", "started", "command")
+    for state in states:
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(state.started))
+        table.add_row(state.run_id, state.status, started, shlex.join(state.command)[:80])
+    Console().print(table)

@@ -20,6 +20,7 @@ from tripwire._errors import PolicyError
 
 from ._decision import Action
 from ._effects import EffectKind, SqlOp
+from ._run_policy import RunSettings
 
 __all__ = [
     "DatabaseClasses",
@@ -218,6 +219,10 @@ class Policy(BaseModel):
     rate_limits: list[RateLimit] = Field(default_factory=list)
     """Limits on how often tools may be called."""
 
+    run: RunSettings = Field(default_factory=RunSettings)
+    """How `tripwire guard run` builds the sandbox around an agent (protected, hidden and
+    watched files, decoys, limits)."""
+
     @model_validator(mode="after")
     def _sets_exist(self) -> Policy:
         for index, rule in enumerate(self.rules):
@@ -238,6 +243,26 @@ class Policy(BaseModel):
                             f"rules[{index}] ({rule.name}): {field} names the path set "
                             f"{item!r}, which is not defined under 'paths:' ({known})"
                         )
+        if "run" not in self.model_fields_set:
+            # The default run settings name the shipped policy's sets; a policy without
+            # them simply protects less.
+            self.run = self.run.model_copy(
+                update={
+                    field: [
+                        p
+                        for p in getattr(self.run, field)
+                        if not p.startswith("@") or p[1:] in self.paths
+                    ]
+                    for field in ("protect", "hide", "watch")
+                }
+            )
+        for field in ("protect", "hide", "watch"):
+            for item in getattr(self.run, field):
+                if item.startswith("@") and item[1:] not in self.paths:
+                    raise ValueError(
+                        f"run.{field} names the path set {item!r}, which is not defined "
+                        "under 'paths:'"
+                    )
         return self
 
     def expand(self, patterns: list[str]) -> list[str]:

@@ -1,0 +1,168 @@
+"""The integrity watch: protected and watched files, hashed, checked after each command.
+
+A change is seen by `lstat` first (inode, size, mtime, ctime, mode, owner: ctime moves
+on every write and cannot be set back by the agent), then confirmed by SHA-256, so the
+check after each command costs microseconds per file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tripwire.guard._glob import PathSet
+
+__all__ = ["FileChange", "IntegrityWatch", "scan_matches"]
+
+_HASH_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class _Seen:
+    ident: tuple[int, ...]
+    digest: str | None  # None: not a regular file (a directory, a link)
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One change to a watched file."""
+
+    path: str
+    """The file (the same path inside the sandbox and on the host)."""
+    change: str
+    """`modified`, `deleted`, `replaced`, `permissions changed` or `created`."""
+
+
+def _ident(st: os.stat_result) -> tuple[int, ...]:
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mode, st.st_uid)
+
+
+def _digest(path: str, st: os.stat_result) -> str | None:
+    if not stat.S_ISREG(st.st_mode):
+        return os.readlink(path) if stat.S_ISLNK(st.st_mode) else None
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb", buffering=0) as handle:
+            while chunk := handle.read(_HASH_CHUNK):
+                digest.update(chunk)
+    except OSError:  # unreadable now (chmod 000): that alone is a change
+        return "unreadable"
+    return digest.hexdigest()
+
+
+def scan_matches(root: Path, patterns: PathSet, *, limit: int) -> tuple[list[str], bool]:
+    """Paths under `root` (files and directories) that `patterns` match.
+
+    A matching directory stands for everything below it. Returns the matches and
+    whether the walk stopped at `limit` entries.
+    """
+    found: list[str] = []
+    seen = 0
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        keep = []
+        for name in dirnames:
+            path = os.path.join(dirpath, name)
+            seen += 1
+            if patterns.matches(path):
+                found.append(path)
+            else:
+                keep.append(name)
+        dirnames[:] = keep
+        for name in filenames:
+            seen += 1
+            path = os.path.join(dirpath, name)
+            if patterns.matches(path):
+                found.append(path)
+        if seen > limit:
+            return found, True
+    return found, False
+
+
+@dataclass
+class IntegrityWatch:
+    """Remembers watched files and reports each change once.
+
+    Args:
+        root: The working directory, scanned for files the patterns match.
+        patterns: What to watch.
+        limit: Entries scanned at most.
+    """
+
+    root: Path
+    patterns: PathSet
+    limit: int
+    _files: dict[str, _Seen] = field(default_factory=dict)
+    truncated: bool = False
+    """Whether the first scan stopped at `limit` (then not every match is watched)."""
+
+    def start(self) -> list[str]:
+        """Take the baseline; returns the watched paths."""
+        matches, self.truncated = scan_matches(self.root, self.patterns, limit=self.limit)
+        for path in matches:
+            self._add_tree(path)
+        return sorted(self._files)
+
+    def _add_tree(self, path: str) -> None:
+        self._remember(path)
+        if os.path.isdir(path) and not os.path.islink(path):
+            for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
+                for name in (*dirnames, *filenames):
+                    self._remember(os.path.join(dirpath, name))
+
+    def _remember(self, path: str) -> None:
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return
+        self._files[path] = _Seen(_ident(st), _digest(path, st))
+
+    @property
+    def paths(self) -> list[str]:
+        """The watched paths."""
+        return sorted(self._files)
+
+    def check(self) -> list[FileChange]:
+        """Compare every watched file with what was last seen (cheap when nothing moved)."""
+        changes = []
+        for path, seen in list(self._files.items()):
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                changes.append(FileChange(path, "deleted"))
+                del self._files[path]
+                continue
+            except OSError:
+                continue
+            ident = _ident(st)
+            if ident == seen.ident:
+                continue
+            digest = _digest(path, st)
+            self._files[path] = _Seen(ident, digest)
+            if ident[0] != seen.ident[0]:
+                changes.append(FileChange(path, "replaced"))
+            elif digest != seen.digest:
+                changes.append(FileChange(path, "modified"))
+            elif ident[4:] != seen.ident[4:]:
+                changes.append(FileChange(path, "permissions changed"))
+            # Same content and mode, only times moved (touch, open for write): not a change.
+        return changes
+
+    def find(self) -> list[str]:
+        """Walk the workdir for paths the patterns match (no state: safe in a thread)."""
+        return scan_matches(self.root, self.patterns, limit=self.limit)[0]
+
+    def admit(self, matches: list[str]) -> list[FileChange]:
+        """Watch those of `matches` not watched yet; each is a `created` change."""
+        created = []
+        for path in matches:
+            before = set(self._files)
+            self._add_tree(path)
+            created.extend(FileChange(p, "created") for p in sorted(set(self._files) - before))
+        return created
+
+    def rescan(self) -> list[FileChange]:
+        """Look for new files the patterns match (created since the baseline)."""
+        return self.admit(self.find())

@@ -1,0 +1,179 @@
+"""The sandbox of a supervised run: what is mounted where, and the `bwrap` command line.
+
+Inside, the agent sees the read-only system, its working directory (read-write, at the
+same path as on the host), a private home and `/tmp`, the planted decoys, and the shim
+in place of `bash` and `dash`. Protected files in the working directory are mounted
+read-only over themselves; hidden ones are covered. The run's directory (audit log, key,
+sockets the supervisor owns) is never mounted; only the shim's socket directory is, and
+read-only.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tripwire.sandbox._command import _system_binds, require_bwrap
+from tripwire.sandbox._tree import AGENT_UID
+
+__all__ = [
+    "REAL_SHELL_DIR",
+    "SOCKET_DIR",
+    "RunLayout",
+    "real_shells",
+]
+
+SOCKET_DIR = "/run/tripwire"
+"""Where the shim finds `guard.sock` inside the sandbox (a read-only mount)."""
+
+REAL_SHELL_DIR = "/opt/tripwire/real"
+"""Where the real shells are kept inside the sandbox, for the shim to run."""
+
+_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+_SHELLS = ("/bin/sh", "/bin/bash", "/bin/dash", "/usr/bin/sh", "/usr/bin/bash", "/usr/bin/dash")
+
+
+def real_shells() -> dict[str, str]:
+    """`{host path of a real shell binary: its name}` for bash and dash on this host."""
+    found: dict[str, str] = {}
+    for path in _SHELLS:
+        if os.path.exists(path):
+            real = os.path.realpath(path)
+            name = os.path.basename(real)
+            if name in ("bash", "dash"):
+                found[real] = name
+    return found
+
+
+@dataclass
+class RunLayout:
+    """Everything the sandbox of one run mounts, and the `bwrap` command line for it."""
+
+    workdir: str
+    """The agent's working directory (host path = sandbox path)."""
+    run_dir: Path
+    """The run's host directory (never mounted)."""
+    home: str = "/home/agent"
+    """The agent's home inside the sandbox."""
+    shim: Path | None = None
+    """The compiled shell shim."""
+    protect: list[str] = field(default_factory=list)
+    """Paths in the workdir mounted read-only over themselves."""
+    hide: list[str] = field(default_factory=list)
+    """Paths in the workdir covered (empty directory or /dev/null)."""
+    decoys: dict[str, Path] = field(default_factory=dict)
+    """`{sandbox path: host file}` of planted decoys."""
+    extra_ro: dict[str, str] = field(default_factory=dict)
+    """Further read-only mounts `{sandbox path: host path}` (tools the agent needs)."""
+    extra_rw: dict[str, str] = field(default_factory=dict)
+    """Further read-write mounts `{sandbox path: host path}`."""
+    env: dict[str, str] = field(default_factory=dict)
+    """The agent's environment besides PATH, HOME, USER, LANG, TERM and SHELL."""
+
+    @property
+    def socket_dir(self) -> Path:
+        """Host directory mounted read-only at `SOCKET_DIR`."""
+        return self.run_dir / "sock"
+
+    @property
+    def home_dir(self) -> Path:
+        """Host directory that is the agent's home."""
+        return self.run_dir / "home"
+
+    @property
+    def tmp_dir(self) -> Path:
+        """Host directory that is the agent's `/tmp`."""
+        return self.run_dir / "tmp"
+
+    @property
+    def etc_dir(self) -> Path:
+        """Host directory with the sandbox's passwd, group, hostname and hosts."""
+        return self.run_dir / "etc"
+
+    def mounts(self) -> dict[str, Path]:
+        """The writable mounts, `{sandbox path: host dir}`, for the guard's file view."""
+        return {
+            "/tmp": self.tmp_dir,
+            self.home: self.home_dir,
+            self.workdir: Path(self.workdir),
+            **{inside: host for inside, host in self.decoys.items()},
+            **{inside: Path(host) for inside, host in self.extra_rw.items()},
+        }
+
+    def prepare(self, owner: tuple[int, int] | None) -> None:
+        """Create the run's host directories, owned by the agent's host uid if given."""
+        for directory in (self.socket_dir, self.home_dir, self.tmp_dir, self.etc_dir):
+            directory.mkdir(mode=0o755, exist_ok=True)
+        self.tmp_dir.chmod(0o1777)
+        if owner is not None:
+            os.chown(self.home_dir, *owner)
+        (self.etc_dir / "passwd").write_text(
+            f"root:x:0:0:root:/root:/bin/bash\nagent:x:{AGENT_UID}:{AGENT_UID}:agent:"
+            f"{self.home}:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+        )
+        (self.etc_dir / "group").write_text(f"root:x:0:\nagent:x:{AGENT_UID}:\nnogroup:x:65534:\n")
+        (self.etc_dir / "hostname").write_text("sandbox\n")
+        (self.etc_dir / "hosts").write_text("127.0.0.1 localhost sandbox\n::1 localhost\n")
+
+    def argv(self, command: list[str], *, info_fd: int, term: str | None) -> list[str]:
+        """The `bwrap` command line running `command` in this layout."""
+        argv = [
+            require_bwrap(),
+            "--unshare-all",
+            "--unshare-user",
+            "--disable-userns",
+            "--die-with-parent",
+            "--new-session",
+            "--hostname",
+            "sandbox",
+            "--uid",
+            str(AGENT_UID),
+            "--gid",
+            str(AGENT_UID),
+            "--info-fd",
+            str(info_fd),
+            *_system_binds(),
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+        ]
+        for name in ("passwd", "group", "hostname", "hosts"):
+            argv += ["--ro-bind", str(self.etc_dir / name), f"/etc/{name}"]
+        argv += ["--bind", str(self.tmp_dir), "/tmp", "--bind", str(self.tmp_dir), "/var/tmp"]
+        argv += ["--bind", str(self.home_dir), self.home]
+        argv += ["--bind", self.workdir, self.workdir]
+        for path in self.protect:
+            argv += ["--ro-bind", path, path]
+        for path in self.hide:
+            if os.path.isdir(path):
+                argv += ["--tmpfs", path, "--remount-ro", path]
+            else:
+                argv += ["--ro-bind", "/dev/null", path]
+        for inside, host in self.decoys.items():
+            argv += ["--bind", str(host), inside]
+        for inside, host_path in self.extra_ro.items():
+            argv += ["--ro-bind", host_path, inside]
+        for inside, host_path in self.extra_rw.items():
+            argv += ["--bind", host_path, inside]
+        argv += ["--ro-bind", str(self.socket_dir), SOCKET_DIR]
+        if self.shim is not None:
+            for real, name in real_shells().items():
+                argv += ["--ro-bind", real, f"{REAL_SHELL_DIR}/{name}"]
+                argv += ["--ro-bind", str(self.shim), real]
+        argv += ["--remount-ro", "/", "--chdir", self.workdir, "--clearenv"]
+        env = {
+            "PATH": _PATH,
+            "HOME": self.home,
+            "USER": "agent",
+            "LOGNAME": "agent",
+            "SHELL": "/bin/bash",
+            "LANG": "C.UTF-8",
+            "TERM": term or "dumb",
+            "TRIPWIRE_SUPERVISED": "1",
+            **self.env,
+        }
+        for key, value in env.items():
+            argv += ["--setenv", key, value]
+        return [*argv, "--", *command]

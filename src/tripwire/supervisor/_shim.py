@@ -1,0 +1,65 @@
+"""Build the shell shim (a small C program) once per source version and cache it.
+
+C, not Python or shell: the shim runs before every shell the agent starts, and a Python
+interpreter's start-up alone (about 7 ms here) is more than the 5 ms a command may cost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from importlib.resources import files
+from pathlib import Path
+
+from tripwire._errors import SandboxError
+
+__all__ = ["shim_binary", "shim_cache_dir"]
+
+
+def shim_cache_dir() -> Path:
+    """`$XDG_CACHE_HOME/tripwire` (default `~/.cache/tripwire`)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "tripwire"
+
+
+def shim_binary(cache_dir: Path | None = None) -> Path:
+    """The compiled shim, built with the system C compiler on first use.
+
+    Raises:
+        SandboxError: No C compiler, or the build failed; the message says what to install.
+    """
+    source = files("tripwire.supervisor").joinpath("shim", "shell_shim.c").read_bytes()
+    digest = hashlib.sha256(source).hexdigest()[:16]
+    directory = cache_dir or shim_cache_dir()
+    target = directory / f"shell-shim-{digest}"
+    if target.is_file() and os.access(target, os.X_OK):
+        return target
+    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        raise SandboxError(
+            "tripwire guard run builds a small shell shim with a C compiler and none was "
+            "found: install one (apt-get install -y gcc) or set CC"
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=directory) as tmp:
+        src = Path(tmp) / "shell_shim.c"
+        src.write_bytes(source)
+        out = Path(tmp) / "shell-shim"
+        build = subprocess.run(
+            [compiler, "-O2", "-Wall", "-o", str(out), str(src)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if build.returncode != 0:
+            raise SandboxError(
+                f"building tripwire's shell shim with {compiler} failed: "
+                f"{build.stderr.strip()[:400]}"
+            )
+        out.chmod(0o755)
+        os.replace(out, target)  # atomic: a concurrent run sees the old or the new binary
+    return target

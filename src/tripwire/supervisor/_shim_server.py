@@ -1,0 +1,198 @@
+"""The supervisor's side of the shell shim: read a request, answer, hear the end.
+
+The shim (`shim/shell_shim.c`) connects to a unix socket that lies in a read-only mount
+inside the sandbox, so the agent can neither replace the socket nor answer in the
+supervisor's place; every connection is one shell the agent is starting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shlex
+import struct
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+__all__ = ["ShellRequest", "ShimServer", "Verdict", "read_request"]
+
+logger = logging.getLogger(__name__)
+
+_MAGIC = b"TWS1"
+_MAX_FIELDS = 65_536
+_MAX_BYTES = 8 * 1024 * 1024  # argv (ARG_MAX is 2 MiB) plus a 1 MiB piped script
+_REQUEST_TIMEOUT = 10.0
+
+StdinMode = Literal["", "tty", "pipe", "big"]
+
+
+class ProtocolError(Exception):
+    """A request the supervisor cannot read: refused, never run."""
+
+
+@dataclass(frozen=True)
+class ShellRequest:
+    """One shell the agent is starting, as the shim saw it."""
+
+    shell: str
+    """The shell binary's name (`bash`, `dash`)."""
+    cwd: str
+    """Its working directory inside the sandbox."""
+    pid: int
+    """The shim's pid inside the sandbox."""
+    stdin: StdinMode
+    """`pipe`: the script came on stdin (in `script`); `big`: it was too large to check;
+    `tty`: an interactive shell; empty: the script is in the arguments."""
+    script: str
+    """The piped script, when `stdin` is `pipe`."""
+    argv: tuple[str, ...]
+    """The shell's arguments after its name."""
+
+    @property
+    def command(self) -> str:
+        """What the guard checks: the piped script, or the shell command line."""
+        if self.stdin == "pipe":
+            return self.script
+        name = "bash" if "bash" in self.shell else "sh"
+        return shlex.join([name, *self.argv])
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The supervisor's answer to one request."""
+
+    action: Literal["allow", "deny", "kill"]
+    """`allow` runs the shell; `deny` refuses it; `kill` refuses it and the run stops."""
+    reason: str = ""
+    """Shown to the agent on stderr when refused."""
+
+
+async def read_request(reader: asyncio.StreamReader) -> ShellRequest:
+    """Parse one request (see the wire format in `shell_shim.c`).
+
+    Raises:
+        ProtocolError: Wrong magic, too many or too large fields, or a cut-off request.
+    """
+    try:
+        head = await reader.readexactly(8)
+        if head[:4] != _MAGIC:
+            raise ProtocolError("not a tripwire shim request")
+        (count,) = struct.unpack("<I", head[4:])
+        if not 5 <= count <= _MAX_FIELDS:
+            raise ProtocolError(f"{count} fields")
+        total = 0
+        fields: list[str] = []
+        for _ in range(count):
+            (size,) = struct.unpack("<I", await reader.readexactly(4))
+            total += size
+            if total > _MAX_BYTES:
+                raise ProtocolError("request too large")
+            raw = await reader.readexactly(size) if size else b""
+            fields.append(raw.decode("utf-8", errors="surrogateescape"))
+    except asyncio.IncompleteReadError as ex:
+        raise ProtocolError("request cut off") from ex
+    shell, cwd, pid, stdin, script, *argv = fields
+    if stdin not in ("", "tty", "pipe", "big"):
+        raise ProtocolError(f"unknown stdin mode {stdin!r}")
+    try:
+        pid_number = int(pid)
+    except ValueError as ex:
+        raise ProtocolError(f"bad pid {pid!r}") from ex
+    return ShellRequest(
+        shell=shell,
+        cwd=cwd or "/",
+        pid=pid_number,
+        stdin=stdin,  # type: ignore[arg-type]
+        script=script,
+        argv=tuple(argv),
+    )
+
+
+Decide = Callable[[ShellRequest], Awaitable[Verdict]]
+Finished = Callable[[ShellRequest, int | None], Awaitable[None]]
+
+
+class ShimServer:
+    """Answers the shims of one sandbox.
+
+    Args:
+        decide: Called for every request; its verdict goes back to the shim.
+        finished: Called when an allowed shell ends, with its status (None when the shim
+            vanished without saying, e.g. killed); the shim waits for it to return.
+        refused: Called with the reason when a request cannot be read (it is refused).
+    """
+
+    def __init__(
+        self,
+        decide: Decide,
+        finished: Finished,
+        refused: Callable[[str], None],
+    ) -> None:
+        self._decide = decide
+        self._finished = finished
+        self._refused = refused
+        self._server: asyncio.AbstractServer | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self, socket_path: Path) -> None:
+        """Listen on `socket_path` (mode 0666: the agent may run as another uid)."""
+        with contextlib.suppress(FileNotFoundError):
+            socket_path.unlink()
+        self._server = await asyncio.start_unix_server(self._serve, path=str(socket_path))
+        os.chmod(socket_path, 0o666)
+
+    async def close(self) -> None:
+        """Stop listening and end the open conversations."""
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            await self._conversation(reader, writer)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        except Exception:  # never let one shim's failure stop the server
+            logger.exception("shim conversation failed")
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+            writer.close()
+
+    async def _conversation(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        try:
+            request = await asyncio.wait_for(read_request(reader), _REQUEST_TIMEOUT)
+        except (ProtocolError, TimeoutError) as ex:
+            reason = f"unreadable shim request ({ex or 'timed out'})"
+            self._refused(reason)
+            writer.write(f"D {reason}\n".encode())
+            await writer.drain()
+            return
+        verdict = await self._decide(request)
+        letter = {"allow": "A", "deny": "D", "kill": "K"}[verdict.action]
+        reason = " ".join(verdict.reason.split())[:3000]
+        writer.write(f"{letter} {reason}\n".encode() if letter != "A" else b"A\n")
+        await writer.drain()
+        if verdict.action != "allow":
+            return
+        line = await reader.readline()
+        status: int | None = None
+        if line.startswith(b"E "):
+            with contextlib.suppress(ValueError):
+                status = int(line[2:].strip())
+        await self._finished(request, status)
+        if line:
+            writer.write(b"ok\n")
+            await writer.drain()

@@ -1,0 +1,644 @@
+"""The supervisor: runs one agent command in a sandbox under a guard policy.
+
+It lives outside the sandbox's pid and mount namespaces, so the agent can neither see
+nor signal it, and holds everything the agent must not touch: the audit log and its key,
+the run's state, the control socket. It answers the shell shim, watches protected files
+and decoys, and stops the whole sandbox when a kill is due: the sandbox's pid 1 dies and
+the kernel takes every process of its namespace with it, whatever signals they ignore.
+If the supervisor itself dies, `bwrap --die-with-parent` ends the sandbox: the agent
+never runs unguarded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import shutil
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tripwire._errors import ConfigError, SandboxError
+from tripwire.audit import AuditLog, default_key_path
+from tripwire.guard import Decision, Guard, GuardCall, Policy, sandbox_view
+from tripwire.guard._confirm import AutoChannel, ConfirmChannel, ConfirmRequest
+from tripwire.guard._glob import PathSet
+from tripwire.guard._record import decision_record
+from tripwire.sandbox._command import _count_own_processes
+
+from ._decoys import PlantedDecoy, plant_decoys
+from ._honeytokens import DecoyWatch
+from ._integrity import FileChange, IntegrityWatch, scan_matches
+from ._layout import RunLayout
+from ._models import Incident, IncidentKind, RunState, RunSummary
+from ._runs import default_runs_dir, new_run_id, write_state
+from ._shim import shim_binary
+from ._shim_server import ShellRequest, ShimServer, Verdict
+
+__all__ = ["Supervisor"]
+
+logger = logging.getLogger(__name__)
+
+_FLUSH_SECONDS = 0.25
+_START_TIMEOUT = 30.0
+_RESCAN_SECONDS = 5.0
+
+
+class Supervisor:
+    """Runs `command` in a supervised sandbox; `await run()` returns its summary.
+
+    Args:
+        command: The agent command and its arguments (run inside, found on its PATH).
+        policy: The guard policy; its `run:` section shapes the sandbox.
+        workdir: The agent's working directory (mounted read-write at the same path).
+        runs_dir: Where the run's directory goes (default `default_runs_dir()`).
+        run_id: The run's name (default: a fresh one).
+        confirm: Who answers `ask` decisions (default: refuse them).
+        env: Extra environment variables for the agent.
+        timeout: Wall-clock seconds before the run is killed (None: no limit).
+        on_incident: Called with each incident as it happens (e.g. to print it).
+        egress: Hosts the agent may reach through the egress proxy (empty: no network).
+        mounts: Host paths the agent needs besides the system (its own CLI, a Node
+            install): `PATH` (read-only, same path inside) or `PATH:rw`.
+    """
+
+    def __init__(
+        self,
+        command: list[str],
+        *,
+        policy: Policy,
+        workdir: Path,
+        runs_dir: Path | None = None,
+        run_id: str | None = None,
+        confirm: ConfirmChannel | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float | None = None,
+        on_incident: Callable[[Incident], None] | None = None,
+        egress: list[str] | None = None,
+        mounts: list[str] | None = None,
+    ) -> None:
+        if not command:
+            raise ConfigError("give the agent command after `--`, e.g. `-- python agent.py`")
+        self.command = command
+        self.policy = policy
+        self.settings = policy.run
+        self.workdir = _checked_workdir(workdir)
+        self.runs_dir = (runs_dir or default_runs_dir()).resolve()
+        self.run_id = run_id or new_run_id()
+        self.run_dir = self.runs_dir / self.run_id
+        self.mounts = _parse_mounts(mounts or [])
+        self._check_outside_workdir()
+        self.confirm = confirm or AutoChannel(approved=False)
+        self.env = dict(env or {})
+        self.timeout = timeout
+        self.egress = list(egress or [])
+        self._on_incident = on_incident
+        self.incidents: list[Incident] = []
+        self.counts = {"allowed": 0, "denied": 0, "asked": 0}
+        self._started = time.monotonic()
+        self._proc: asyncio.subprocess.Process | None = None
+        self._sandbox_pid: int | None = None
+        self._killed_by: str | None = None
+        self._kill_latency: float | None = None
+        self._kill_done: asyncio.Event | None = None
+        self._running: dict[int, str] = {}  # shim pid -> command, while its shell runs
+        self._last_command: str | None = None
+        self._log: AuditLog | None = None
+        self._proxy: Any = None
+
+    # -- setup -------------------------------------------------------------------------
+
+    def _check_outside_workdir(self) -> None:
+        visible = [self.workdir, *(Path(m) for m in self.mounts)]
+        for what, path in (
+            ("the runs directory", self.runs_dir),
+            ("the audit key", default_key_path().expanduser().resolve()),
+        ):
+            for seen in visible:
+                if path == seen or path.is_relative_to(seen) or seen.is_relative_to(path):
+                    raise ConfigError(
+                        f"{what} ({path}) and {seen}, which the agent sees, overlap: the "
+                        "agent could read or change it; choose another working directory "
+                        "or mount, or move it (--runs-dir, or $TRIPWIRE_AUDIT_KEY for the key)"
+                    )
+
+    def _agent_owner(self) -> tuple[int, int] | None:
+        """Host uid/gid the agent runs as when it must differ from ours (we are root)."""
+        if os.geteuid() != 0:
+            return None
+        st = self.workdir.stat()
+        # A root-owned workdir: the agent is host root mapped into a user namespace with
+        # no capabilities; a user's workdir: the agent runs as that user.
+        return None if st.st_uid == 0 else (st.st_uid, st.st_gid)
+
+    def _setup(self) -> None:
+        self.runs_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.run_dir.mkdir(mode=0o700)
+        self.owner = self._agent_owner()
+        self.layout = RunLayout(workdir=str(self.workdir), run_dir=self.run_dir)
+        if self.layout.home == str(self.workdir) or self.workdir.is_relative_to("/home/agent"):
+            self.layout.home = "/home/tripwire-agent"
+        self.layout.shim = shim_binary()
+        self.layout.prepare(self.owner)
+        self.layout.env.update(self.env)
+        for path, writable in self.mounts.items():
+            (self.layout.extra_rw if writable else self.layout.extra_ro)[path] = path
+        _find_command(self.command[0], self.workdir, list(self.mounts))
+        limit = self.settings.max_watched_files
+        protect, cut1 = scan_matches(
+            self.workdir, PathSet(self.policy.expand(self.settings.protect)), limit=limit
+        )
+        hide, cut2 = scan_matches(
+            self.workdir, PathSet(self.policy.expand(self.settings.hide)), limit=limit
+        )
+        self.layout.protect = protect
+        self.layout.hide = hide
+        self.decoys: list[PlantedDecoy] = plant_decoys(
+            self.settings.decoys,
+            self.run_dir / "decoys",
+            home=self.layout.home,
+            owner=self.owner,
+        )
+        for decoy in self.decoys:
+            if decoy.inside == str(self.workdir) or decoy.inside.startswith(
+                str(self.workdir) + "/"
+            ):
+                raise ConfigError(
+                    f"decoy {decoy.inside} lies inside the working directory; tripwire "
+                    "never writes into your project: put decoys under ~/ or elsewhere"
+                )
+            self.layout.decoys[decoy.inside] = decoy.host
+        watched = self.policy.expand(
+            [*self.settings.protect, *self.settings.watch, *self.settings.hide]
+        )
+        self.integrity = IntegrityWatch(self.workdir, PathSet(watched), limit)
+        self.integrity.start()
+        secrets = [s for d in self.decoys for s in d.secrets]
+        guarded = self.policy.model_copy(
+            update={
+                "honeytokens": [*self.policy.honeytokens, *(d.inside for d in self.decoys)],
+                "honeytoken_strings": [*self.policy.honeytoken_strings, *secrets],
+            }
+        )
+        self.guard = Guard(guarded, view=sandbox_view(self.layout.mounts()))
+        self._secrets = secrets
+        self._log = AuditLog(self.run_dir / "audit.jsonl", key_file=default_key_path())
+        self._audit(
+            "run-start",
+            {
+                "run_id": self.run_id,
+                "command": self.command,
+                "workdir": str(self.workdir),
+                "protected": protect,
+                "hidden": hide,
+                "watched": self.integrity.paths,
+                "decoys": [d.inside for d in self.decoys],
+                "egress": self.egress,
+                "scan_truncated": cut1 or cut2 or self.integrity.truncated,
+            },
+        )
+        self.state = RunState(
+            run_id=self.run_id,
+            command=self.command,
+            workdir=str(self.workdir),
+            supervisor_pid=os.getpid(),
+            started=time.time(),
+            audit_log=str(self.run_dir / "audit.jsonl"),
+        )
+        write_state(self.run_dir, self.state)
+
+    # -- the run -----------------------------------------------------------------------
+
+    async def run(self) -> RunSummary:
+        """Run the agent to its end (or until killed) and return the summary.
+
+        Raises:
+            ConfigError: Bad settings (nothing was started).
+            SandboxError: The sandbox could not be started.
+        """
+        self._setup()
+        self._kill_done = asyncio.Event()
+        shims = ShimServer(self._decide, self._finished, self._unreadable)
+        control: asyncio.AbstractServer | None = None
+        decoy_watch = DecoyWatch(self.decoys, self._decoy_touched)
+        tasks: list[asyncio.Task[Any]] = []
+        exit_code: int | None = None
+        try:
+            await shims.start(self.layout.socket_dir / "guard.sock")
+            control = await asyncio.start_unix_server(
+                self._control, path=str(self.run_dir / "control.sock")
+            )
+            os.chmod(self.run_dir / "control.sock", 0o600)
+            if self.egress:
+                await self._start_egress()
+            decoy_watch.start()
+            await self._spawn()
+            self.state.status = "running"
+            write_state(self.run_dir, self.state)
+            tasks.append(asyncio.create_task(self._periodic()))
+            if self.timeout is not None:
+                tasks.append(asyncio.create_task(self._deadline(self.timeout)))
+            assert self._proc is not None
+            exit_code = await self._proc.wait()
+            if self._killed_by is not None:
+                await self._kill_done.wait()
+        except BaseException as ex:
+            await self._stop_sandbox()
+            if not isinstance(ex, asyncio.CancelledError | KeyboardInterrupt):
+                self._incident("supervisor", f"the supervisor failed: {ex}", kill=False)
+            self.state.status = "failed"
+            raise
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            decoy_watch.close()
+            await shims.close()
+            if control is not None:
+                control.close()
+            if self._proxy is not None:
+                await self._proxy.close()
+            self._after_command(None)
+            self._finish(exit_code)
+        return self._summary(exit_code)
+
+    async def _spawn(self) -> None:
+        read_fd, write_fd = os.pipe()
+        argv = self.layout.argv(
+            self.command, info_fd=write_fd, term=os.environ.get("TERM")
+        )
+        limits = self.settings.limits
+        owner = self.owner
+
+        def in_child() -> None:
+            import resource
+
+            nproc = limits.max_processes
+            if owner is None:  # RLIMIT_NPROC counts every process of our host uid
+                nproc += _count_own_processes()
+            wanted = [
+                (resource.RLIMIT_AS, limits.memory_bytes),
+                (resource.RLIMIT_FSIZE, limits.max_file_bytes),
+                (resource.RLIMIT_NOFILE, limits.max_open_files),
+                (resource.RLIMIT_NPROC, nproc),
+            ]
+            if limits.cpu_seconds is not None:
+                wanted.append((resource.RLIMIT_CPU, limits.cpu_seconds))
+            for which, value in wanted:
+                hard = resource.getrlimit(which)[1]
+                if hard != resource.RLIM_INFINITY:
+                    value = min(value, hard)
+                resource.setrlimit(which, (value, value))
+            if owner is not None:
+                os.setgroups([])
+                os.setgid(owner[1])
+                os.setuid(owner[0])
+
+        try:
+            self._proc = await asyncio.create_subprocess_exec(
+                *argv, pass_fds=(write_fd,), preexec_fn=in_child, start_new_session=False
+            )
+        except OSError as ex:
+            raise SandboxError(f"cannot start bwrap: {ex}") from ex
+        finally:
+            os.close(write_fd)
+        try:
+            info = await asyncio.wait_for(
+                asyncio.to_thread(_read_info, read_fd), _START_TIMEOUT
+            )
+        finally:
+            os.close(read_fd)
+        if info is None:
+            code = await self._proc.wait()
+            raise SandboxError(
+                f"bwrap could not start the sandbox (exit {code}); its message is above. "
+                "Check that user namespaces are enabled (sysctl kernel.unprivileged_userns_clone=1)"
+            )
+        self._sandbox_pid = info
+        self.state.sandbox_pid = info
+        self._audit("sandbox-start", {"sandbox_pid": info, "bwrap_pid": self._proc.pid})
+
+    async def _periodic(self) -> None:
+        interval = self.settings.watch_interval
+        next_check = time.monotonic() + interval
+        next_scan = time.monotonic() + _RESCAN_SECONDS
+        while True:
+            await asyncio.sleep(min(_FLUSH_SECONDS, interval))
+            if self._log is not None:
+                self._log.flush()
+            now = time.monotonic()
+            if now >= next_check:
+                next_check = now + interval
+                self._report_changes(self.integrity.check(), self._blame())
+            if now >= next_scan:  # new files: a walk of the workdir, so less often
+                next_scan = now + _RESCAN_SECONDS
+                found = await asyncio.to_thread(self.integrity.find)
+                self._report_changes(self.integrity.admit(found), self._blame())
+
+    async def _deadline(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        self._incident("timeout", f"the run reached its {seconds:g} s limit", kill=True)
+
+    # -- the shim's questions ----------------------------------------------------------
+
+    async def _decide(self, request: ShellRequest) -> Verdict:
+        if self._killed_by is not None:
+            return Verdict("kill", "the run is being stopped")
+        call = GuardCall(
+            tool="bash",
+            arguments={"command": request.command},
+            cwd=request.cwd,
+            session=self.run_id,
+            source="shim",
+        )
+        if request.stdin == "big":
+            decision = Decision(
+                action="deny",
+                rule="unparseable",
+                reason="a script of more than 1 MiB on stdin cannot be checked; "
+                "write it to a file and run that",
+            )
+        else:
+            decision = self.guard.check(call, home=self.layout.home)
+        record = decision_record(call, decision)
+        record.update(pid=request.pid, shell=request.shell, stdin=request.stdin or None)
+        if decision.action == "ask":
+            self.counts["asked"] += 1
+            answer = await self.confirm.confirm(ConfirmRequest(call=call, decision=decision))
+            record.update(approved=answer.approved, answered_by=answer.by, note=answer.note)
+            allowed = answer.approved
+        else:
+            allowed = decision.action == "allow"
+        self._audit("decision", record)
+        if allowed:
+            self.counts["allowed"] += 1
+            self._running[request.pid] = request.command
+            return Verdict("allow")
+        self.counts["denied"] += 1
+        reason = f"refused by rule {decision.rule}: {decision.reason}"
+        if decision.rule == "honeytoken":
+            self._incident(
+                "honeytoken",
+                decision.reason,
+                command=request.command,
+                rule="honeytoken",
+                kill=decision.action == "kill" or self.settings.on_honeytoken == "kill",
+            )
+        elif decision.action == "kill":
+            self._incident(
+                "decision", decision.reason, command=request.command, rule=decision.rule, kill=True
+            )
+        return Verdict("kill" if self._killed_by else "deny", reason)
+
+    async def _finished(self, request: ShellRequest, status: int | None) -> None:
+        self._running.pop(request.pid, None)
+        self._last_command = request.command
+        self._audit("command-end", {"pid": request.pid, "status": status})
+        self._after_command(request.command)
+
+    def _after_command(self, command: str | None) -> None:
+        self._report_changes(self.integrity.check(), command or self._blame())
+
+    def _unreadable(self, reason: str) -> None:
+        self.counts["denied"] += 1
+        self._audit("decision", {"source": "shim", "action": "deny", "reason": reason})
+
+    # -- incidents and the kill switch -------------------------------------------------
+
+    def _blame(self) -> str | None:
+        if self._running:
+            return " ; ".join(self._running.values())
+        return self._last_command
+
+    def _report_changes(self, changes: list[FileChange], command: str | None) -> None:
+        for change in changes:
+            self._incident(
+                "integrity",
+                f"{change.path} {change.change}",
+                path=change.path,
+                command=command,
+                kill=self.settings.on_integrity == "kill",
+            )
+
+    def _decoy_touched(self, decoy: PlantedDecoy, what: str) -> None:
+        self._incident(
+            "honeytoken",
+            f"decoy {decoy.inside} ({decoy.kind}) was {what}",
+            path=decoy.inside,
+            command=self._blame(),
+            kill=self.settings.on_honeytoken == "kill",
+        )
+
+    def _incident(
+        self,
+        kind: IncidentKind,
+        detail: str,
+        *,
+        path: str | None = None,
+        command: str | None = None,
+        rule: str | None = None,
+        kill: bool,
+    ) -> None:
+        kill = kill and self._killed_by is None and self._proc is not None
+        incident = Incident(
+            kind=kind,
+            detail=detail,
+            path=path,
+            command=command,
+            rule=rule,
+            killed=kill,
+            seconds=round(time.monotonic() - self._started, 3),
+        )
+        self.incidents.append(incident)
+        self._audit("incident", incident.model_dump(exclude_none=True), sync=True)
+        if self._on_incident is not None:
+            self._on_incident(incident)
+        if kill:
+            self._kill(f"{kind}: {detail}")
+
+    def _kill(self, why: str) -> None:
+        """Stop the whole sandbox now (idempotent); `_kill_done` is set once it is gone."""
+        if self._killed_by is not None:
+            return
+        self._killed_by = why
+        started = time.monotonic()
+        if self._sandbox_pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._sandbox_pid, signal.SIGKILL)
+        asyncio.get_running_loop().create_task(self._await_gone(started))
+
+    async def _await_gone(self, started: float) -> None:
+        proc = self._proc
+        if proc is not None:
+            try:
+                await asyncio.wait_for(proc.wait(), 5.0)
+            except TimeoutError:  # bwrap itself hangs: take it down too
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
+        self._kill_latency = (time.monotonic() - started) * 1000
+        self._audit(
+            "killed",
+            {"why": self._killed_by, "milliseconds": round(self._kill_latency, 1)},
+            sync=True,
+        )
+        assert self._kill_done is not None
+        self._kill_done.set()
+
+    async def _stop_sandbox(self) -> None:
+        if self._proc is not None and self._proc.returncode is None:
+            self._kill("supervisor stopping")
+            assert self._kill_done is not None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kill_done.wait(), 10)
+
+    async def kill(self, reason: str = "operator") -> float | None:
+        """Stop the run (the kill switch); returns the milliseconds it took."""
+        self._incident("kill-switch", f"kill switch: {reason}", kill=True)
+        if self._kill_done is not None:
+            await self._kill_done.wait()
+        return self._kill_latency
+
+    async def _control(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            line = (await asyncio.wait_for(reader.readline(), 5)).decode(errors="replace")
+            verb, _, reason = line.strip().partition(" ")
+            if verb == "kill":
+                took = await self.kill(reason or "operator")
+                writer.write(f"killed {0.0 if took is None else took:.1f}\n".encode())
+            elif verb == "status":
+                writer.write((json.dumps(self._status()) + "\n").encode())
+            else:
+                writer.write(b"error unknown request\n")
+            await writer.drain()
+        except (OSError, TimeoutError):
+            pass
+        finally:
+            writer.close()
+
+    def _status(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            **self.counts,
+            "incidents": len(self.incidents),
+            "killed_by": self._killed_by,
+        }
+
+    # -- egress ------------------------------------------------------------------------
+
+    async def _start_egress(self) -> None:
+        from ._egress import start_egress
+
+        self._proxy = await start_egress(self)
+
+    # -- the end -----------------------------------------------------------------------
+
+    def _audit(self, kind: str, data: dict[str, Any], *, sync: bool = False) -> None:
+        if self._log is None:
+            return
+        self._log.append(kind, data)
+        if sync:
+            self._log.flush()
+
+    def _finish(self, exit_code: int | None) -> None:
+        if self.state.status != "failed":
+            self.state.status = "killed" if self._killed_by else "finished"
+        self.state.ended = time.time()
+        self.state.exit_code = exit_code
+        if self._log is not None and not self._log.closed:
+            self._audit("run-end", {"status": self.state.status, "exit_code": exit_code, **self.counts})
+            self._log.close()
+            self.state.audit_head = _last_hash(self._log.path)
+        write_state(self.run_dir, self.state)
+        summary = self._summary(exit_code)
+        (self.run_dir / "summary.json").write_text(summary.model_dump_json(indent=2))
+
+    def _summary(self, exit_code: int | None) -> RunSummary:
+        proxy = self._proxy
+        return RunSummary(
+            run_id=self.run_id,
+            status=self.state.status,
+            exit_code=exit_code,
+            seconds=round(time.monotonic() - self._started, 3),
+            allowed=self.counts["allowed"],
+            denied=self.counts["denied"],
+            asked=self.counts["asked"],
+            egress_allowed=getattr(proxy, "allowed", 0) if proxy else 0,
+            egress_refused=getattr(proxy, "refused", 0) if proxy else 0,
+            incidents=self.incidents,
+            killed_by=self._killed_by,
+            kill_latency_ms=None if self._kill_latency is None else round(self._kill_latency, 1),
+            audit_log=self.state.audit_log,
+            audit_head=self.state.audit_head,
+        )
+
+
+def _checked_workdir(workdir: Path) -> Path:
+    path = workdir.expanduser().resolve()
+    if not path.is_dir():
+        raise ConfigError(f"working directory {workdir} does not exist or is not a directory")
+    if path == Path("/") or str(path) in ("/usr", "/bin", "/lib", "/etc", "/proc", "/dev"):
+        raise ConfigError(f"{path} cannot be the agent's working directory: choose a project")
+    return path
+
+
+def _parse_mounts(items: list[str]) -> dict[str, bool]:
+    mounts: dict[str, bool] = {}
+    for item in items:
+        path, _, mode = item.partition(":")
+        if mode not in ("", "ro", "rw"):
+            raise ConfigError(f"--mount {item!r}: give PATH, PATH:ro or PATH:rw")
+        resolved = Path(path).expanduser().resolve()
+        if not resolved.exists():
+            raise ConfigError(f"--mount {path}: no such file or directory")
+        if resolved == Path("/"):
+            raise ConfigError("--mount /: the whole host cannot be mounted into the sandbox")
+        mounts[str(resolved)] = mode == "rw"
+    return mounts
+
+
+_SANDBOX_PATH = ("/usr/local/bin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/sbin", "/sbin")
+
+
+def _find_command(name: str, workdir: Path, mounts: list[str]) -> None:
+    """Refuse at once a command the sandbox cannot run (bwrap would say so less clearly)."""
+    if "/" in name:
+        path = workdir / name if not name.startswith("/") else Path(name)
+        visible = [str(workdir), "/usr", "/bin", "/sbin", "/lib", *mounts]
+        inside = any(str(path.resolve()).startswith(v.rstrip("/") + "/") for v in visible)
+        if not inside:
+            raise ConfigError(
+                f"{name} lies outside what the sandbox sees (the system, the working "
+                "directory): mount it with --mount PATH"
+            )
+        if not os.access(path, os.X_OK):
+            raise ConfigError(f"{name}: not an executable file")
+        return
+    if not any(os.access(os.path.join(d, name), os.X_OK) for d in _SANDBOX_PATH):
+        here = shutil.which(name)
+        hint = f" (here it is {here}: mount it with --mount {os.path.dirname(here)})" if here else ""
+        raise ConfigError(f"command {name!r} is not on the sandbox's PATH{hint}")
+
+
+def _read_info(fd: int) -> int | None:
+    """The sandbox's pid 1 (host pid) from bwrap's `--info-fd`, or None if bwrap failed."""
+    data = b""
+    while chunk := os.read(fd, 4096):
+        data += chunk
+        with contextlib.suppress(ValueError):
+            return int(json.loads(data)["child-pid"])
+    return None
+
+
+def _last_hash(path: Path) -> str | None:
+    with contextlib.suppress(OSError, ValueError, KeyError, IndexError):
+        with open(path, "rb") as handle:
+            handle.seek(max(0, path.stat().st_size - 65536))
+            last = handle.read().splitlines()[-1]
+        return str(json.loads(last)["hash"])
+    return None

@@ -1,0 +1,227 @@
+/*
+ * tripwire's shell shim for supervised runs (`tripwire guard run`).
+ *
+ * Mounted over the sandbox's `bash` and `dash` (so `bash`, `sh`, `/bin/sh`, `$SHELL`,
+ * `os.system` and `subprocess(shell=True)` all reach it), it sends the shell's argv,
+ * working directory and, when the script comes on a pipe, that script, to the
+ * supervisor over a unix socket in a read-only mount, and waits for the verdict:
+ * "A" runs the real shell (kept at /opt/tripwire/real/<name>), "D reason" refuses
+ * with exit code 126, "K reason" refuses and the supervisor stops the whole run.
+ * After the shell exits the shim reports its status and waits for the supervisor's
+ * integrity check, so a change to a protected file is charged to this command.
+ *
+ * Fails closed: no supervisor, a broken reply, or a request too large to send means the
+ * command does not run. Paths are fixed at compile time; nothing in the environment
+ * changes where the shim connects or what it runs.
+ *
+ * Wire format (both directions on one SOCK_STREAM connection):
+ *   request:  "TWS1" u32 n, then n fields of (u32 length, bytes); little-endian.
+ *             fields: shell name, cwd, pid, stdin mode ("" | "tty" | "pipe" | "big"),
+ *             stdin script (empty unless "pipe"), argv[1..]
+ *   verdict:  one line "A\n", "D <reason>\n" or "K <reason>\n"
+ *   done:     "E <status>\n" (status: exit code, or 128+signal); the supervisor answers
+ *             one line when its after-command checks are done.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef TW_SOCKET
+#define TW_SOCKET "/run/tripwire/guard.sock"
+#endif
+#ifndef TW_REAL_DIR
+#define TW_REAL_DIR "/opt/tripwire/real/"
+#endif
+#define MAX_STDIN (1 << 20)
+#define REFUSED 126
+
+static int sock = -1;
+static pid_t child = -1;
+
+static void die(const char *what) {
+    fprintf(stderr, "tripwire guard: %s; the command was not run\n", what);
+    _exit(REFUSED);
+}
+
+static void put_all(const void *data, size_t len) {
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = send(sock, p, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) die("the supervisor hung up");
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+static void put_field(const char *data, size_t len) {
+    uint32_t n = (uint32_t)len;
+    put_all(&n, 4);
+    if (len) put_all(data, len);
+}
+
+/* One reply line into buf (NUL-terminated, newline dropped); -1 if the link broke. */
+static int get_line(char *buf, size_t size) {
+    size_t used = 0;
+    while (used + 1 < size) {
+        ssize_t n = recv(sock, buf + used, 1, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        if (buf[used] == '\n') break;
+        used++;
+    }
+    buf[used] = '\0';
+    return 0;
+}
+
+/* Whether bash/sh options name a command (-c) or a script operand; else the script is stdin. */
+static int reads_stdin(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0 || strcmp(a, "-") == 0) return i + 1 >= argc;
+        if (a[0] == '-' && a[1] == '-') {
+            if (strcmp(a, "--rcfile") == 0 || strcmp(a, "--init-file") == 0) i++;
+            continue;
+        }
+        if ((a[0] == '-' || a[0] == '+') && a[1]) {
+            int takes = 0;
+            for (const char *c = a + 1; *c; c++) {
+                if (*c == 'c') return 0;
+                if (*c == 's') return 1;
+                if (*c == 'o' || *c == 'O') takes++;
+            }
+            i += takes;
+            continue;
+        }
+        return 0; /* a script file */
+    }
+    return 1;
+}
+
+static void forward(int sig) {
+    if (child > 0) kill(child, sig);
+}
+
+int main(int argc, char **argv) {
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0) die("cannot tell which shell this is (/proc/self/exe)");
+    exe[len] = '\0';
+    const char *name = strrchr(exe, '/');
+    name = name ? name + 1 : exe;
+    char real[PATH_MAX + 64];
+    snprintf(real, sizeof real, "%s%s", TW_REAL_DIR, name);
+
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) strcpy(cwd, "/");
+
+    /* A script piped on stdin is read here (bounded) so the supervisor sees it, then
+       handed to the real shell from a memfd, unchanged. */
+    const char *mode = "";
+    char *script = NULL;
+    size_t script_len = 0;
+    if (reads_stdin(argc, argv)) {
+        if (isatty(0)) {
+            mode = "tty";
+        } else {
+            mode = "pipe";
+            script = malloc(MAX_STDIN + 1);
+            if (!script) die("out of memory");
+            for (;;) {
+                ssize_t n = read(0, script + script_len, MAX_STDIN + 1 - script_len);
+                if (n < 0 && errno == EINTR) continue;
+                if (n <= 0) break;
+                script_len += (size_t)n;
+                if (script_len > MAX_STDIN) break;
+            }
+            if (script_len > MAX_STDIN) {
+                mode = "big";
+                script_len = 0;
+            }
+        }
+    }
+
+    sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) die("cannot open a socket to the supervisor");
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    strncpy(addr.sun_path, TW_SOCKET, sizeof addr.sun_path - 1);
+    if (connect(sock, (struct sockaddr *)&addr, sizeof addr) < 0)
+        die("the supervisor is not reachable (" TW_SOCKET ")");
+
+    char pid[32];
+    snprintf(pid, sizeof pid, "%d", (int)getpid());
+    uint32_t fields = (uint32_t)(5 + (argc > 1 ? argc - 1 : 0));
+    put_all("TWS1", 4);
+    put_all(&fields, 4);
+    put_field(name, strlen(name));
+    put_field(cwd, strlen(cwd));
+    put_field(pid, strlen(pid));
+    put_field(mode, strlen(mode));
+    put_field(script ? script : "", script_len);
+    for (int i = 1; i < argc; i++) put_field(argv[i], strlen(argv[i]));
+
+    char reply[4096];
+    if (get_line(reply, sizeof reply) < 0) die("the supervisor gave no verdict");
+    if (reply[0] == 'D' || reply[0] == 'K') {
+        fprintf(stderr, "tripwire guard: %s\n", reply[1] ? reply + 2 : "refused");
+        _exit(REFUSED);
+    }
+    if (strcmp(reply, "A") != 0) die("the supervisor's verdict is unreadable");
+
+    int input = -1;
+    if (strcmp(mode, "pipe") == 0) {
+        input = memfd_create("tripwire-script", MFD_CLOEXEC);
+        if (input < 0) die("cannot hold the piped script (memfd_create)");
+        for (size_t off = 0; off < script_len;) {
+            ssize_t n = write(input, script + off, script_len - off);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) die("cannot hold the piped script (write)");
+            off += (size_t)n;
+        }
+        lseek(input, 0, SEEK_SET);
+    }
+
+    /* Like system(): the terminal's interrupt goes to the shell, not to us. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    signal(SIGTERM, forward);
+    signal(SIGHUP, forward);
+    child = fork();
+    if (child < 0) die("cannot fork");
+    if (child == 0) {
+        signal(SIGINT, SIG_DFL);
+        signal(SIGQUIT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        if (input >= 0 && dup2(input, 0) < 0) _exit(REFUSED);
+        execv(real, argv);
+        fprintf(stderr, "tripwire guard: cannot run %s: %s\n", real, strerror(errno));
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR) {
+            status = REFUSED << 8;
+            break;
+        }
+    }
+    int code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+    char done[32];
+    int n = snprintf(done, sizeof done, "E %d\n", code);
+    if (send(sock, done, (size_t)n, MSG_NOSIGNAL) == n) get_line(reply, sizeof reply);
+    if (WIFSIGNALED(status)) {
+        signal(WTERMSIG(status), SIG_DFL);
+        kill(getpid(), WTERMSIG(status));
+    }
+    return code;
+}
