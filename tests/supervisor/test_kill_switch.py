@@ -34,11 +34,15 @@ time.sleep(1000)
 
 
 def _alive(marker: str) -> list[int]:
-    """Host pids whose command line carries `marker` (the agent and all its children)."""
+    """Host pids in another pid namespace (a sandbox) whose command line has `marker`:
+    the agent and its children, not the supervisor or bwrap."""
+    ours = os.readlink("/proc/self/ns/pid")
     pids = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
+        if entry.name.isdigit():
             try:
+                if os.readlink(entry / "ns/pid") == ours:
+                    continue
                 if marker.encode() in (entry / "cmdline").read_bytes():
                     pids.append(int(entry.name))
             except OSError:

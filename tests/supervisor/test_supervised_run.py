@@ -125,7 +125,7 @@ def test_watched_file_changed_without_a_shell_is_an_incident_and_kills(tmp_path,
 def test_watched_change_by_a_shell_command_is_charged_to_it(tmp_path, project):
     policy = policy_with(
         """
-        watch: ["system_prompt.txt"]
+        watch: ["notes.md"]
         on_integrity: log
         decoys: []
         """
@@ -134,14 +134,15 @@ def test_watched_change_by_a_shell_command_is_charged_to_it(tmp_path, project):
         project,
         """
         import subprocess
-        subprocess.run("echo 'new goal' >> system_prompt.txt", shell=True)
+        subprocess.run("echo 'new goal' >> notes.md", shell=True)
         subprocess.run("echo fine", shell=True)
         """,
     )
     summary, incidents, _ = supervise(tmp_path, project, command, policy=policy)
     assert summary.status == "finished"
     assert len(incidents) == 1
-    assert incidents[0].command == "sh -c 'echo '\"'\"'new goal'\"'\"' >> system_prompt.txt'"
+    assert incidents[0].command == "sh -c 'echo '\"'\"'new goal'\"'\"' >> notes.md'"
+    assert incidents[0].path == str(project / "notes.md")
     assert not incidents[0].killed
 
 

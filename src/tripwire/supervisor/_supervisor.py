@@ -25,13 +25,13 @@ from typing import Any
 
 from tripwire._errors import ConfigError, SandboxError
 from tripwire.audit import AuditLog, default_key_path
-from tripwire.guard import Decision, Guard, GuardCall, Policy, sandbox_view
-from tripwire.guard._confirm import AutoChannel, ConfirmChannel, ConfirmRequest
+from tripwire.guard import Guard, Policy, sandbox_view
+from tripwire.guard._confirm import AutoChannel, ConfirmChannel
 from tripwire.guard._glob import PathSet
-from tripwire.guard._record import decision_record
 from tripwire.sandbox._command import _count_own_processes
 
 from ._decoys import PlantedDecoy, plant_decoys
+from ._gate import ShellGate
 from ._honeytokens import DecoyWatch
 from ._integrity import FileChange, IntegrityWatch, scan_matches
 from ._layout import RunLayout
@@ -99,7 +99,6 @@ class Supervisor:
         self.egress = list(egress or [])
         self._on_incident = on_incident
         self.incidents: list[Incident] = []
-        self.counts = {"allowed": 0, "denied": 0, "asked": 0}
         self._started = time.monotonic()
         self._proc: asyncio.subprocess.Process | None = None
         self._sandbox_pid: int | None = None
@@ -183,9 +182,18 @@ class Supervisor:
             update={
                 "honeytokens": [*self.policy.honeytokens, *(d.inside for d in self.decoys)],
                 "honeytoken_strings": [*self.policy.honeytoken_strings, *secrets],
+                # One switch for every way a decoy trips in a supervised run.
+                "honeytoken_decision": "kill" if self.settings.on_honeytoken == "kill" else "deny",
             }
         )
         self.guard = Guard(guarded, view=sandbox_view(self.layout.mounts()))
+        self.gate = ShellGate(
+            self.guard,
+            home=self.layout.home,
+            session=self.run_id,
+            confirm=self.confirm,
+            audit=self._audit,
+        )
         self._secrets = secrets
         self._log = AuditLog(self.run_dir / "audit.jsonl", key_file=default_key_path())
         self._audit(
@@ -223,7 +231,7 @@ class Supervisor:
         """
         self._setup()
         self._kill_done = asyncio.Event()
-        shims = ShimServer(self._decide, self._finished, self._unreadable)
+        shims = ShimServer(self._decide, self._finished, self.gate.unreadable)
         control: asyncio.AbstractServer | None = None
         decoy_watch = DecoyWatch(self.decoys, self._decoy_touched)
         tasks: list[asyncio.Task[Any]] = []
@@ -349,51 +357,24 @@ class Supervisor:
     async def _decide(self, request: ShellRequest) -> Verdict:
         if self._killed_by is not None:
             return Verdict("kill", "the run is being stopped")
-        call = GuardCall(
-            tool="bash",
-            arguments={"command": request.command},
-            cwd=request.cwd,
-            session=self.run_id,
-            source="shim",
-        )
-        if request.stdin == "big":
-            decision = Decision(
-                action="deny",
-                rule="unparseable",
-                reason="a script of more than 1 MiB on stdin cannot be checked; "
-                "write it to a file and run that",
-            )
-        else:
-            decision = self.guard.check(call, home=self.layout.home)
-        record = decision_record(call, decision)
-        record.update(pid=request.pid, shell=request.shell, stdin=request.stdin or None)
-        if decision.action == "ask":
-            self.counts["asked"] += 1
-            answer = await self.confirm.confirm(ConfirmRequest(call=call, decision=decision))
-            record.update(approved=answer.approved, answered_by=answer.by, note=answer.note)
-            allowed = answer.approved
-        else:
-            allowed = decision.action == "allow"
-        self._audit("decision", record)
-        if allowed:
-            self.counts["allowed"] += 1
+        answer = await self.gate.decide(request)
+        if answer.allowed:
             self._running[request.pid] = request.command
             return Verdict("allow")
-        self.counts["denied"] += 1
-        reason = f"refused by rule {decision.rule}: {decision.reason}"
+        decision = answer.decision
         if decision.rule == "honeytoken":
             self._incident(
                 "honeytoken",
                 decision.reason,
                 command=request.command,
                 rule="honeytoken",
-                kill=decision.action == "kill" or self.settings.on_honeytoken == "kill",
+                kill=decision.action == "kill",
             )
         elif decision.action == "kill":
             self._incident(
                 "decision", decision.reason, command=request.command, rule=decision.rule, kill=True
             )
-        return Verdict("kill" if self._killed_by else "deny", reason)
+        return Verdict("kill" if self._killed_by else "deny", answer.refusal)
 
     async def _finished(self, request: ShellRequest, status: int | None) -> None:
         self._running.pop(request.pid, None)
@@ -403,10 +384,6 @@ class Supervisor:
 
     def _after_command(self, command: str | None) -> None:
         self._report_changes(self.integrity.check(), command or self._blame())
-
-    def _unreadable(self, reason: str) -> None:
-        self.counts["denied"] += 1
-        self._audit("decision", {"source": "shim", "action": "deny", "reason": reason})
 
     # -- incidents and the kill switch -------------------------------------------------
 
@@ -524,7 +501,7 @@ class Supervisor:
     def _status(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
-            **self.counts,
+            **self.gate.counts,
             "incidents": len(self.incidents),
             "killed_by": self._killed_by,
         }
@@ -551,7 +528,8 @@ class Supervisor:
         self.state.ended = time.time()
         self.state.exit_code = exit_code
         if self._log is not None and not self._log.closed:
-            self._audit("run-end", {"status": self.state.status, "exit_code": exit_code, **self.counts})
+            self._audit("run-end", {"status": self.state.status, "exit_code": exit_code, **self.gate.counts})
+            self._log.checkpoint()  # the run's last records signed with the key
             self._log.close()
             self.state.audit_head = _last_hash(self._log.path)
         write_state(self.run_dir, self.state)
@@ -565,9 +543,9 @@ class Supervisor:
             status=self.state.status,
             exit_code=exit_code,
             seconds=round(time.monotonic() - self._started, 3),
-            allowed=self.counts["allowed"],
-            denied=self.counts["denied"],
-            asked=self.counts["asked"],
+            allowed=self.gate.counts["allowed"],
+            denied=self.gate.counts["denied"],
+            asked=self.gate.counts["asked"],
             egress_allowed=getattr(proxy, "allowed", 0) if proxy else 0,
             egress_refused=getattr(proxy, "refused", 0) if proxy else 0,
             incidents=self.incidents,

@@ -1,0 +1,88 @@
+"""The guard's answer to one shell the shim reports, shared by every supervised sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tripwire.guard import Decision, Guard, GuardCall
+from tripwire.guard._confirm import ConfirmChannel, ConfirmRequest
+from tripwire.guard._record import decision_record
+
+from ._shim_server import ShellRequest
+
+__all__ = ["GateAnswer", "ShellGate"]
+
+
+@dataclass(frozen=True)
+class GateAnswer:
+    """What the gate decided for one shell."""
+
+    decision: Decision
+    """The guard's decision (for `ask`, before the person answered)."""
+    allowed: bool
+    """Whether the shell may run (an approved `ask` included)."""
+    call: GuardCall
+    """The call the guard checked."""
+
+    @property
+    def refusal(self) -> str:
+        """What the agent reads when refused."""
+        return f"refused by rule {self.decision.rule}: {self.decision.reason}"
+
+
+@dataclass
+class ShellGate:
+    """Checks each shell against the guard, asks a person for `ask`, logs the decision.
+
+    Args:
+        guard: The guard, with the sandbox's file view.
+        home: The agent's home inside the sandbox (for `~`).
+        session: The run's or sample's id (rate limits key on it).
+        confirm: Who answers `ask`.
+        audit: Appends one record to the audit log (`kind`, `data`).
+    """
+
+    guard: Guard
+    home: str
+    session: str
+    confirm: ConfirmChannel
+    audit: Callable[[str, dict[str, Any]], None]
+    counts: dict[str, int] = field(default_factory=lambda: {"allowed": 0, "denied": 0, "asked": 0})
+
+    async def decide(self, request: ShellRequest) -> GateAnswer:
+        """The guard's decision on `request`, logged and counted."""
+        call = GuardCall(
+            tool="bash",
+            arguments={"command": request.command},
+            cwd=request.cwd,
+            session=self.session,
+            source="shim",
+        )
+        if request.stdin == "big":
+            decision = Decision(
+                action="deny",
+                rule="unparseable",
+                reason="a script of more than 1 MiB on stdin cannot be checked; "
+                "write it to a file and run that",
+            )
+        else:
+            decision = self.guard.check(call, home=self.home)
+        record = decision_record(call, decision)
+        record.update(pid=request.pid, shell=request.shell, stdin=request.stdin or None)
+        if decision.action == "ask":
+            self.counts["asked"] += 1
+            answer = await self.confirm.confirm(ConfirmRequest(call=call, decision=decision))
+            record.update(approved=answer.approved, answered_by=answer.by, note=answer.note)
+            allowed = answer.approved
+        else:
+            allowed = decision.action == "allow"
+        self.audit("decision", record)
+        self.counts["allowed" if allowed else "denied"] += 1
+        return GateAnswer(decision, allowed, call)
+
+    def unreadable(self, reason: str) -> None:
+        """A request the server could not read was refused: log and count it."""
+        self.counts["denied"] += 1
+        self.audit("decision", {"source": "shim", "action": "deny", "reason": reason})
