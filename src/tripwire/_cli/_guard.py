@@ -17,7 +17,7 @@ __all__ = ["guard_app"]
 
 guard_app = typer.Typer(
     name="guard",
-    help="The runtime guard: check tool calls against a policy.",
+    help="The runtime guard: check tool calls against a policy, and run agents under it.",
     no_args_is_help=True,
 )
 

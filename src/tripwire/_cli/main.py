@@ -14,10 +14,38 @@ if TYPE_CHECKING:
 __all__ = ["app", "main"]
 
 
+# Commands that run beside an agent (`guard run`, `guard kill`, `audit verify`) need
+# neither Inspect nor the suite: they get an app without them, which starts in a fraction
+# of the time (Inspect's import alone takes about 2 s).
+_LEAN = ("guard", "audit")
+
+
 @cache
-def _app() -> typer.Typer:
-    """The typer app, built on first use (`tripwire hook` never needs it)."""
+def _app(lean: str | None = None) -> typer.Typer:
+    """The typer app, built on first use (`tripwire hook` never needs it).
+
+    Args:
+        lean: Build only this group of `_LEAN` (the command line names it).
+    """
     import typer
+
+    app = typer.Typer(
+        name="tripwire",
+        help="Catch AI agents that scheme: scheming evals on Inspect AI.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    if lean == "guard":
+        from ._guard import guard_app
+
+        app.add_typer(guard_app)
+        return app
+    if lean == "audit":
+        from ._audit import audit_app
+
+        app.add_typer(audit_app)
+        return app
 
     from ._audit import audit_app
     from ._eval import eval_command
@@ -27,13 +55,6 @@ def _app() -> typer.Typer:
     from ._report import report_command
     from ._run import run_command
 
-    app = typer.Typer(
-        name="tripwire",
-        help="Catch AI agents that scheme: scheming evals on Inspect AI.",
-        no_args_is_help=True,
-        add_completion=False,
-        pretty_exceptions_enable=False,
-    )
     app.command("run")(run_command)
     app.command("eval")(eval_command)
     app.command("report")(report_command)
@@ -67,8 +88,9 @@ def main() -> None:
 
     from tripwire._errors import TripwireError
 
+    lean = sys.argv[1] if sys.argv[1:2] and sys.argv[1] in _LEAN else None
     try:
-        _app()()
+        _app(lean)()
     except TripwireError as ex:
         Console(stderr=True, soft_wrap=True).print(
             f"[bold red]error:[/bold red] {ex}", highlight=False

@@ -4,10 +4,14 @@ Use it with `Task(sandbox="bwrap")`, `inspect eval ... --sandbox bwrap`, or
 `SandboxEnvironmentSpec("bwrap", BwrapConfig(...))` to change limits and mounts.
 """
 
-from ._bwrap import BwrapSandboxEnvironment, bwrap_sandbox
+from typing import TYPE_CHECKING, Any
+
 from ._command import require_bwrap
 from ._config import BwrapConfig
 from ._tree import AGENT_UID, SampleTree
+
+if TYPE_CHECKING:
+    from ._bwrap import BwrapSandboxEnvironment, bwrap_sandbox
 
 __all__ = [
     "AGENT_UID",
@@ -17,3 +21,13 @@ __all__ = [
     "bwrap_sandbox",
     "require_bwrap",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The provider imports Inspect (seconds of start-up); `tripwire guard run` and the
+    # config models do not need it.
+    if name in ("BwrapSandboxEnvironment", "bwrap_sandbox"):
+        from . import _bwrap
+
+        return getattr(_bwrap, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

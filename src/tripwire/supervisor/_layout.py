@@ -22,6 +22,7 @@ __all__ = [
     "SOCKET_DIR",
     "RunLayout",
     "real_shells",
+    "shim_binds",
 ]
 
 SOCKET_DIR = "/run/tripwire"
@@ -44,6 +45,15 @@ def real_shells() -> dict[str, str]:
             if name in ("bash", "dash"):
                 found[real] = name
     return found
+
+
+def shim_binds(shim: Path, socket_dir: Path) -> list[str]:
+    """`bwrap` options that put the shim in place of bash and dash, keep the real shells
+    at `REAL_SHELL_DIR`, and mount the supervisor's socket directory read-only."""
+    argv = ["--ro-bind", str(socket_dir), SOCKET_DIR]
+    for real, name in real_shells().items():
+        argv += ["--ro-bind", real, f"{REAL_SHELL_DIR}/{name}", "--ro-bind", str(shim), real]
+    return argv
 
 
 @dataclass
@@ -157,11 +167,8 @@ class RunLayout:
             argv += ["--ro-bind", host_path, inside]
         for inside, host_path in self.extra_rw.items():
             argv += ["--bind", host_path, inside]
-        argv += ["--ro-bind", str(self.socket_dir), SOCKET_DIR]
         if self.shim is not None:
-            for real, name in real_shells().items():
-                argv += ["--ro-bind", real, f"{REAL_SHELL_DIR}/{name}"]
-                argv += ["--ro-bind", str(self.shim), real]
+            argv += shim_binds(self.shim, self.socket_dir)
         argv += ["--remount-ro", "/", "--chdir", self.workdir, "--clearenv"]
         env = {
             "PATH": _PATH,
