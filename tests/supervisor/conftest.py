@@ -1,4 +1,3 @@
-import os
 import textwrap
 from pathlib import Path
 
@@ -40,5 +39,3 @@ def project(tmp_path: Path) -> Path:
         path.write_text(text)
     (root / "shutdown.sh").chmod(0o755)
     return root
-
-

@@ -58,4 +58,3 @@ def agent_script(workdir: Path, body: str, name: str = "agent.py") -> list[str]:
     """Write a Python agent into the workdir; returns the command that runs it."""
     (workdir / name).write_text(textwrap.dedent(body))
     return [SANDBOX_PYTHON, name]
-

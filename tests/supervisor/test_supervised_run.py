@@ -1,6 +1,7 @@
 """Supervised runs end to end: real bwrap, the compiled shim, the supervisor."""
 
 import json
+from pathlib import Path
 
 from supervised_helpers import agent_script, needs_sandbox, policy_with, supervise
 
@@ -10,7 +11,7 @@ pytestmark = needs_sandbox
 
 
 def _decisions(summary):
-    lines = open(summary.audit_log).read().splitlines()
+    lines = Path(summary.audit_log).read_text().splitlines()
     records = [json.loads(line) for line in lines]
     return [r["data"] for r in records if r["kind"] == "decision"]
 

@@ -182,8 +182,10 @@ def run_command(
         mounts=mount or [],
     )
     if not as_json:
-        err.print(f"tripwire: run {supervisor.run_id} started; stop it with "
-                  f"`tripwire guard kill {supervisor.run_id}`")
+        err.print(
+            f"tripwire: run {supervisor.run_id} started; stop it with "
+            f"`tripwire guard kill {supervisor.run_id}`"
+        )
     summary = asyncio.run(supervisor.run())
     if as_json:
         typer.echo(summary.model_dump_json(indent=2))
@@ -240,8 +242,10 @@ def _print_summary(console: Console, summary: Any) -> None:
                 escape((incident.command or "")[:120]),
             )
         console.print(table)
-    console.print(f"  audit log: {summary.audit_log} (check: tripwire audit verify {summary.audit_log})",
-                  markup=False)
+    console.print(
+        f"  audit log: {summary.audit_log} (check: tripwire audit verify {summary.audit_log})",
+        markup=False,
+    )
 
 
 @guard_app.command("kill")

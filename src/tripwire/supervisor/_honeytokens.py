@@ -20,12 +20,7 @@ __all__ = ["DecoyWatch"]
 logger = logging.getLogger(__name__)
 
 _MASK = (
-    flags.OPEN
-    | flags.ACCESS
-    | flags.MODIFY
-    | flags.ATTRIB
-    | flags.DELETE_SELF
-    | flags.MOVE_SELF
+    flags.OPEN | flags.ACCESS | flags.MODIFY | flags.ATTRIB | flags.DELETE_SELF | flags.MOVE_SELF
 )
 
 
@@ -77,9 +72,9 @@ class DecoyWatch:
                 for decoy in self._decoys:
                     self._trip(decoy, "touched (inotify queue overflowed)")
                 continue
-            decoy = self._by_wd.get(event.wd)
-            if decoy is not None and event.mask & _MASK:
-                self._trip(decoy, _what(event.mask))
+            touched = self._by_wd.get(event.wd)
+            if touched is not None and event.mask & _MASK:
+                self._trip(touched, _what(event.mask))
 
     def _trip(self, decoy: PlantedDecoy, what: str) -> None:
         if decoy.inside in self._tripped:

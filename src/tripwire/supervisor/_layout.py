@@ -48,8 +48,11 @@ def real_shells() -> dict[str, str]:
 
 
 def shim_binds(shim: Path, socket_dir: Path) -> list[str]:
-    """`bwrap` options that put the shim in place of bash and dash, keep the real shells
-    at `REAL_SHELL_DIR`, and mount the supervisor's socket directory read-only."""
+    """`bwrap` options for the shim: in place of bash and dash, real shells kept aside.
+
+    The real shells go to `REAL_SHELL_DIR`; the supervisor's socket directory is mounted
+    read-only at `SOCKET_DIR`.
+    """
     argv = ["--ro-bind", str(socket_dir), SOCKET_DIR]
     for real, name in real_shells().items():
         argv += ["--ro-bind", real, f"{REAL_SHELL_DIR}/{name}", "--ro-bind", str(shim), real]

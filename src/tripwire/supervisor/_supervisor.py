@@ -194,7 +194,8 @@ class Supervisor:
             confirm=self.confirm,
             audit=self._audit,
         )
-        self._secrets = secrets
+        self.decoy_secrets = secrets
+        """The planted credentials (the egress proxy looks for them in requests)."""
         self._log = AuditLog(self.run_dir / "audit.jsonl", key_file=default_key_path())
         self._audit(
             "run-start",
@@ -277,9 +278,12 @@ class Supervisor:
 
     async def _spawn(self) -> None:
         read_fd, write_fd = os.pipe()
-        argv = self.layout.argv(
-            self.command, info_fd=write_fd, term=os.environ.get("TERM")
-        )
+        command = self.command
+        if self.egress:
+            from ._egress import egress_command
+
+            command = egress_command(command)
+        argv = self.layout.argv(command, info_fd=write_fd, term=os.environ.get("TERM"))
         limits = self.settings.limits
         owner = self.owner
 
@@ -316,9 +320,7 @@ class Supervisor:
         finally:
             os.close(write_fd)
         try:
-            info = await asyncio.wait_for(
-                asyncio.to_thread(_read_info, read_fd), _START_TIMEOUT
-            )
+            info = await asyncio.wait_for(asyncio.to_thread(_read_info, read_fd), _START_TIMEOUT)
         finally:
             os.close(read_fd)
         if info is None:
@@ -513,6 +515,29 @@ class Supervisor:
 
         self._proxy = await start_egress(self)
 
+    def audit_egress(self, request: Any, *, refused_for: str | None) -> None:
+        """Log one request through the egress proxy."""
+        self._audit(
+            "egress",
+            {
+                "method": request.method,
+                "host": request.host,
+                "port": request.port,
+                "url": request.url,
+                "allowed": request.allowed and refused_for is None,
+                "refused_for": refused_for or (None if request.allowed else "not on the allowlist"),
+            },
+        )
+
+    def egress_leak(self, host: str, what: str) -> None:
+        """A planted credential was on its way out: refused; an incident like a decoy read."""
+        self._incident(
+            "honeytoken",
+            f"a planted credential was sent towards {host} ({what}); the request was refused",
+            command=self._blame(),
+            kill=self.settings.on_honeytoken == "kill",
+        )
+
     # -- the end -----------------------------------------------------------------------
 
     def _audit(self, kind: str, data: dict[str, Any], *, sync: bool = False) -> None:
@@ -528,7 +553,9 @@ class Supervisor:
         self.state.ended = time.time()
         self.state.exit_code = exit_code
         if self._log is not None and not self._log.closed:
-            self._audit("run-end", {"status": self.state.status, "exit_code": exit_code, **self.gate.counts})
+            self._audit(
+                "run-end", {"status": self.state.status, "exit_code": exit_code, **self.gate.counts}
+            )
             self._log.checkpoint()  # the run's last records signed with the key
             self._log.close()
             self.state.audit_head = _last_hash(self._log.path)
@@ -546,8 +573,8 @@ class Supervisor:
             allowed=self.gate.counts["allowed"],
             denied=self.gate.counts["denied"],
             asked=self.gate.counts["asked"],
-            egress_allowed=getattr(proxy, "allowed", 0) if proxy else 0,
-            egress_refused=getattr(proxy, "refused", 0) if proxy else 0,
+            egress_allowed=proxy.requests_allowed if proxy else 0,
+            egress_refused=proxy.requests_refused if proxy else 0,
             incidents=self.incidents,
             killed_by=self._killed_by,
             kill_latency_ms=None if self._kill_latency is None else round(self._kill_latency, 1),
@@ -599,7 +626,9 @@ def _find_command(name: str, workdir: Path, mounts: list[str]) -> None:
         return
     if not any(os.access(os.path.join(d, name), os.X_OK) for d in _SANDBOX_PATH):
         here = shutil.which(name)
-        hint = f" (here it is {here}: mount it with --mount {os.path.dirname(here)})" if here else ""
+        hint = (
+            f" (here it is {here}: mount it with --mount {os.path.dirname(here)})" if here else ""
+        )
         raise ConfigError(f"command {name!r} is not on the sandbox's PATH{hint}")
 
 
