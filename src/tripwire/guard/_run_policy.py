@@ -89,6 +89,10 @@ class RunSettings(BaseModel):
     watch_interval: float = Field(default=0.5, gt=0)
     """Seconds between periodic integrity checks (besides the one after each command)."""
 
+    rescan_interval: float = Field(default=5.0, gt=0)
+    """Seconds between walks of the working directory for new files the protect and
+    watch patterns match (a walk costs more than the check of known files)."""
+
     max_watched_files: int = Field(default=20000, gt=0)
     """Entries of the working directory scanned for protected and watched files; past
     this the scan stops and says so."""

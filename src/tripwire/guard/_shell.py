@@ -98,7 +98,10 @@ class _Run:
         self.called: set[str] = set()
 
     def add(self, effect: Effect) -> None:
+        # Rules may match an exec's command line (`via`): `crontab -l` and `crontab -`
+        # are different execs, and the second must not be folded into the first.
         key = (
+            effect.via if effect.kind == "exec" else None,
             effect.kind,
             effect.path,
             effect.source,

@@ -46,7 +46,6 @@ logger = logging.getLogger(__name__)
 
 _FLUSH_SECONDS = 0.25
 _START_TIMEOUT = 30.0
-_RESCAN_SECONDS = 5.0
 
 
 class Supervisor:
@@ -336,7 +335,8 @@ class Supervisor:
     async def _periodic(self) -> None:
         interval = self.settings.watch_interval
         next_check = time.monotonic() + interval
-        next_scan = time.monotonic() + _RESCAN_SECONDS
+        rescan = self.settings.rescan_interval
+        next_scan = time.monotonic() + rescan
         while True:
             await asyncio.sleep(min(_FLUSH_SECONDS, interval))
             if self._log is not None:
@@ -346,7 +346,7 @@ class Supervisor:
                 next_check = now + interval
                 self._report_changes(self.integrity.check(), self._blame())
             if now >= next_scan:  # new files: a walk of the workdir, so less often
-                next_scan = now + _RESCAN_SECONDS
+                next_scan = now + rescan
                 found = await asyncio.to_thread(self.integrity.find)
                 self._report_changes(self.integrity.admit(found), self._blame())
 
