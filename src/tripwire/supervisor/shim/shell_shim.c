@@ -64,24 +64,47 @@ static void put_all(const void *data, size_t len) {
     }
 }
 
-static void put_field(const char *data, size_t len) {
-    uint32_t n = (uint32_t)len;
-    put_all(&n, 4);
-    if (len) put_all(data, len);
+/* The request is built in memory and sent with one call: one wake-up of the
+   supervisor instead of one per field. */
+static char *req = NULL;
+static size_t req_len = 0, req_cap = 0;
+
+static void put_bytes(const void *data, size_t len) {
+    if (req_len + len > req_cap) {
+        size_t cap = req_cap ? req_cap : 4096;
+        while (cap < req_len + len) cap *= 2;
+        char *grown = realloc(req, cap);
+        if (!grown) die("out of memory");
+        req = grown;
+        req_cap = cap;
+    }
+    memcpy(req + req_len, data, len);
+    req_len += len;
 }
 
-/* One reply line into buf (NUL-terminated, newline dropped); -1 if the link broke. */
+static void put_field(const char *data, size_t len) {
+    uint32_t n = (uint32_t)len;
+    put_bytes(&n, 4);
+    if (len) put_bytes(data, len);
+}
+
+/* One reply line into buf (NUL-terminated, newline dropped); -1 if the link broke.
+   The supervisor sends nothing after a line until we speak again, so reading a whole
+   buffer never takes bytes of the next reply. */
 static int get_line(char *buf, size_t size) {
     size_t used = 0;
-    while (used + 1 < size) {
-        ssize_t n = recv(sock, buf + used, 1, 0);
+    for (;;) {
+        char *end = memchr(buf, '\n', used);
+        if (end) {
+            *end = '\0';
+            return 0;
+        }
+        if (used + 1 >= size) return -1;
+        ssize_t n = recv(sock, buf + used, size - 1 - used, 0);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return -1;
-        if (buf[used] == '\n') break;
-        used++;
+        used += (size_t)n;
     }
-    buf[used] = '\0';
-    return 0;
 }
 
 /* Whether bash/sh options name a command (-c) or a script operand; else the script is stdin. */
@@ -161,14 +184,16 @@ int main(int argc, char **argv) {
     char pid[32];
     snprintf(pid, sizeof pid, "%d", (int)getpid());
     uint32_t fields = (uint32_t)(5 + (argc > 1 ? argc - 1 : 0));
-    put_all("TWS1", 4);
-    put_all(&fields, 4);
+    put_bytes("TWS1", 4);
+    put_bytes(&fields, 4);
     put_field(name, strlen(name));
     put_field(cwd, strlen(cwd));
     put_field(pid, strlen(pid));
     put_field(mode, strlen(mode));
     put_field(script ? script : "", script_len);
     for (int i = 1; i < argc; i++) put_field(argv[i], strlen(argv[i]));
+    put_all(req, req_len);
+    free(req);
 
     char reply[4096];
     if (get_line(reply, sizeof reply) < 0) die("the supervisor gave no verdict");
