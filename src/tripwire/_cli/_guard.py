@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
@@ -181,6 +182,7 @@ def run_command(
         egress=allow_net or [],
         mounts=mount or [],
     )
+    supervisor.prepare()
     if not as_json:
         err.print(
             f"tripwire: run {supervisor.run_id} started; stop it with "
@@ -202,7 +204,7 @@ def _parse_env(items: list[str]) -> dict[str, str]:
     env: dict[str, str] = {}
     for item in items:
         name, sep, value = item.partition("=")
-        if not name or not name.replace("_", "a").isalnum():
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             raise ConfigError(f"--env {item!r}: give NAME=VALUE or NAME")
         if not sep:
             if name not in os.environ:

@@ -96,6 +96,11 @@ class Supervisor:
         self.env = dict(env or {})
         self.timeout = timeout
         self.egress = list(egress or [])
+        if self.egress:
+            from ._proxy import EgressProxy
+
+            EgressProxy(self.egress)  # validates the allowlist now, not after the start
+        _find_command(self.command[0], self.workdir, list(self.mounts))
         self._on_incident = on_incident
         self.incidents: list[Incident] = []
         self._started = time.monotonic()
@@ -108,6 +113,7 @@ class Supervisor:
         self._last_command: str | None = None
         self._log: AuditLog | None = None
         self._proxy: Any = None
+        self._prepared = False
 
     # -- setup -------------------------------------------------------------------------
 
@@ -134,7 +140,15 @@ class Supervisor:
         # no capabilities; a user's workdir: the agent runs as that user.
         return None if st.st_uid == 0 else (st.st_uid, st.st_gid)
 
-    def _setup(self) -> None:
+    def prepare(self) -> None:
+        """Create the run's directory, decoys, watches and audit log (`run` calls it).
+
+        Raises:
+            ConfigError: The policy's run settings do not fit this working directory.
+        """
+        if self._prepared:
+            return
+        self._prepared = True
         self.runs_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.run_dir.mkdir(mode=0o700)
         self.owner = self._agent_owner()
@@ -146,7 +160,6 @@ class Supervisor:
         self.layout.env.update(self.env)
         for path, writable in self.mounts.items():
             (self.layout.extra_rw if writable else self.layout.extra_ro)[path] = path
-        _find_command(self.command[0], self.workdir, list(self.mounts))
         limit = self.settings.max_watched_files
         protect, cut1 = scan_matches(
             self.workdir, PathSet(self.policy.expand(self.settings.protect)), limit=limit
@@ -229,7 +242,7 @@ class Supervisor:
             ConfigError: Bad settings (nothing was started).
             SandboxError: The sandbox could not be started.
         """
-        self._setup()
+        self.prepare()
         self._kill_done = asyncio.Event()
         shims = ShimServer(self._decide, self._finished, self.gate.unreadable)
         control: asyncio.AbstractServer | None = None
