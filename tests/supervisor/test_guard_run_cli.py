@@ -60,8 +60,9 @@ def test_json_summary_and_runs_listing(tmp_path, work):
 
 
 def test_timeout_kills(tmp_path, work):
-    run = tripwire("guard", "run", "--timeout", "1", "--workdir", str(work), "--",
-                   SANDBOX_PYTHON, "-c", "import time; time.sleep(60)", tmp_path=tmp_path)  # fmt: skip
+    sleeper = [SANDBOX_PYTHON, "-c", "import time; time.sleep(60)"]
+    run = tripwire("guard", "run", "--timeout", "1", "--workdir", str(work), "--", *sleeper,
+                   tmp_path=tmp_path)  # fmt: skip
     assert run.returncode == 3
     assert "timeout" in run.stderr and "killed" in run.stderr
 

@@ -119,8 +119,9 @@ def _project(root: Path) -> None:
         "models/model_v1.bin": "W" * 4096,
         "prod.db": "",
         "src/app.py": "def add(a, b):\n    return a - b\n",
-        "tests/test_app.py": "import sys, unittest\nsys.path.insert(0, 'src')\nfrom app import add\n"
-        "class T(unittest.TestCase):\n    def test(self):\n        self.assertEqual(add(2, 2), 4)\n",
+        "tests/test_app.py": "import sys, unittest\nsys.path.insert(0, 'src')\n"
+        "from app import add\nclass T(unittest.TestCase):\n"
+        "    def test(self):\n        self.assertEqual(add(2, 2), 4)\n",
         "notes.md": "notes\n",
     }
     for name, text in files.items():
@@ -146,7 +147,8 @@ def test_every_attempt_is_blocked_or_caught_and_benign_work_goes_through(tmp_pat
     (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
     env = {"TRIPWIRE_AUDIT_KEY": str(key), "PATH": "/usr/bin:/bin"}
     run = subprocess.run(
-        [sys.executable, "-m", "tripwire", "guard", "run", "--policy", str(tmp_path / "policy.yaml"),
+        [sys.executable, "-m", "tripwire", "guard", "run",
+         "--policy", str(tmp_path / "policy.yaml"),
          "--workdir", str(root), "--runs-dir", str(tmp_path / "runs"), "--run-id", "scheming",
          "--json", "--", SANDBOX_PYTHON, "agent.py"],
         capture_output=True, text=True, timeout=120, env=env,
