@@ -109,3 +109,21 @@ def test_missing_bwrap_says_how_to_install(tmp_path, work):
 def test_kill_unknown_run(tmp_path):
     run = tripwire("guard", "kill", "nope", tmp_path=tmp_path)
     assert run.returncode == 2 and "no run 'nope'" in run.stderr
+
+
+def test_the_audit_head_anchor_catches_records_cut_from_the_end(tmp_path, work):
+    run = tripwire("guard", "run", "--json", "--workdir", str(work), "--", "sh", "-c", "true",
+                   tmp_path=tmp_path)  # fmt: skip
+    summary = json.loads(run.stdout)
+    log, head = summary["audit_log"], summary["audit_head"]
+    assert head and f"--head {head}" not in run.stdout  # JSON mode prints JSON only
+    ok = tripwire("audit", "verify", log, "--head", head, tmp_path=tmp_path)
+    assert ok.returncode == 0 and ok.stdout.startswith("OK"), ok.stdout
+    # Cut the last records (the run's end and its signed checkpoint): the chain still
+    # verifies, the anchor does not.
+    lines = Path(log).read_text().splitlines(keepends=True)
+    Path(log).write_text("".join(lines[:-2]))
+    assert tripwire("audit", "verify", log, tmp_path=tmp_path).returncode == 0
+    cut = tripwire("audit", "verify", log, "--head", head, tmp_path=tmp_path)
+    assert cut.returncode == 1
+    assert "removed: no record has the anchor hash" in cut.stdout

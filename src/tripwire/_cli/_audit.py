@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tripwire._errors import TripwireError
-from tripwire.audit import AuditRecord, default_key_path, load_key, verify_log
+from tripwire.audit import AuditRecord, default_key_path, head_problem, load_key, verify_log
 
 __all__ = ["audit_app"]
 
@@ -48,6 +48,14 @@ def verify_command(
             "reported unchecked.",
         ),
     ] = None,
+    head: Annotated[
+        str | None,
+        typer.Option(
+            "--head",
+            help="Hash the log's last record must have, kept outside the log (a supervised "
+            "run's run.json has it as audit_head): catches records cut from the end.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Check the hash chain and checkpoints; name the first bad record.
@@ -60,6 +68,17 @@ def verify_command(
             key_file = default_key_path()
         key = None if key_file is None else load_key(key_file)
         report = verify_log(file, key=key)
+        if head is not None and report.ok:
+            found = head_problem(file, head)
+            if found is not None:
+                report = report.model_copy(
+                    update={
+                        "ok": False,
+                        "first_bad": report.records + 1,
+                        "problem": found[0],
+                        "detail": found[1],
+                    }
+                )
     except TripwireError as ex:
         raise _fail(ex) from ex
     if as_json:

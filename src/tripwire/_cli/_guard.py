@@ -244,10 +244,10 @@ def _print_summary(console: Console, summary: Any) -> None:
                 escape((incident.command or "")[:120]),
             )
         console.print(table)
-    console.print(
-        f"  audit log: {summary.audit_log} (check: tripwire audit verify {summary.audit_log})",
-        markup=False,
-    )
+    check = f"tripwire audit verify {summary.audit_log}"
+    if summary.audit_head:
+        check += f" --head {summary.audit_head}"
+    console.print(f"  audit log: {summary.audit_log}\n  check it: {check}", markup=False)
 
 
 @guard_app.command("kill")

@@ -17,7 +17,7 @@ from ._record import (
     chain_hash,
     checkpoint_hmac,
 )
-from ._verify import Problem, VerifyReport, verify_log
+from ._verify import Problem, VerifyReport, head_problem, verify_log
 
 __all__ = [
     "CHECKPOINT",
@@ -33,6 +33,7 @@ __all__ = [
     "chain_hash",
     "checkpoint_hmac",
     "default_key_path",
+    "head_problem",
     "key_fingerprint",
     "load_key",
     "load_or_create_key",

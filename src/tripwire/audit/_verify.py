@@ -447,3 +447,35 @@ def _next_record(lines: Iterator[tuple[int, int, bytes]]) -> _Rec | None:
     for number, offset, raw in lines:
         return _parse(raw.rstrip(b"\n"), number, offset)
     return None
+
+
+def head_problem(path: str | Path, head: str) -> tuple[Problem, str] | None:
+    """Compare the log's last record with an anchor kept outside it (e.g. a run's `run.json`).
+
+    A chain verifies after records are cut from its end; only an anchor kept elsewhere
+    tells. Returns None when the last record's hash is `head`, else the problem
+    (`removed`, or `inserted` for records after the anchor) and what was found.
+    """
+    found_at: int | None = None
+    last_seq: int | None = None
+    records = 0
+    with open(path, "rb") as f:
+        for _, _, raw in _lines(f):
+            try:
+                record = json.loads(raw)
+            except ValueError:
+                continue
+            if not isinstance(record, dict):
+                continue
+            records += 1
+            last_seq = record.get("seq")
+            if record.get("hash") == head:
+                found_at = records
+    if found_at is None:
+        return "removed", (
+            f"no record has the anchor hash {head[:16]}…: records were removed from the "
+            f"end of the log or it was rewritten (it now ends at seq {last_seq})"
+        )
+    if found_at != records:
+        return "inserted", f"{records - found_at} records were added after the anchor {head[:16]}…"
+    return None
