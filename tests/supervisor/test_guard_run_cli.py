@@ -4,9 +4,11 @@ import json
 import os
 import subprocess
 import sys
+from importlib.resources import files
 from pathlib import Path
 
 import pytest
+import yaml
 from supervised_helpers import SANDBOX_PYTHON, needs_sandbox
 
 pytestmark = needs_sandbox
@@ -127,3 +129,19 @@ def test_the_audit_head_anchor_catches_records_cut_from_the_end(tmp_path, work):
     cut = tripwire("audit", "verify", log, "--head", head, tmp_path=tmp_path)
     assert cut.returncode == 1
     assert "removed: no record has the anchor hash" in cut.stdout
+
+
+def test_a_sandbox_that_cannot_start_is_a_one_line_error_and_a_failed_run(tmp_path, work):
+    policy = yaml.safe_load(
+        files("tripwire.guard").joinpath("data", "default_policy.yaml").read_text()
+    )
+    policy["run"]["decoys"] = [{"kind": "aws", "path": "/proc/no-such-dir/credentials"}]
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
+    run = tripwire("guard", "run", "--run-id", "broken", "--policy", str(tmp_path / "policy.yaml"),
+                   "--workdir", str(work), "--", "true", tmp_path=tmp_path)  # fmt: skip
+    assert run.returncode == 2
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: bwrap could not start the sandbox"), run.stderr
+    assert "Traceback" not in run.stderr
+    state = json.loads((tmp_path / "runs" / "broken" / "run.json").read_text())
+    assert state["status"] == "failed"

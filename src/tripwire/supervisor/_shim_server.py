@@ -26,6 +26,7 @@ _MAGIC = b"TWS1"
 _MAX_FIELDS = 65_536
 _MAX_BYTES = 8 * 1024 * 1024  # argv (ARG_MAX is 2 MiB) plus a 1 MiB piped script
 _REQUEST_TIMEOUT = 10.0
+_MAX_CONNECTIONS = 1024  # shells running at once; past it new ones are refused, not queued
 
 StdinMode = Literal["", "tty", "pipe", "big"]
 
@@ -156,6 +157,15 @@ class ShimServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
+        if len(self._tasks) >= _MAX_CONNECTIONS:
+            # A flood of connections must not exhaust the supervisor's descriptors (the
+            # kill switch and the audit log need them): refuse at once.
+            self._refused("too many shells at once")
+            with contextlib.suppress(ConnectionError):
+                writer.write(b"D too many shells at once; wait for some to finish\n")
+                await writer.drain()
+            writer.close()
+            return
         if task is not None:
             self._tasks.add(task)
         try:

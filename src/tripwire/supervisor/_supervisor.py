@@ -34,7 +34,7 @@ from ._decoys import PlantedDecoy, plant_decoys
 from ._gate import ShellGate
 from ._honeytokens import DecoyWatch
 from ._integrity import FileChange, IntegrityWatch, scan_matches
-from ._layout import RunLayout
+from ._layout import REAL_SHELL_DIR, RunLayout, real_shells
 from ._models import Incident, IncidentKind, RunState, RunSummary
 from ._runs import default_runs_dir, new_run_id, write_state
 from ._shim import shim_binary
@@ -101,6 +101,8 @@ class Supervisor:
 
             EgressProxy(self.egress)  # validates the allowlist now, not after the start
         _find_command(self.command[0], self.workdir, list(self.mounts))
+        if "bash" not in real_shells().values():
+            raise ConfigError("tripwire guard run needs bash on this machine (/bin/bash)")
         self._on_incident = on_incident
         self.incidents: list[Incident] = []
         self._started = time.monotonic()
@@ -235,6 +237,17 @@ class Supervisor:
 
     # -- the run -----------------------------------------------------------------------
 
+    @staticmethod
+    def _raise_open_file_limit() -> None:
+        """Up to the hard limit: every running shell holds one connection to us."""
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = 4096 if hard == resource.RLIM_INFINITY else min(hard, 4096)
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            with contextlib.suppress(ValueError, OSError):
+                resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
     async def run(self) -> RunSummary:
         """Run the agent to its end (or until killed) and return the summary.
 
@@ -243,6 +256,7 @@ class Supervisor:
             SandboxError: The sandbox could not be started.
         """
         self.prepare()
+        self._raise_open_file_limit()
         self._kill_done = asyncio.Event()
         shims = ShimServer(self._decide, self._finished, self.gate.unreadable)
         control: asyncio.AbstractServer | None = None
@@ -270,7 +284,8 @@ class Supervisor:
                 await self._kill_done.wait()
         except BaseException as ex:
             await self._stop_sandbox()
-            if not isinstance(ex, asyncio.CancelledError | KeyboardInterrupt):
+            started = self._sandbox_pid is not None
+            if started and not isinstance(ex, asyncio.CancelledError | KeyboardInterrupt):
                 self._incident("supervisor", f"the supervisor failed: {ex}", kill=False)
             self.state.status = "failed"
             raise
@@ -290,11 +305,22 @@ class Supervisor:
 
     async def _spawn(self) -> None:
         read_fd, write_fd = os.pipe()
+        ready_read, ready_write = os.pipe()
         command = self.command
         if self.egress:
             from ._egress import egress_command
 
             command = egress_command(command)
+        # bwrap reports its child's pid before the child sets up the mounts; the first
+        # byte on this pipe, written by the real shell just before it becomes the agent,
+        # says the sandbox really started (a failed setup closes the pipe unwritten).
+        command = [
+            f"{REAL_SHELL_DIR}/bash",
+            "-c",
+            f'printf R >&{ready_write} && exec {ready_write}>&- && exec "$@"',
+            "tripwire-start",
+            *command,
+        ]
         argv = self.layout.argv(command, info_fd=write_fd, term=os.environ.get("TERM"))
         limits = self.settings.limits
         owner = self.owner
@@ -325,17 +351,29 @@ class Supervisor:
 
         try:
             self._proc = await asyncio.create_subprocess_exec(
-                *argv, pass_fds=(write_fd,), preexec_fn=in_child, start_new_session=False
+                *argv,
+                pass_fds=(write_fd, ready_write),
+                preexec_fn=in_child,
+                start_new_session=False,
             )
         except OSError as ex:
             raise SandboxError(f"cannot start bwrap: {ex}") from ex
         finally:
             os.close(write_fd)
+            os.close(ready_write)
         try:
             info = await asyncio.wait_for(asyncio.to_thread(_read_info, read_fd), _START_TIMEOUT)
+            ready = await asyncio.wait_for(
+                asyncio.to_thread(os.read, ready_read, 1), _START_TIMEOUT
+            )
+        except TimeoutError as ex:
+            raise SandboxError(
+                f"the sandbox did not start within {_START_TIMEOUT:g} s (bwrap hangs)"
+            ) from ex
         finally:
             os.close(read_fd)
-        if info is None:
+            os.close(ready_read)
+        if info is None or ready != b"R":
             code = await self._proc.wait()
             raise SandboxError(
                 f"bwrap could not start the sandbox (exit {code}); its message is above. "
