@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,9 +11,37 @@ from tripwire.guard import Decision, Guard, GuardCall
 from tripwire.guard._confirm import ConfirmChannel, ConfirmRequest
 from tripwire.guard._record import decision_record
 
+from ._layout import REAL_SHELL_DIR
 from ._shim_server import ShellRequest
 
 __all__ = ["GateAnswer", "ShellGate"]
+
+
+# What would take a shell out of the guard's sight: the real shells kept for the shim,
+# and, in a session shell, changing the DEBUG trap or the options it relies on.
+_REAL_SHELLS = re.compile(re.escape(REAL_SHELL_DIR))
+_UNHOOK = re.compile(
+    r"(^|[;&|({\s])(trap\b|shopt\s+(-\w+\s+)*-u\b.*\bextdebug\b|set\s+\+\w*T|"
+    r"set\s+\+o\s+functrace\b|unset\s+(-f\s+)?__tripwire|enable\s+-n\b)"
+)
+
+
+def _self_defence(request: ShellRequest) -> Decision | None:
+    """A refusal for a command that would blind the guard, else None."""
+    text = request.command
+    if _REAL_SHELLS.search(text):
+        return Decision(
+            action="deny",
+            rule="guard-bypass",
+            reason=f"the shells in {REAL_SHELL_DIR} are the guard's own; use bash or sh",
+        )
+    if request.mode == "line" and _UNHOOK.search(text):
+        return Decision(
+            action="deny",
+            rule="guard-bypass",
+            reason="this shell's DEBUG trap and its options are the guard's; leave them",
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -60,17 +89,9 @@ class ShellGate:
             session=self.session,
             source="shim",
         )
-        if request.stdin == "big":
-            decision = Decision(
-                action="deny",
-                rule="unparseable",
-                reason="a script of more than 1 MiB on stdin cannot be checked; "
-                "write it to a file and run that",
-            )
-        else:
-            decision = self.guard.check(call, home=self.home)
+        decision = _self_defence(request) or self.guard.check(call, home=self.home)
         record = decision_record(call, decision)
-        record.update(pid=request.pid, shell=request.shell, stdin=request.stdin or None)
+        record.update(pid=request.pid, shell=request.shell, mode=request.mode or None)
         if decision.action == "ask":
             self.counts["asked"] += 1
             answer = await self.confirm.confirm(ConfirmRequest(call=call, decision=decision))

@@ -17,7 +17,11 @@ from pathlib import Path
 from tripwire.sandbox._command import _system_binds, require_bwrap
 from tripwire.sandbox._tree import AGENT_UID
 
+from ._shim import rc_file
+
 __all__ = [
+    "CHECK_PATH",
+    "RC_PATH",
     "REAL_SHELL_DIR",
     "SOCKET_DIR",
     "RunLayout",
@@ -30,6 +34,12 @@ SOCKET_DIR = "/run/tripwire"
 
 REAL_SHELL_DIR = "/opt/tripwire/real"
 """Where the real shells are kept inside the sandbox, for the shim to run."""
+
+CHECK_PATH = "/opt/tripwire/bin/tripwire-check"
+"""The shim in its other role: `tripwire-check COMMAND` asks about one command line."""
+
+RC_PATH = "/opt/tripwire/guard.bashrc"
+"""The rc file of session shells (their DEBUG trap runs `CHECK_PATH`)."""
 
 _PATH = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
 _SHELLS = ("/bin/sh", "/bin/bash", "/bin/dash", "/usr/bin/sh", "/usr/bin/bash", "/usr/bin/dash")
@@ -53,7 +63,11 @@ def shim_binds(shim: Path, socket_dir: Path) -> list[str]:
     The real shells go to `REAL_SHELL_DIR`; the supervisor's socket directory is mounted
     read-only at `SOCKET_DIR`.
     """
-    argv = ["--ro-bind", str(socket_dir), SOCKET_DIR]
+    argv = [
+        "--ro-bind", str(socket_dir), SOCKET_DIR,
+        "--ro-bind", str(shim), CHECK_PATH,
+        "--ro-bind", str(rc_file(shim)), RC_PATH,
+    ]  # fmt: skip
     for real, name in real_shells().items():
         argv += ["--ro-bind", real, f"{REAL_SHELL_DIR}/{name}", "--ro-bind", str(shim), real]
     return argv

@@ -1,5 +1,8 @@
 """Build the shell shim (a small C program) once per source version and cache it.
 
+Beside it goes `guard.bashrc`, the rc file of shells that read commands from a terminal
+or a pipe (sessions), which asks the shim in its `tripwire-check` role before each command.
+
 C, not Python or shell: the shim runs before every shell the agent starts, and a Python
 interpreter's start-up alone (about 7 ms here) is more than the 5 ms a command may cost.
 """
@@ -16,7 +19,12 @@ from pathlib import Path
 
 from tripwire._errors import SandboxError
 
-__all__ = ["shim_binary", "shim_cache_dir"]
+__all__ = ["rc_file", "shim_binary", "shim_cache_dir"]
+
+
+def rc_file(shim: Path) -> Path:
+    """The rc file kept beside a built shim (see `shim/guard.bashrc`)."""
+    return shim.with_name(shim.name + ".bashrc")
 
 
 def shim_cache_dir() -> Path:
@@ -31,11 +39,13 @@ def shim_binary(cache_dir: Path | None = None) -> Path:
     Raises:
         SandboxError: No C compiler, or the build failed; the message says what to install.
     """
-    source = files("tripwire.supervisor").joinpath("shim", "shell_shim.c").read_bytes()
-    digest = hashlib.sha256(source).hexdigest()[:16]
+    shim_dir = files("tripwire.supervisor").joinpath("shim")
+    source = shim_dir.joinpath("shell_shim.c").read_bytes()
+    rcfile = shim_dir.joinpath("guard.bashrc").read_bytes()
+    digest = hashlib.sha256(source + b"\0" + rcfile).hexdigest()[:16]
     directory = cache_dir or shim_cache_dir()
     target = directory / f"shell-shim-{digest}"
-    if target.is_file() and os.access(target, os.X_OK):
+    if target.is_file() and os.access(target, os.X_OK) and rc_file(target).is_file():
         return target
     compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
     if compiler is None:
@@ -66,5 +76,9 @@ def shim_binary(cache_dir: Path | None = None) -> Path:
                 f"{build.stderr.strip()[:400]}"
             )
         out.chmod(0o755)
+        rc = Path(tmp) / "guard.bashrc"
+        rc.write_bytes(rcfile)
+        rc.chmod(0o644)
+        os.replace(rc, rc_file(target))
         os.replace(out, target)  # atomic: a concurrent run sees the old or the new binary
     return target

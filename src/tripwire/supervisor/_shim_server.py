@@ -24,11 +24,11 @@ logger = logging.getLogger(__name__)
 
 _MAGIC = b"TWS1"
 _MAX_FIELDS = 65_536
-_MAX_BYTES = 8 * 1024 * 1024  # argv (ARG_MAX is 2 MiB) plus a 1 MiB piped script
+_MAX_BYTES = 8 * 1024 * 1024  # argv and environment share ARG_MAX (2 MiB here)
 _REQUEST_TIMEOUT = 10.0
 _MAX_CONNECTIONS = 1024  # shells running at once; past it new ones are refused, not queued
 
-StdinMode = Literal["", "tty", "pipe", "big"]
+ShellMode = Literal["", "session", "line"]
 
 
 class ProtocolError(Exception):
@@ -45,19 +45,20 @@ class ShellRequest:
     """Its working directory inside the sandbox."""
     pid: int
     """The shim's pid inside the sandbox."""
-    stdin: StdinMode
-    """`pipe`: the script came on stdin (in `script`); `big`: it was too large to check;
-    `tty`: an interactive shell; empty: the script is in the arguments."""
-    script: str
-    """The piped script, when `stdin` is `pipe`."""
+    mode: ShellMode
+    """Empty: a shell with its script in the arguments (`-c`, a file); `session`: a shell
+    reading commands from a terminal or pipe, each then asked about as a `line`;
+    `line`: one command line of a session, about to run."""
+    line: str
+    """The command line, for `line`."""
     argv: tuple[str, ...]
     """The shell's arguments after its name."""
 
     @property
     def command(self) -> str:
-        """What the guard checks: the piped script, or the shell command line."""
-        if self.stdin == "pipe":
-            return self.script
+        """What the guard checks: the session's command line, or the shell's own."""
+        if self.mode == "line":
+            return self.line
         name = "bash" if "bash" in self.shell else "sh"
         return shlex.join([name, *self.argv])
 
@@ -96,9 +97,9 @@ async def read_request(reader: asyncio.StreamReader) -> ShellRequest:
             fields.append(raw.decode("utf-8", errors="surrogateescape"))
     except asyncio.IncompleteReadError as ex:
         raise ProtocolError("request cut off") from ex
-    shell, cwd, pid, stdin, script, *argv = fields
-    if stdin not in ("", "tty", "pipe", "big"):
-        raise ProtocolError(f"unknown stdin mode {stdin!r}")
+    shell, cwd, pid, mode, line, *argv = fields
+    if mode not in ("", "session", "line"):
+        raise ProtocolError(f"unknown mode {mode!r}")
     try:
         pid_number = int(pid)
     except ValueError as ex:
@@ -107,8 +108,8 @@ async def read_request(reader: asyncio.StreamReader) -> ShellRequest:
         shell=shell,
         cwd=cwd or "/",
         pid=pid_number,
-        stdin=stdin,  # type: ignore[arg-type]
-        script=script,
+        mode=mode,  # type: ignore[arg-type]
+        line=line,
         argv=tuple(argv),
     )
 

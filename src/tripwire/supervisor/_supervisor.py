@@ -410,9 +410,15 @@ class Supervisor:
     async def _decide(self, request: ShellRequest) -> Verdict:
         if self._killed_by is not None:
             return Verdict("kill", "the run is being stopped")
+        if request.mode == "line":
+            # The session's previous command has run by now: check what it changed.
+            self._after_command(self._last_command)
         answer = await self.gate.decide(request)
         if answer.allowed:
-            self._running[request.pid] = request.command
+            if request.mode == "line":
+                self._last_command = request.command
+            elif not request.mode:
+                self._running[request.pid] = request.command
             return Verdict("allow")
         decision = answer.decision
         if decision.rule == "honeytoken":
@@ -430,6 +436,8 @@ class Supervisor:
         return Verdict("kill" if self._killed_by else "deny", answer.refusal)
 
     async def _finished(self, request: ShellRequest, status: int | None) -> None:
+        if request.mode:
+            return  # sessions and their lines report no end; the next line or tick checks
         self._running.pop(request.pid, None)
         self._last_command = request.command
         self._audit("command-end", {"pid": request.pid, "status": status})

@@ -2,13 +2,19 @@
  * tripwire's shell shim for supervised runs (`tripwire guard run`).
  *
  * Mounted over the sandbox's `bash` and `dash` (so `bash`, `sh`, `/bin/sh`, `$SHELL`,
- * `os.system` and `subprocess(shell=True)` all reach it), it sends the shell's argv,
- * working directory and, when the script comes on a pipe, that script, to the
- * supervisor over a unix socket in a read-only mount, and waits for the verdict:
- * "A" runs the real shell (kept at /opt/tripwire/real/<name>), "D reason" refuses
- * with exit code 126, "K reason" refuses and the supervisor stops the whole run.
- * After the shell exits the shim reports its status and waits for the supervisor's
- * integrity check, so a change to a protected file is charged to this command.
+ * `os.system` and `subprocess(shell=True)` all reach it), it sends the shell's argv and
+ * working directory to the supervisor over a unix socket in a read-only mount, and
+ * waits for the verdict: "A" runs the real shell (kept at /opt/tripwire/real/<name>),
+ * "D reason" refuses with exit code 126, "K reason" refuses and the supervisor stops
+ * the whole run. After the shell exits the shim reports its status and waits for the
+ * supervisor's integrity check, so a change to a protected file is charged to this
+ * command.
+ *
+ * A shell that reads its commands from stdin (a terminal, or a pipe kept open by an
+ * agent's persistent session) is a *session*: the real bash runs with tripwire's rc
+ * file, whose DEBUG trap (with extdebug) asks the supervisor before every command;
+ * a refusal skips the command. The question is asked by this same binary mounted as
+ * /opt/tripwire/bin/tripwire-check: `tripwire-check COMMAND` exits 0 (allowed) or 1.
  *
  * Fails closed: no supervisor, a broken reply, or a request too large to send means the
  * command does not run. Paths are fixed at compile time; nothing in the environment
@@ -16,8 +22,8 @@
  *
  * Wire format (both directions on one SOCK_STREAM connection):
  *   request:  "TWS1" u32 n, then n fields of (u32 length, bytes); little-endian.
- *             fields: shell name, cwd, pid, stdin mode ("" | "tty" | "pipe" | "big"),
- *             stdin script (empty unless "pipe"), argv[1..]
+ *             fields: shell name, cwd, pid, mode ("" | "session" | "line"),
+ *             the command line (for "line" only), argv[1..]
  *   verdict:  one line "A\n", "D <reason>\n" or "K <reason>\n"
  *   done:     "E <status>\n" (status: exit code, or 128+signal); the supervisor answers
  *             one line when its after-command checks are done.
@@ -30,7 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -42,7 +47,12 @@
 #ifndef TW_REAL_DIR
 #define TW_REAL_DIR "/opt/tripwire/real/"
 #endif
-#define MAX_STDIN (1 << 20)
+#ifndef TW_CHECK
+#define TW_CHECK "/opt/tripwire/bin/tripwire-check"
+#endif
+#ifndef TW_RCFILE
+#define TW_RCFILE "/opt/tripwire/guard.bashrc"
+#endif
 #define REFUSED 126
 
 static int sock = -1;
@@ -148,31 +158,9 @@ int main(int argc, char **argv) {
     char cwd[PATH_MAX];
     if (!getcwd(cwd, sizeof cwd)) strcpy(cwd, "/");
 
-    /* A script piped on stdin is read here (bounded) so the supervisor sees it, then
-       handed to the real shell from a memfd, unchanged. */
-    const char *mode = "";
-    char *script = NULL;
-    size_t script_len = 0;
-    if (reads_stdin(argc, argv)) {
-        if (isatty(0)) {
-            mode = "tty";
-        } else {
-            mode = "pipe";
-            script = malloc(MAX_STDIN + 1);
-            if (!script) die("out of memory");
-            for (;;) {
-                ssize_t n = read(0, script + script_len, MAX_STDIN + 1 - script_len);
-                if (n < 0 && errno == EINTR) continue;
-                if (n <= 0) break;
-                script_len += (size_t)n;
-                if (script_len > MAX_STDIN) break;
-            }
-            if (script_len > MAX_STDIN) {
-                mode = "big";
-                script_len = 0;
-            }
-        }
-    }
+    int check = strcmp(name, "tripwire-check") == 0;
+    const char *mode = check ? "line" : reads_stdin(argc, argv) ? "session" : "";
+    const char *line = check && argc > 1 ? argv[1] : "";
 
     sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (sock < 0) die("cannot open a socket to the supervisor");
@@ -182,16 +170,16 @@ int main(int argc, char **argv) {
         die("the supervisor is not reachable (" TW_SOCKET ")");
 
     char pid[32];
-    snprintf(pid, sizeof pid, "%d", (int)getpid());
-    uint32_t fields = (uint32_t)(5 + (argc > 1 ? argc - 1 : 0));
+    snprintf(pid, sizeof pid, "%d", (int)(check ? getppid() : getpid()));
+    uint32_t fields = (uint32_t)(5 + (!check && argc > 1 ? argc - 1 : 0));
     put_bytes("TWS1", 4);
     put_bytes(&fields, 4);
     put_field(name, strlen(name));
     put_field(cwd, strlen(cwd));
     put_field(pid, strlen(pid));
     put_field(mode, strlen(mode));
-    put_field(script ? script : "", script_len);
-    for (int i = 1; i < argc; i++) put_field(argv[i], strlen(argv[i]));
+    put_field(line, strlen(line));
+    for (int i = 1; !check && i < argc; i++) put_field(argv[i], strlen(argv[i]));
     put_all(req, req_len);
     free(req);
 
@@ -199,21 +187,43 @@ int main(int argc, char **argv) {
     if (get_line(reply, sizeof reply) < 0) die("the supervisor gave no verdict");
     if (reply[0] == 'D' || reply[0] == 'K') {
         fprintf(stderr, "tripwire guard: %s\n", reply[1] ? reply + 2 : "refused");
-        _exit(REFUSED);
+        _exit(check ? 1 : REFUSED);
     }
     if (strcmp(reply, "A") != 0) die("the supervisor's verdict is unreadable");
+    if (check) return 0;
 
-    int input = -1;
-    if (strcmp(mode, "pipe") == 0) {
-        input = memfd_create("tripwire-script", MFD_CLOEXEC);
-        if (input < 0) die("cannot hold the piped script (memfd_create)");
-        for (size_t off = 0; off < script_len;) {
-            ssize_t n = write(input, script + off, script_len - off);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) die("cannot hold the piped script (write)");
-            off += (size_t)n;
+    if (*mode) {
+        /* A session: the real bash (POSIX mode when it stands in for sh) with the rc
+           file that checks every command. Its own start-up files are kept: the rc file
+           restores BASH_ENV and ENV and sources them. */
+        const char *old;
+        if ((old = getenv("BASH_ENV"))) setenv("TW_BASH_ENV", old, 1);
+        if ((old = getenv("ENV"))) setenv("TW_ENV", old, 1);
+        setenv("BASH_ENV", TW_RCFILE, 1);
+        setenv("ENV", TW_RCFILE, 1);
+        char **args = calloc((size_t)argc + 4, sizeof *args);
+        if (!args) die("out of memory");
+        int n = 0;
+        /* Invoked as sh, bash would skip BASH_ENV; it starts as bash and the rc file
+           switches to POSIX mode. */
+        if (strcmp(name, "bash") != 0) setenv("TW_POSIX", "1", 1);
+        args[n++] = strcmp(name, "bash") != 0 ? "bash" : argv[0];
+        args[n++] = "--rcfile";
+        args[n++] = TW_RCFILE;
+        for (int i = 1; i < argc; i++) {
+            /* The agent's own rc file is sourced by ours; --norc would drop the check. */
+            if (strcmp(argv[i], "--norc") == 0) continue;
+            if ((strcmp(argv[i], "--rcfile") == 0 || strcmp(argv[i], "--init-file") == 0) &&
+                i + 1 < argc) {
+                setenv("TW_USER_RC", argv[++i], 1);
+                continue;
+            }
+            args[n++] = argv[i];
         }
-        lseek(input, 0, SEEK_SET);
+        args[n] = NULL;
+        execv(TW_REAL_DIR "bash", args);
+        fprintf(stderr, "tripwire guard: cannot run the real bash: %s\n", strerror(errno));
+        _exit(127);
     }
 
     /* Like system(): the terminal's interrupt goes to the shell, not to us. */
@@ -228,7 +238,6 @@ int main(int argc, char **argv) {
         signal(SIGQUIT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         signal(SIGHUP, SIG_DFL);
-        if (input >= 0 && dup2(input, 0) < 0) _exit(REFUSED);
         execv(real, argv);
         fprintf(stderr, "tripwire guard: cannot run %s: %s\n", real, strerror(errno));
         _exit(127);
