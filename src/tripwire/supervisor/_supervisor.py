@@ -101,6 +101,12 @@ class Supervisor:
 
             EgressProxy(self.egress)  # validates the allowlist now, not after the start
         _find_command(self.command[0], self.workdir, list(self.mounts))
+        for decoy in self.settings.decoys:
+            if Path(decoy.path) == self.workdir or Path(decoy.path).is_relative_to(self.workdir):
+                raise ConfigError(
+                    f"decoy {decoy.path} lies inside the working directory; tripwire never "
+                    "writes into your project: put decoys under ~/ or elsewhere"
+                )
         if "bash" not in real_shells().values():
             raise ConfigError("tripwire guard run needs bash on this machine (/bin/bash)")
         self._on_incident = on_incident
@@ -169,8 +175,10 @@ class Supervisor:
         hide, cut2 = scan_matches(
             self.workdir, PathSet(self.policy.expand(self.settings.hide)), limit=limit
         )
-        self.layout.protect = protect
-        self.layout.hide = hide
+        # A link would mount whatever it points to (a host file) over itself: links are
+        # left to the integrity watch, which sees them replaced.
+        self.layout.protect = [p for p in protect if not os.path.islink(p)]
+        self.layout.hide = [p for p in hide if not os.path.islink(p)]
         self.decoys: list[PlantedDecoy] = plant_decoys(
             self.settings.decoys,
             self.run_dir / "decoys",
@@ -178,13 +186,6 @@ class Supervisor:
             owner=self.owner,
         )
         for decoy in self.decoys:
-            if decoy.inside == str(self.workdir) or decoy.inside.startswith(
-                str(self.workdir) + "/"
-            ):
-                raise ConfigError(
-                    f"decoy {decoy.inside} lies inside the working directory; tripwire "
-                    "never writes into your project: put decoys under ~/ or elsewhere"
-                )
             self.layout.decoys[decoy.inside] = decoy.host
         watched = self.policy.expand(
             [*self.settings.protect, *self.settings.watch, *self.settings.hide]
