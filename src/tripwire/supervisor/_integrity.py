@@ -156,7 +156,7 @@ class IntegrityWatch:
 
     def admit(self, matches: list[str]) -> list[FileChange]:
         """Watch those of `matches` not watched yet; each is a `created` change."""
-        created = []
+        created: list[FileChange] = []
         for path in matches:
             before = set(self._files)
             self._add_tree(path)
