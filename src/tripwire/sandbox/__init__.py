@@ -1,7 +1,9 @@
 """The `bwrap` sandbox: bubblewrap isolation for each sample, as an Inspect provider.
 
 Use it with `Task(sandbox="bwrap")`, `inspect eval ... --sandbox bwrap`, or
-`SandboxEnvironmentSpec("bwrap", BwrapConfig(...))` to change limits and mounts.
+`SandboxEnvironmentSpec("bwrap", BwrapConfig(...))` to change limits and mounts;
+`BwrapConfig(guard="default")` runs each sample's agent under a guard policy, as
+`tripwire guard run` does (see `docs/supervised-runs.md`).
 """
 
 from typing import TYPE_CHECKING, Any

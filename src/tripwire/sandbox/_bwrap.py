@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 import yaml
 from inspect_ai.util import (
@@ -28,6 +28,9 @@ from ._command import READY_MARKER, bwrap_argv, require_bwrap
 from ._config import BwrapConfig
 from ._tree import AGENT_UID, SERVICE_UID, SampleTree
 
+if TYPE_CHECKING:
+    from tripwire.supervisor._sandboxed import SandboxSupervision
+
 __all__ = ["BwrapSandboxEnvironment", "bwrap_sandbox"]
 
 logger = logging.getLogger(__name__)
@@ -48,12 +51,16 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
     """A bubblewrap sandbox: no network, own pid namespace, read-only system, limits.
 
     Each sample gets a fresh host tree (see `SampleTree`); every `exec` starts a new
-    `bwrap` over it, so nothing the agent starts outlives its command.
+    `bwrap` over it, so nothing the agent starts outlives its command. With
+    `BwrapConfig.guard` the agent's commands run under a guard policy (see
+    `tripwire.supervisor._sandboxed`).
     """
 
     def __init__(self, tree: SampleTree) -> None:
         super().__init__()
         self.tree = tree
+        self.supervision: SandboxSupervision | None = None
+        """The sample's guard, when `BwrapConfig.guard` is set."""
 
     @override
     @classmethod
@@ -64,7 +71,11 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
     @classmethod
     async def task_init(cls, task_name: str, config: SandboxEnvironmentConfigType | None) -> None:
         require_bwrap()
-        _resolve_config(config)
+        resolved = _resolve_config(config)
+        if resolved.guard is not None:
+            from tripwire.supervisor._sandboxed import check_guard_config
+
+            check_guard_config(resolved)
 
     @override
     @classmethod
@@ -78,13 +89,17 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         tree = SampleTree(_resolve_config(config))
         environment = cls(tree)
         try:
-            probe = await environment.exec(["true"], timeout=60)
+            if tree.config.guard is not None:
+                from tripwire.supervisor._sandboxed import SandboxSupervision
+
+                environment.supervision = await SandboxSupervision.start(tree)
+            # With the guard's mounts, so a shim or decoy bwrap cannot mount fails here.
+            probe = await environment._run(["true"], cwd=None, uid=AGENT_UID, timeout=60)
+            if not probe.success:
+                raise SandboxError(f"bwrap sandbox cannot run commands: {probe.stderr.strip()}")
         except BaseException:
-            tree.cleanup()
+            await environment._close()
             raise
-        if not probe.success:
-            tree.cleanup()
-            raise SandboxError(f"bwrap sandbox cannot run commands: {probe.stderr.strip()}")
         return {"default": environment}
 
     @override
@@ -97,10 +112,7 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         interrupted: bool,
     ) -> None:
         for environment in environments.values():
-            try:
-                environment.as_type(BwrapSandboxEnvironment).tree.cleanup()
-            except OSError as ex:
-                logger.warning("could not delete bwrap sandbox tree: %s", ex)
+            await environment.as_type(BwrapSandboxEnvironment)._close()
 
     @override
     async def exec(
@@ -125,6 +137,44 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
             )
         if not cmd:
             raise ValueError("exec needs a command")
+        uid = _USERS[user]
+
+        async def run() -> ExecResult[str]:
+            return await self._run(
+                cmd,
+                input=input,
+                cwd=cwd,
+                env=env,
+                uid=uid,
+                timeout=timeout,
+                concurrency=concurrency,
+            )
+
+        supervision = self.supervision
+        if supervision is None:
+            return await run()
+        if uid == AGENT_UID:
+            return await supervision.agent_command(cmd, run)
+        # Root and the service account are the harness: unguarded, and what they change
+        # is not charged to the agent.
+        try:
+            return await run()
+        finally:
+            supervision.harness_changed()
+
+    async def _run(
+        self,
+        cmd: list[str],
+        *,
+        cwd: str | None,
+        uid: int,
+        timeout: int | None,
+        input: str | bytes | None = None,
+        env: dict[str, str] | None = None,
+        concurrency: bool = True,
+        guarded: bool = True,
+    ) -> ExecResult[str]:
+        """Run `cmd` in a fresh `bwrap` (the guard's mounts apply to the agent's uid)."""
         if not self.tree.root.exists():
             raise SandboxError(f"bwrap sandbox tree {self.tree.root} no longer exists")
         argv = bwrap_argv(
@@ -132,7 +182,8 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
             cmd,
             cwd=self.tree.inside_path(".", cwd),
             env=env,
-            uid=_USERS[user],
+            uid=uid,
+            guarded=guarded,
         )
         result = await subprocess(
             argv,
@@ -156,6 +207,13 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
 
     @override
     async def write_file(self, file: str, contents: str | bytes) -> None:
+        try:
+            await self._write_file(file, contents)
+        finally:
+            if self.supervision is not None:
+                self.supervision.harness_changed()
+
+    async def _write_file(self, file: str, contents: str | bytes) -> None:
         data = contents.encode("utf-8") if isinstance(contents, str) else contents
         inside = self.tree.inside_path(file)
         mapped = self.tree.host_path(inside)
@@ -192,10 +250,22 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
     def default_polling_interval(self) -> float:
         return 0.2
 
+    async def _close(self) -> None:
+        """Stop the sample's guard (if any) and delete its tree."""
+        try:
+            if self.supervision is not None:
+                await self.supervision.close()
+        finally:
+            try:
+                self.tree.cleanup()
+            except OSError as ex:
+                logger.warning("could not delete bwrap sandbox tree: %s", ex)
+
     async def _read_inside(self, inside: str) -> bytes:
-        # Through the sandbox, so symlinks resolve where the agent made them point.
+        # Through the sandbox, so symlinks resolve where the agent made them point; as
+        # the harness, so the guard neither checks this nor shows it the decoys.
         script = 'if [ -d "$1" ]; then echo "is a directory" >&2; exit 21; fi; exec cat -- "$1"'
-        argv = bwrap_argv(self.tree, ["sh", "-c", script, "sh", inside], cwd="/")
+        argv = bwrap_argv(self.tree, ["sh", "-c", script, "sh", inside], cwd="/", guarded=False)
         run = await subprocess(
             argv,
             text=False,
@@ -222,7 +292,14 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
 
     async def _write_inside(self, inside: str, data: bytes) -> None:
         script = 'mkdir -p -- "$(dirname -- "$1")" && cat > "$1"'
-        result = await self.exec(["sh", "-c", script, "sh", inside], input=data, cwd="/")
+        result = await self._run(
+            ["sh", "-c", script, "sh", inside],
+            input=data,
+            cwd="/",
+            uid=AGENT_UID,
+            timeout=None,
+            guarded=False,
+        )
         if not result.success:
             message = result.stderr.strip()
             if "Permission denied" in message or "Read-only" in message:

@@ -91,6 +91,7 @@ def bwrap_argv(
     cwd: str,
     env: dict[str, str] | None = None,
     uid: int = AGENT_UID,
+    guarded: bool = True,
 ) -> list[str]:
     """The full host command line running `cmd` in the sample's sandbox.
 
@@ -101,8 +102,12 @@ def bwrap_argv(
         env: Extra environment variables (the host environment is never passed in).
         uid: The uid inside the sandbox: the agent's, 0 for `user="root"`, or
             `SERVICE_UID` for the second account (which needs a host-root harness).
+        guarded: Whether the tree's guard (if it has one) applies. It only ever applies
+            to the agent's uid; False for the harness's own reads and writes as the
+            agent, which must neither ask the guard nor see the decoys.
     """
     config = tree.config
+    guard = tree.guard if guarded and uid == AGENT_UID else None
     argv: list[str] = []
     host_uid = tree.service_host_uid if uid == SERVICE_UID else tree.host_uid
     if uid == SERVICE_UID and host_uid is None:
@@ -141,13 +146,10 @@ def bwrap_argv(
         argv += ["--bind", str(host), inside]
     if tree.shims is not None:
         argv += ["--ro-bind", str(tree.shims), SHIM_DIR]
-    for host, inside, _ in tree.protected_sources(config.readonly_paths):
-        argv += ["--ro-bind", str(host), inside]
-    for _, inside, is_dir in tree.protected_sources(config.hidden_paths):
-        if is_dir:
-            argv += ["--tmpfs", inside, "--remount-ro", inside]
-        else:
-            argv += ["--ro-bind", "/dev/null", inside]
+    argv += _protected(tree, config.readonly_paths, config.hidden_paths)
+    if guard is not None:
+        argv += _protected(tree, guard.readonly, guard.hidden)
+        argv += guard.binds
     # The root itself (a tmpfs holding the mount points) is read-only to the agent.
     argv += ["--remount-ro", "/", "--chdir", cwd, "--clearenv"]
     base_env = {
@@ -159,8 +161,22 @@ def bwrap_argv(
     }
     for key, value in {**base_env, **(env or {})}.items():
         argv += ["--setenv", key, value]
-    argv += ["--", "/bin/sh", "-c", f"printf '{_printf_escape(READY_MARKER)}' >&2; exec \"$@\""]
+    shell = guard.shell if guard is not None else "/bin/sh"
+    argv += ["--", shell, "-c", f"printf '{_printf_escape(READY_MARKER)}' >&2; exec \"$@\""]
     argv += ["sh", *cmd]
+    return argv
+
+
+def _protected(tree: SampleTree, readonly: tuple[str, ...], hidden: tuple[str, ...]) -> list[str]:
+    """Read-only mounts over `readonly` paths, empty ones over `hidden` paths."""
+    argv: list[str] = []
+    for host, inside, _ in tree.protected_sources(readonly):
+        argv += ["--ro-bind", str(host), inside]
+    for _, inside, is_dir in tree.protected_sources(hidden):
+        if is_dir:
+            argv += ["--tmpfs", inside, "--remount-ro", inside]
+        else:
+            argv += ["--ro-bind", "/dev/null", inside]
     return argv
 
 

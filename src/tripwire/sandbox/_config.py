@@ -69,6 +69,25 @@ class BwrapConfig(BaseModel, frozen=True):
     """Wall-clock limit in seconds for a command run without its own `timeout`; nothing
     the agent starts may run forever."""
 
+    guard: str | None = None
+    """Run the agent under a guard policy, as `tripwire guard run` does: `"default"` for
+    the shipped policy, or the path of a policy YAML file (checked when the task starts).
+    Every shell the agent starts asks the guard first (refused: exit code 126 and the
+    reason on stderr); the policy's `run:` section plants decoys, mounts protected files
+    read-only, hides hidden ones and hashes protected and watched files after each of the
+    agent's commands. Incidents go to the sample's transcript and to its store
+    (`tripwire_incidents`, with the decision counts in `tripwire_guard_counts`); a `kill`
+    decision, a tripped decoy or a changed file (per `run.on_honeytoken` and
+    `run.on_integrity`) ends the sample with a `custom` limit, and every later command as
+    the agent raises the same error. Commands as `root` or `service` are the harness's own
+    (setup, detectors, scorers): they run without the shim, the decoys or the read-only
+    mounts, and are never checked; run scorers' commands as `root` once a sample may have
+    been stopped. See `docs/supervised-runs.md`."""
+
+    guard_confirm: str = "deny"
+    """Who answers the guard's `ask` decisions: `deny` (refuse, the default for unattended
+    evals), `approve` (tests only), `terminal[:SECONDS]` or `file:DIR[:SECONDS]`."""
+
     @field_validator("workdir", "scratch_dirs", mode="after")
     @classmethod
     def _absolute(cls, value: str | tuple[str, ...]) -> str | tuple[str, ...]:

@@ -17,6 +17,7 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from tripwire._errors import SandboxError
 
 from ._config import NET_DIR, BwrapConfig
 
-__all__ = ["AGENT_UID", "SERVICE_UID", "SampleTree"]
+__all__ = ["AGENT_UID", "SERVICE_UID", "GuardMounts", "SampleTree"]
 
 AGENT_UID = 1000
 """The agent's uid inside the sandbox (user `agent`)."""
@@ -48,6 +49,29 @@ _PASSWD = (
     "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
 )
 _GROUP = "root:x:0:\nagent:x:{uid}:\nservice:x:{service}:\nnogroup:x:65534:\n"
+
+
+@dataclass(frozen=True)
+class GuardMounts:
+    """What a guard adds to the agent's commands in a guarded sample (`BwrapConfig.guard`).
+
+    Set by `tripwire.supervisor`'s `SandboxSupervision`; the harness's own commands (as
+    root or the service account) run without any of it.
+    """
+
+    binds: tuple[str, ...]
+    """`bwrap` options: the shell shim over bash and dash, the real shells, the guard's
+    socket directory (read-only) and the planted decoys."""
+
+    shell: str
+    """A real shell inside the sandbox that runs each command's start-up line (through the
+    shim it would ask the guard about the harness's own line)."""
+
+    readonly: tuple[str, ...] = ()
+    """Protected paths (the policy's `run.protect` matches), mounted read-only."""
+
+    hidden: tuple[str, ...] = ()
+    """Hidden paths (`run.hide` matches), covered."""
 
 
 class SampleTree:
@@ -77,6 +101,8 @@ class SampleTree:
             self._own(host)
             self.mounts[posixpath.normpath(inside)] = host
         self.shims: Path | None = None
+        self.guard: GuardMounts | None = None
+        """Set when the sample runs under a guard policy."""
         if config.remote_hosts:
             self._make_remote_hosts(config.remote_hosts)
         self.etc = self.root / "etc"

@@ -59,6 +59,15 @@ class DecoyWatch:
             self._by_wd[wd] = decoy
         asyncio.get_running_loop().add_reader(self._inotify.fileno(), self._read)
 
+    def poll(self) -> None:
+        """Handle the touches already queued, now rather than on the loop's next turn.
+
+        Called when a command has ended, so a read it made is charged to it before its
+        caller sees the result.
+        """
+        if self._inotify is not None:
+            self._read()
+
     def _read(self) -> None:
         assert self._inotify is not None
         try:
@@ -69,8 +78,8 @@ class DecoyWatch:
         for event in events:
             if event.mask & flags.Q_OVERFLOW:
                 # Events were lost: assume the worst about every decoy.
-                for decoy in self._decoys:
-                    self._trip(decoy, "touched (inotify queue overflowed)")
+                for each in self._decoys:
+                    self._trip(each, "touched (inotify queue overflowed)")
                 continue
             touched = self._by_wd.get(event.wd)
             if touched is not None and event.mask & _MASK:
