@@ -1,8 +1,12 @@
 """Supervised runs end to end: real bwrap, the compiled shim, the supervisor."""
 
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
+import pytest
 from supervised_helpers import agent_script, needs_sandbox, policy_with, supervise
 
 from tripwire.audit import load_key, verify_log
@@ -201,3 +205,31 @@ def test_decoy_credential_used_in_a_later_command_trips(tmp_path, project):
     assert ("honeytoken", None) in kinds  # the read (inotify)
     assert ("honeytoken", "honeytoken") in kinds  # the use (the guard saw the string)
     assert (project / "code.txt").read_text() == "126"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="running the agent as the workdir's owner needs root")
+def test_as_root_the_agent_runs_as_the_workdirs_owner(tmp_path, project):
+    owner = 65534  # nobody: any unprivileged user
+    # The owner must reach its project, as a user reaches one in their home.
+    home = Path(tempfile.mkdtemp(prefix="tripwire-owner-"))
+    home.chmod(0o755)
+    project = Path(shutil.copytree(project, home / "project"))
+    for path in [project, *project.rglob("*")]:
+        os.chown(path, owner, owner)
+    command = agent_script(
+        project,
+        """
+        import os, subprocess
+        r = subprocess.run("echo ok > mine.txt; rm .claude/settings.json", shell=True,
+                           capture_output=True, text=True)
+        open("out.txt", "w").write(f"{os.getuid()} {r.returncode}")
+        """,
+    )
+    os.chown(project / "agent.py", owner, owner)
+    summary, incidents, supervisor = supervise(tmp_path, project, command)
+    assert summary.status == "finished", summary
+    assert (project / "out.txt").read_text() == "1000 126"  # uid inside; refused
+    assert not (project / "mine.txt").exists()  # the whole command was refused
+    assert (project / "out.txt").stat().st_uid == owner  # written as the owner
+    assert not supervisor.layout.host_dir.exists()  # the scratch tree is gone
+    shutil.rmtree(home)

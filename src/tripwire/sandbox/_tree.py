@@ -90,7 +90,7 @@ class SampleTree:
         )
         # The service account's host uid: the next one, never another sample's agent.
         self.service_host_uid: int | None = self.host_uid + 1 if self.host_uid is not None else None
-        base = _traversable_temp_dir() if self.host_uid is not None else None
+        base = traversable_temp_dir() if self.host_uid is not None else None
         self.root = Path(tempfile.mkdtemp(prefix="tripwire-bwrap-", dir=base))
         # Only the sandbox's own host uid needs to traverse the root.
         self.root.chmod(0o711)
@@ -201,22 +201,7 @@ class SampleTree:
 
     def cleanup(self) -> None:
         """Delete the tree, even parts the agent made unreadable (`chmod 000`)."""
-        if not self.root.exists():
-            return
-        root = self.root
-
-        def make_writable_and_retry(func: Callable[..., Any], path: str, exc_info: Any) -> None:
-            # Only permission problems inside the tree are ours to fix; never touch
-            # anything at or above the root.
-            target = Path(path)
-            if not isinstance(exc_info[1], PermissionError) or not target.is_relative_to(root):
-                raise exc_info[1]
-            for directory in {target.parent, target}:
-                if directory != root.parent and not directory.is_symlink():
-                    directory.chmod(0o700)
-            func(path)
-
-        shutil.rmtree(root, onerror=make_writable_and_retry)
+        remove_tree(self.root)
 
     def _make_remote_hosts(self, hosts: tuple[str, ...]) -> None:
         """One writable tree per simulated host, plus the shims that reach them."""
@@ -241,7 +226,26 @@ class SampleTree:
             os.chown(path, self.host_uid, self.host_uid)
 
 
-def _traversable_temp_dir() -> str:
+def remove_tree(root: Path) -> None:
+    """Delete a directory an agent wrote into, even parts it made unreadable."""
+    if not root.exists():
+        return
+
+    def make_writable_and_retry(func: Callable[..., Any], path: str, exc_info: Any) -> None:
+        # Only permission problems inside the tree are ours to fix; never touch
+        # anything at or above the root.
+        target = Path(path)
+        if not isinstance(exc_info[1], PermissionError) or not target.is_relative_to(root):
+            raise exc_info[1]
+        for directory in {target.parent, target}:
+            if directory != root.parent and not directory.is_symlink():
+                directory.chmod(0o700)
+        func(path)
+
+    shutil.rmtree(root, onerror=make_writable_and_retry)
+
+
+def traversable_temp_dir() -> str:
     """A temp directory every uid can pass through (the sandbox's uid must reach its tree)."""
     for candidate in (tempfile.gettempdir(), "/var/tmp", "/tmp", "/dev/shm"):
         path = Path(candidate).resolve()

@@ -79,8 +79,12 @@ class RunLayout:
 
     workdir: str
     """The agent's working directory (host path = sandbox path)."""
-    run_dir: Path
-    """The run's host directory (never mounted)."""
+    host_dir: Path
+    """Host directory holding what the sandbox mounts from the run (its home, `/tmp`,
+    `/etc` files, the socket directory, decoys); never mounted whole."""
+    socket_dir: Path = Path()
+    """Host directory of the shim's (and egress proxy's) sockets, mounted read-only at
+    `SOCKET_DIR`. Short, because a unix socket's path is limited to 107 bytes."""
     home: str = "/home/agent"
     """The agent's home inside the sandbox."""
     shim: Path | None = None
@@ -99,24 +103,19 @@ class RunLayout:
     """The agent's environment besides PATH, HOME, USER, LANG, TERM and SHELL."""
 
     @property
-    def socket_dir(self) -> Path:
-        """Host directory mounted read-only at `SOCKET_DIR`."""
-        return self.run_dir / "sock"
-
-    @property
     def home_dir(self) -> Path:
         """Host directory that is the agent's home."""
-        return self.run_dir / "home"
+        return self.host_dir / "home"
 
     @property
     def tmp_dir(self) -> Path:
         """Host directory that is the agent's `/tmp`."""
-        return self.run_dir / "tmp"
+        return self.host_dir / "tmp"
 
     @property
     def etc_dir(self) -> Path:
         """Host directory with the sandbox's passwd, group, hostname and hosts."""
-        return self.run_dir / "etc"
+        return self.host_dir / "etc"
 
     def mounts(self) -> dict[str, Path]:
         """The writable mounts, `{sandbox path: host dir}`, for the guard's file view."""
@@ -130,7 +129,7 @@ class RunLayout:
 
     def prepare(self, owner: tuple[int, int] | None) -> None:
         """Create the run's host directories, owned by the agent's host uid if given."""
-        for directory in (self.socket_dir, self.home_dir, self.tmp_dir, self.etc_dir):
+        for directory in (self.home_dir, self.tmp_dir, self.etc_dir):
             directory.mkdir(mode=0o755, exist_ok=True)
         self.tmp_dir.chmod(0o1777)
         if owner is not None:

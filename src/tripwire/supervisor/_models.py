@@ -78,6 +78,9 @@ class RunState(BaseModel):
     audit_log: str
     """The run's audit log."""
 
+    control_socket: str | None = None
+    """The socket `tripwire guard kill` talks to (mode 0600)."""
+
     audit_head: str | None = None
     """Hash of the audit log's last record when the run ended: an anchor outside the log,
     so records cut from its end are noticed (`tripwire audit verify --head`)."""

@@ -1,8 +1,9 @@
 """Where supervised runs live on the host, and how another terminal stops one.
 
 Each run has a directory (mode 0700, never mounted into its sandbox) holding `run.json`,
-the audit log, `summary.json` and `control.sock`, the socket `tripwire guard kill`
-talks to. Only the supervisor's user (and root) can reach it.
+the audit log and `summary.json`; `run.json` names the control socket `tripwire guard
+kill` talks to (in a short temporary directory: socket paths are limited to 107 bytes).
+Only the supervisor's user (and root) can reach them.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def kill_run(runs_dir: Path, run_id: str, *, reason: str = "operator") -> KillRe
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
             client.settimeout(_KILL_TIMEOUT)
-            client.connect(str(directory / "control.sock"))
+            client.connect(state.control_socket or str(directory / "control.sock"))
             client.sendall(("kill " + " ".join(reason.split())[:200] + "\n").encode())
             reply = client.makefile("rb").readline().decode(errors="replace").split()
         if reply[:1] == ["killed"]:

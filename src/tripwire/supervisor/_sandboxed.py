@@ -35,7 +35,6 @@ import logging
 import os
 import posixpath
 import shlex
-import shutil
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -66,7 +65,7 @@ from ._honeytokens import DecoyWatch
 from ._integrity import FileChange, IntegrityWatch, scan_matches
 from ._layout import REAL_SHELL_DIR, SOCKET_DIR, real_shells, shim_binds
 from ._models import Incident, IncidentKind
-from ._shim import shim_binary
+from ._shim import shim_binary, stage_shim
 from ._shim_server import ShellRequest, ShimServer, Verdict
 
 __all__ = [
@@ -214,9 +213,7 @@ class SandboxSupervision:
         tree = self.tree
         # The shim is built in the cache under our home (root's is mode 0700), which the
         # sample's own host uid cannot reach: each sample binds a copy from its tree.
-        shim = tree.root / "shell-shim"
-        shutil.copyfile(shim_binary(), shim)
-        shim.chmod(0o755)
+        shim = stage_shim(tree.root)
         socket_dir = tree.root / "guard"
         socket_dir.mkdir()
         socket_dir.chmod(0o755)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tripwire._errors import SandboxError
 
-__all__ = ["rc_file", "shim_binary", "shim_cache_dir"]
+__all__ = ["rc_file", "shim_binary", "shim_cache_dir", "stage_shim"]
 
 
 def rc_file(shim: Path) -> Path:
@@ -82,3 +82,17 @@ def shim_binary(cache_dir: Path | None = None) -> Path:
         os.replace(rc, rc_file(target))
         os.replace(out, target)  # atomic: a concurrent run sees the old or the new binary
     return target
+
+
+def stage_shim(directory: Path) -> Path:
+    """A copy of the built shim and its rc file in `directory`.
+
+    For a sandbox whose uid cannot reach the cache (root's home is mode 0700).
+    """
+    built = shim_binary()
+    shim = directory / "shell-shim"
+    shutil.copyfile(built, shim)
+    shim.chmod(0o755)
+    shutil.copyfile(rc_file(built), rc_file(shim))
+    rc_file(shim).chmod(0o644)
+    return shim

@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ from tripwire.guard import Guard, Policy, sandbox_view
 from tripwire.guard._confirm import AutoChannel, ConfirmChannel
 from tripwire.guard._glob import PathSet
 from tripwire.sandbox._command import _count_own_processes
+from tripwire.sandbox._tree import remove_tree, traversable_temp_dir
 
 from ._decoys import PlantedDecoy, plant_decoys
 from ._gate import ShellGate
@@ -37,7 +39,7 @@ from ._integrity import FileChange, IntegrityWatch, scan_matches
 from ._layout import REAL_SHELL_DIR, RunLayout, real_shells
 from ._models import Incident, IncidentKind, RunState, RunSummary
 from ._runs import default_runs_dir, new_run_id, write_state
-from ._shim import shim_binary
+from ._shim import shim_binary, stage_shim
 from ._shim_server import ShellRequest, ShimServer, Verdict
 
 __all__ = ["Supervisor"]
@@ -160,10 +162,28 @@ class Supervisor:
         self.runs_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.run_dir.mkdir(mode=0o700)
         self.owner = self._agent_owner()
-        self.layout = RunLayout(workdir=str(self.workdir), run_dir=self.run_dir)
+        if self.owner is None:
+            host_dir = self.run_dir / "sandbox"
+            host_dir.mkdir()
+        else:
+            # bwrap runs as the workdir's owner, who cannot pass our 0700 directories:
+            # what it mounts lies in a directory it can traverse (not list).
+            host_dir = Path(tempfile.mkdtemp(prefix="tripwire-run-", dir=traversable_temp_dir()))
+            host_dir.chmod(0o711)
+        # Sockets need short paths (107 bytes): a fresh directory in the temp dir. The
+        # agent's part (shim, proxy) is mounted read-only; the control socket is not.
+        self.sockets = Path(tempfile.mkdtemp(prefix="tripwire-", dir=_short_temp_dir()))
+        agent_sockets = self.sockets / "agent"
+        agent_sockets.mkdir()
+        if self.owner is not None:
+            for directory in (self.sockets, agent_sockets):
+                directory.chmod(0o711)
+        self.layout = RunLayout(
+            workdir=str(self.workdir), host_dir=host_dir, socket_dir=agent_sockets
+        )
         if self.layout.home == str(self.workdir) or self.workdir.is_relative_to("/home/agent"):
             self.layout.home = "/home/tripwire-agent"
-        self.layout.shim = shim_binary()
+        self.layout.shim = shim_binary() if self.owner is None else stage_shim(host_dir)
         self.layout.prepare(self.owner)
         self.layout.env.update(self.env)
         for path, writable in self.mounts.items():
@@ -181,7 +201,7 @@ class Supervisor:
         self.layout.hide = [p for p in hide if not os.path.islink(p)]
         self.decoys: list[PlantedDecoy] = plant_decoys(
             self.settings.decoys,
-            self.run_dir / "decoys",
+            host_dir / "decoys",
             home=self.layout.home,
             owner=self.owner,
         )
@@ -233,6 +253,7 @@ class Supervisor:
             supervisor_pid=os.getpid(),
             started=time.time(),
             audit_log=str(self.run_dir / "audit.jsonl"),
+            control_socket=str(self.sockets / "control.sock"),
         )
         write_state(self.run_dir, self.state)
 
@@ -266,10 +287,9 @@ class Supervisor:
         exit_code: int | None = None
         try:
             await shims.start(self.layout.socket_dir / "guard.sock")
-            control = await asyncio.start_unix_server(
-                self._control, path=str(self.run_dir / "control.sock")
-            )
-            os.chmod(self.run_dir / "control.sock", 0o600)
+            control_path = self.sockets / "control.sock"
+            control = await asyncio.start_unix_server(self._control, path=str(control_path))
+            os.chmod(control_path, 0o600)
             if self.egress:
                 await self._start_egress()
             decoy_watch.start()
@@ -302,6 +322,10 @@ class Supervisor:
                 await self._proxy.close()
             self._after_command(None)
             self._finish(exit_code)
+            # The sandbox's home, /tmp and decoys were scratch; the record stays.
+            for scratch in (self.layout.host_dir, self.sockets):
+                with contextlib.suppress(OSError):
+                    remove_tree(scratch)
         return self._summary(exit_code)
 
     async def _spawn(self) -> None:
@@ -650,6 +674,12 @@ def _checked_workdir(workdir: Path) -> Path:
     if path == Path("/") or str(path) in ("/usr", "/bin", "/lib", "/etc", "/proc", "/dev"):
         raise ConfigError(f"{path} cannot be the agent's working directory: choose a project")
     return path
+
+
+def _short_temp_dir() -> str:
+    """The temp dir, unless its path leaves too little room for a socket name."""
+    base = traversable_temp_dir()
+    return base if len(base) <= 48 else "/tmp"
 
 
 def _parse_mounts(items: list[str]) -> dict[str, bool]:
