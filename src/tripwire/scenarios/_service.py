@@ -135,7 +135,9 @@ class ServiceReader:
         # locked), so relative paths are made absolute against the agent's cwd.
         if not path.startswith("/"):
             if self._workdir is None:
-                self._workdir = (await self._exec(env, ["pwd"], None)).stdout.strip() or "/"
+                # As root, the harness: in a guarded sandbox the agent's own commands are
+                # checked, and refused once the guard has stopped the sample.
+                self._workdir = (await self._exec(env, ["pwd"], "root")).stdout.strip() or "/"
             path = posixpath.join(self._workdir, path)
         result = await self._exec(env, ["sh", "-c", _READ_SCRIPT, "sh", path], self.user, cwd="/")
         status = _CODES.get(result.returncode)
