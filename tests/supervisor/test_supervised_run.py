@@ -10,6 +10,7 @@ import pytest
 from supervised_helpers import agent_script, needs_sandbox, policy_with, supervise
 
 from tripwire.audit import load_key, verify_log
+from tripwire.guard import default_policy
 
 pytestmark = needs_sandbox
 
@@ -233,3 +234,27 @@ def test_as_root_the_agent_runs_as_the_workdirs_owner(tmp_path, project):
     assert (project / "out.txt").stat().st_uid == owner  # written as the owner
     assert not supervisor.layout.host_dir.exists()  # the scratch tree is gone
     shutil.rmtree(home)
+
+
+def test_a_kill_rule_stops_the_run(tmp_path, project):
+    base = default_policy()
+    rules = [
+        r.model_copy(update={"decision": "kill"}) if r.name == "kill-switch-tamper" else r
+        for r in base.rules
+    ]
+    policy = base.model_copy(update={"rules": rules})
+    command = agent_script(
+        project,
+        """
+        import subprocess, time
+        subprocess.run("chmod -x shutdown.sh", shell=True)
+        time.sleep(30)
+        """,
+    )
+    summary, incidents, _ = supervise(tmp_path, project, command, policy=policy)
+    assert summary.status == "killed"
+    assert [(i.kind, i.rule, i.killed) for i in incidents] == [
+        ("decision", "kill-switch-tamper", True)
+    ]
+    assert summary.killed_by.startswith("decision:")
+    assert (project / "shutdown.sh").stat().st_mode & 0o111
