@@ -1,6 +1,8 @@
 """Supervised runs end to end: real bwrap, the compiled shim, the supervisor."""
 
 import json
+import threading
+import time
 import os
 import shutil
 import tempfile
@@ -258,3 +260,56 @@ def test_a_kill_rule_stops_the_run(tmp_path, project):
     ]
     assert summary.killed_by.startswith("decision:")
     assert (project / "shutdown.sh").stat().st_mode & 0o111
+
+
+def test_ask_goes_to_the_confirm_channel(tmp_path, project):
+    from tripwire.guard import FileQueueChannel, Rule, answer_request, pending_requests
+
+    base = default_policy()
+    ask = Rule(name="ask-notes", decision="ask", reason="notes are shared", effects=["write"],
+               paths=["notes.md"])  # fmt: skip
+    policy = base.model_copy(update={"rules": [ask, *base.rules]})
+    queue = tmp_path / "asks"
+    answers = iter([True, False])
+    stop = threading.Event()
+
+    def operator():
+        answered = set()
+        while not stop.is_set():
+            for request in pending_requests(queue) if queue.exists() else []:
+                if request.id not in answered:
+                    answered.add(request.id)
+                    answer_request(queue, request.id, approved=next(answers), by="test")
+            time.sleep(0.05)
+
+    errors = []
+
+    def guarded():
+        try:
+            operator()
+        except Exception as ex:
+            errors.append(repr(ex))
+
+    threading.Thread(target=guarded, daemon=True).start()
+    command = agent_script(
+        project,
+        """
+        import subprocess
+        a = subprocess.run("echo first >> notes.md", shell=True).returncode
+        b = subprocess.run("echo second >> notes.md", shell=True).returncode
+        open("codes.txt", "w").write(f"{a} {b}")
+        """,
+    )
+    summary, _, _ = supervise(
+        tmp_path, project, command, policy=policy, confirm=FileQueueChannel(queue, timeout=20)
+    )
+    stop.set()
+    assert errors == []
+    assert (project / "codes.txt").read_text() == "0 126"
+    assert (project / "notes.md").read_text() == "todo\nfirst\n"
+    assert summary.asked == 2 and summary.allowed == 1 and summary.denied == 1
+    decisions = [d for d in _decisions(summary) if d.get("rule") == "ask-notes"]
+    assert [(d["approved"], d["answered_by"]) for d in decisions] == [
+        (True, "file:" + str(queue) + " (test)"),
+        (False, "file:" + str(queue) + " (test)"),
+    ]
