@@ -1,11 +1,11 @@
 """Supervised runs end to end: real bwrap, the compiled shim, the supervisor."""
 
 import json
-import threading
-import time
 import os
 import shutil
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import pytest
