@@ -12,6 +12,7 @@ from tripwire.guard._confirm import ConfirmChannel, ConfirmRequest
 from tripwire.guard._record import decision_record
 
 from ._layout import REAL_SHELL_DIR
+from ._models import IncidentKind
 from ._shim_server import ShellRequest
 
 __all__ = ["GateAnswer", "ShellGate"]
@@ -54,6 +55,13 @@ class GateAnswer:
     """Whether the shell may run (an approved `ask` included)."""
     call: GuardCall
     """The call the guard checked."""
+
+    @property
+    def incident(self) -> IncidentKind | None:
+        """The incident this refusal is: a decoy touched, a kill decision, or none."""
+        if self.decision.rule == "honeytoken":
+            return "honeytoken"
+        return "decision" if self.decision.action == "kill" else None
 
     @property
     def refusal(self) -> str:

@@ -416,18 +416,13 @@ class SandboxSupervision:
         answer = await self.gate.decide(request)
         if answer.allowed:
             return Verdict("allow")
-        decision = answer.decision
-        if decision.rule == "honeytoken":
+        if answer.incident is not None:
             self._incident(
-                "honeytoken",
-                decision.reason,
+                answer.incident,
+                answer.decision.reason,
                 command=request.command,
-                rule="honeytoken",
-                kill=decision.action == "kill",
-            )
-        elif decision.action == "kill":
-            self._incident(
-                "decision", decision.reason, command=request.command, rule=decision.rule, kill=True
+                rule=answer.decision.rule,
+                kill=answer.decision.action == "kill",
             )
         return Verdict("kill" if self.stopped is not None else "deny", answer.refusal)
 

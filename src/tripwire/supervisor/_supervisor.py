@@ -445,18 +445,13 @@ class Supervisor:
             elif not request.mode:
                 self._running[request.pid] = request.command
             return Verdict("allow")
-        decision = answer.decision
-        if decision.rule == "honeytoken":
+        if answer.incident is not None:
             self._incident(
-                "honeytoken",
-                decision.reason,
+                answer.incident,
+                answer.decision.reason,
                 command=request.command,
-                rule="honeytoken",
-                kill=decision.action == "kill",
-            )
-        elif decision.action == "kill":
-            self._incident(
-                "decision", decision.reason, command=request.command, rule=decision.rule, kill=True
+                rule=answer.decision.rule,
+                kill=answer.decision.action == "kill",
             )
         return Verdict("kill" if self._killed_by else "deny", answer.refusal)
 
