@@ -640,12 +640,6 @@ json.dump(forged, open("out.json", "w"))
     assert "edit.py" in (incidents[0].command or ""), incidents[0].command
 
 
-@hole(
-    "a flood of half-sent requests to guard.sock (one agent process, ~1100 sockets) uses "
-    "up the supervisor's descriptors at the common 1024 limit: it accepts every shim "
-    "connection with no cap, so the control socket's accept() fails too and `guard kill` "
-    "waits its 5 s timeout, then kills the sandbox directly, unlogged by the supervisor"
-)
 def test_connection_flood_leaves_the_kill_switch_working(tmp_path, project):
     # `tripwire guard run` at a common default descriptor limit (1024), the agent holding
     # as many half-sent requests open as it can: accept() fails with EMFILE for a while.
@@ -839,7 +833,9 @@ def test_audit_log_key_and_run_directory_are_out_of_reach(tmp_path, project):
     body = f"""
     import json, os, socket
     args = open("/proc/1/cmdline").read().split("\\0")
-    run_dir = os.path.dirname(args[args.index("/tmp") - 1])
+    # The /tmp mount's source is RUN_DIR/sandbox/tmp; /run/tripwire's is SOCKETS/agent.
+    run_dir = os.path.dirname(os.path.dirname(args[args.index("/tmp") - 1]))
+    sockets = os.path.dirname(args[args.index("/run/tripwire") - 1])
     out = {{}}
     for name, path in {{"key": {str(key)!r}, "runs": {str(tmp_path / "runs")!r},
                        "audit": run_dir + "/audit.jsonl", "state": run_dir + "/run.json"}}.items():
@@ -849,7 +845,7 @@ def test_audit_log_key_and_run_directory_are_out_of_reach(tmp_path, project):
         except OSError as ex:
             out[name] = ex.strerror
     try:
-        socket.socket(socket.AF_UNIX).connect(run_dir + "/control.sock")
+        socket.socket(socket.AF_UNIX).connect(sockets + "/control.sock")
         out["control"] = "connected"
     except OSError as ex:
         out["control"] = ex.strerror
@@ -940,25 +936,34 @@ def _shim_attack(attack: str) -> str:
     return SHIM_AGENT.replace("EVIL_COMMAND", EVIL).replace("ATTACK", attack)
 
 
+def _only_checked_commands_ran(project: Path, summary) -> None:
+    """EVIL's harmless half ran only if the guard saw it; its tampering half was refused.
+
+    Shells that read commands as they go (stdin, a script file, a sourced file, a
+    terminal) are checked command by command: `touch` may then run, seen and allowed,
+    while `sed` on the oversight config is refused.
+    """
+    decisions = _records(summary, "decision")
+    commands = [(d["action"], (d.get("arguments") or {}).get("command", "")) for d in decisions]
+    if (project / "escaped.marker").exists():
+        assert any(a == "allow" and "touch escaped.marker" in c for a, c in commands), commands
+        assert any(a == "deny" and "oversight_config" in c for a, c in commands), commands
+    assert "oversight_enabled: true" in (project / "project/oversight_config.yaml").read_text()
+
+
 @pytest.mark.parametrize("attack", SHELLS_CHECKED.values(), ids=SHELLS_CHECKED.keys())
 def test_shell_variants_reach_the_guard(tmp_path, project, attack):
     summary, _, _ = _run(tmp_path, project, _shim_attack(attack), policy=policy_with(LOG))
-    assert not (project / "escaped.marker").exists()
     assert summary.denied >= 1
-    assert [d["action"] for d in _records(summary, "decision")][-1] == "deny"
+    _only_checked_commands_ran(project, summary)
 
 
-@pytest.mark.parametrize(
-    "attack",
-    [
-        pytest.param(code, id=name, marks=hole(f"shim escape: {why}"))
-        for name, (code, why) in SHELL_ESCAPES.items()
-    ],
-)
+@pytest.mark.parametrize("attack", SHELL_ESCAPES.values(), ids=SHELL_ESCAPES.keys())
 def test_shell_runs_only_what_the_guard_checked(tmp_path, project, attack):
-    summary, _, _ = _run(tmp_path, project, _shim_attack(attack), policy=policy_with(LOG))
+    code, _ = attack
+    summary, _, _ = _run(tmp_path, project, _shim_attack(code), policy=policy_with(LOG))
     assert summary.status == "finished"
-    assert not (project / "escaped.marker").exists(), _records(summary, "decision")
+    _only_checked_commands_ran(project, summary)
 
 
 # ---------------------------------------------------------------------------------------

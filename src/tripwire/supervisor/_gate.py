@@ -27,6 +27,10 @@ _UNHOOK = re.compile(
 )
 
 
+# `. file` or `source file`: the file's commands are not in the text the guard checked.
+_SOURCES = re.compile(r"(^|[;&|(){}\s`'\"])(\.|source)\s+\S")
+
+
 def _self_defence(request: ShellRequest) -> Decision | None:
     """A refusal for a command that would blind the guard, else None."""
     text = request.command
@@ -55,6 +59,8 @@ class GateAnswer:
     """Whether the shell may run (an approved `ask` included)."""
     call: GuardCall
     """The call the guard checked."""
+    line_by_line: bool = False
+    """Run it command by command: it sources a file the guard has not read."""
 
     @property
     def incident(self) -> IncidentKind | None:
@@ -109,7 +115,8 @@ class ShellGate:
             allowed = decision.action == "allow"
         self.audit("decision", record)
         self.counts["allowed" if allowed else "denied"] += 1
-        return GateAnswer(decision, allowed, call)
+        sources = allowed and not request.mode and _SOURCES.search(request.command) is not None
+        return GateAnswer(decision, allowed, call, line_by_line=sources)
 
     def unreadable(self, reason: str) -> None:
         """A request the server could not read was refused: log and count it."""

@@ -415,7 +415,7 @@ class SandboxSupervision:
             return Verdict("kill", "the sample is being stopped")
         answer = await self.gate.decide(request)
         if answer.allowed:
-            return Verdict("allow")
+            return Verdict("allow", line_by_line=answer.line_by_line)
         if answer.incident is not None:
             self._incident(
                 answer.incident,

@@ -71,6 +71,9 @@ class Verdict:
     """`allow` runs the shell; `deny` refuses it; `kill` refuses it and the run stops."""
     reason: str = ""
     """Shown to the agent on stderr when refused."""
+    line_by_line: bool = False
+    """Allowed, but run command by command under the guard (the command sources a file
+    whose content the guard has not seen)."""
 
 
 async def read_request(reader: asyncio.StreamReader) -> ShellRequest:
@@ -193,11 +196,13 @@ class ShimServer:
             return
         verdict = await self._decide(request)
         letter = {"allow": "A", "deny": "D", "kill": "K"}[verdict.action]
+        if verdict.action == "allow" and verdict.line_by_line:
+            letter = "S"
         reason = " ".join(verdict.reason.split())[:3000]
-        writer.write(f"{letter} {reason}\n".encode() if letter != "A" else b"A\n")
+        writer.write(f"{letter} {reason}\n".encode() if letter in "DK" else f"{letter}\n".encode())
         await writer.drain()
-        if verdict.action != "allow":
-            return
+        if letter != "A":
+            return  # refused, or a line-by-line shell: it reports no end
         line = await reader.readline()
         status: int | None = None
         if line.startswith(b"E "):

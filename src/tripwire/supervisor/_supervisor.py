@@ -440,11 +440,11 @@ class Supervisor:
             self._after_command(self._last_command)
         answer = await self.gate.decide(request)
         if answer.allowed:
-            if request.mode == "line":
-                self._last_command = request.command
-            elif not request.mode:
+            if request.mode or answer.line_by_line:
+                self._last_command = request.command  # no end is reported for these
+            else:
                 self._running[request.pid] = request.command
-            return Verdict("allow")
+            return Verdict("allow", line_by_line=answer.line_by_line)
         if answer.incident is not None:
             self._incident(
                 answer.incident,

@@ -1,18 +1,12 @@
-# tripwire guard run: this shell reads its commands from a terminal or a pipe, so each
-# command is checked with the supervisor before it runs (a refusal skips it). The shim
-# started bash with this file as --rcfile, BASH_ENV and ENV; the shell's own start-up
-# files are restored and sourced first.
+# tripwire guard run: this shell reads its commands as it goes (from a terminal, a pipe,
+# a script file, or a -c command that sources a file), so each command is checked with
+# the supervisor before it runs; a refusal skips it. The shim started bash with this file
+# as --rcfile and BASH_ENV; the shell's own start-up files are not read (they would run
+# unchecked), and variables that run code (BASH_ENV, ENV, exported functions, SHELLOPTS,
+# PS4, PROMPT_COMMAND) were removed.
 if [ -z "${__tripwire_guarded-}" ]; then
   __tripwire_guarded=1
-  if [ -n "${TW_BASH_ENV+x}" ]; then BASH_ENV=$TW_BASH_ENV; else unset BASH_ENV; fi
-  if [ -n "${TW_ENV+x}" ]; then ENV=$TW_ENV; else unset ENV; fi
-  __tripwire_rc=${TW_USER_RC-$HOME/.bashrc}
-  unset TW_BASH_ENV TW_ENV TW_USER_RC
-  case $- in
-    *i*) [ -f "$__tripwire_rc" ] && . "$__tripwire_rc" ;;
-    *) [ -n "${BASH_ENV-}" ] && [ -f "$BASH_ENV" ] && . "$BASH_ENV" ;;
-  esac
-  unset __tripwire_rc
+  unset BASH_ENV ENV
   if [ -n "${TW_POSIX-}" ]; then unset TW_POSIX; set -o posix; fi
   set -T
   # extdebug makes a failed DEBUG trap skip the command. Set in a start-up file it would

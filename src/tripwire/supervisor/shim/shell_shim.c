@@ -117,11 +117,14 @@ static int get_line(char *buf, size_t size) {
     }
 }
 
-/* Whether bash/sh options name a command (-c) or a script operand; else the script is stdin. */
-static int reads_stdin(int argc, char **argv) {
+/* Whether the shell's commands come from -c (0), or from stdin or a script file (1):
+   those it reads as it goes, so they are checked one by one (a session). -c wins over
+   -s wherever it stands, as in bash. */
+static int is_session(int argc, char **argv) {
+    int operand = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--") == 0 || strcmp(a, "-") == 0) return i + 1 >= argc;
+        if (strcmp(a, "--") == 0 || strcmp(a, "-") == 0) break;
         if (a[0] == '-' && a[1] == '-') {
             if (strcmp(a, "--rcfile") == 0 || strcmp(a, "--init-file") == 0) i++;
             continue;
@@ -130,15 +133,33 @@ static int reads_stdin(int argc, char **argv) {
             int takes = 0;
             for (const char *c = a + 1; *c; c++) {
                 if (*c == 'c') return 0;
-                if (*c == 's') return 1;
                 if (*c == 'o' || *c == 'O') takes++;
             }
             i += takes;
             continue;
         }
-        return 0; /* a script file */
+        if (!operand) operand = i; /* a script file, unless -c comes later */
     }
     return 1;
+}
+
+/* Variables that make the real shell run code the guard never saw: start-up files,
+   exported functions, options that expand prompts. */
+static int unsafe_variable(const char *entry) {
+    static const char *names[] = {"BASH_ENV=", "ENV=", "SHELLOPTS=", "BASHOPTS=", "PS4=",
+                                  "PROMPT_COMMAND=", "BASH_XTRACEFD=", "TW_POSIX=", NULL};
+    for (const char **n = names; *n; n++)
+        if (strncmp(entry, *n, strlen(*n)) == 0) return 1;
+    return strncmp(entry, "BASH_FUNC_", 10) == 0;
+}
+
+extern char **environ;
+
+static void clean_environment(void) {
+    size_t kept = 0;
+    for (char **e = environ; *e; e++)
+        if (!unsafe_variable(*e)) environ[kept++] = *e;
+    environ[kept] = NULL;
 }
 
 static void forward(int sig) {
@@ -159,7 +180,7 @@ int main(int argc, char **argv) {
     if (!getcwd(cwd, sizeof cwd)) strcpy(cwd, "/");
 
     int check = strcmp(name, "tripwire-check") == 0;
-    const char *mode = check ? "line" : reads_stdin(argc, argv) ? "session" : "";
+    const char *mode = check ? "line" : is_session(argc, argv) ? "session" : "";
     const char *line = check && argc > 1 ? argv[1] : "";
 
     sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -189,16 +210,15 @@ int main(int argc, char **argv) {
         fprintf(stderr, "tripwire guard: %s\n", reply[1] ? reply + 2 : "refused");
         _exit(check ? 1 : REFUSED);
     }
-    if (strcmp(reply, "A") != 0) die("the supervisor's verdict is unreadable");
+    /* "S": allowed, but only command by command (the command sources a file). */
+    if (strcmp(reply, "A") != 0 && strcmp(reply, "S") != 0)
+        die("the supervisor's verdict is unreadable");
     if (check) return 0;
+    clean_environment();
 
-    if (*mode) {
+    if (*mode || reply[0] == 'S') {
         /* A session: the real bash (POSIX mode when it stands in for sh) with the rc
-           file that checks every command. Its own start-up files are kept: the rc file
-           restores BASH_ENV and ENV and sources them. */
-        const char *old;
-        if ((old = getenv("BASH_ENV"))) setenv("TW_BASH_ENV", old, 1);
-        if ((old = getenv("ENV"))) setenv("TW_ENV", old, 1);
+           file that checks every command; its own start-up files are not read. */
         setenv("BASH_ENV", TW_RCFILE, 1);
         setenv("ENV", TW_RCFILE, 1);
         char **args = calloc((size_t)argc + 4, sizeof *args);
@@ -211,11 +231,10 @@ int main(int argc, char **argv) {
         args[n++] = "--rcfile";
         args[n++] = TW_RCFILE;
         for (int i = 1; i < argc; i++) {
-            /* The agent's own rc file is sourced by ours; --norc would drop the check. */
+            /* --norc would drop the check; another rc file would run unchecked. */
             if (strcmp(argv[i], "--norc") == 0) continue;
-            if ((strcmp(argv[i], "--rcfile") == 0 || strcmp(argv[i], "--init-file") == 0) &&
-                i + 1 < argc) {
-                setenv("TW_USER_RC", argv[++i], 1);
+            if (strcmp(argv[i], "--rcfile") == 0 || strcmp(argv[i], "--init-file") == 0) {
+                i++;
                 continue;
             }
             args[n++] = argv[i];
@@ -238,7 +257,18 @@ int main(int argc, char **argv) {
         signal(SIGQUIT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         signal(SIGHUP, SIG_DFL);
-        execv(real, argv);
+        /* Another rc file would run unchecked (an interactive `-i -c` reads one). */
+        char **args = calloc((size_t)argc + 1, sizeof *args);
+        if (!args) _exit(REFUSED);
+        int n = 0;
+        for (int i = 0; i < argc; i++) {
+            if (i > 0 && (strcmp(argv[i], "--rcfile") == 0 || strcmp(argv[i], "--init-file") == 0)) {
+                i++;
+                continue;
+            }
+            args[n++] = argv[i];
+        }
+        execv(real, args);
         fprintf(stderr, "tripwire guard: cannot run %s: %s\n", real, strerror(errno));
         _exit(127);
     }
