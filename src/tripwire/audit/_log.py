@@ -218,6 +218,13 @@ class AuditLog:
                 f"audit data for {kind!r} is not JSON ({ex}); log only str, int, float, "
                 "bool, None, lists and dicts with str keys"
             ) from ex
+        try:
+            data_json.encode("utf-8")
+        except UnicodeEncodeError:
+            # Text that is not valid Unicode (undecodable bytes kept as surrogates) is
+            # logged with "?" in their place: one odd record must not fail its batch.
+            data = json.loads(data_json.encode("utf-8", "replace"))
+            data_json = dumps(data)
         stamp = datetime.now(UTC).isoformat(timespec="microseconds")
         record = AuditRecord.model_construct(
             seq=None, time=stamp, kind=kind, data=data, prev=None, hash=None

@@ -18,6 +18,7 @@ from tripwire.guard._glob import PathSet
 __all__ = ["FileChange", "IntegrityWatch", "scan_matches"]
 
 _HASH_CHUNK = 1 << 20
+_MAX_HASHED = 256 << 20  # past this, hashing after every command would stall the run
 
 
 @dataclass(frozen=True)
@@ -41,16 +42,42 @@ def _ident(st: os.stat_result) -> tuple[int, ...]:
 
 
 def _digest(path: str, st: os.stat_result) -> str | None:
+    """SHA-256 of a regular file as `lstat` saw it; never blocks on what the agent made.
+
+    The agent controls these files: between `lstat` and `open` it can swap in a FIFO, a
+    link to `/dev/zero`, or hold a lease that makes a plain `open` wait; a huge sparse
+    file would take seconds to hash. So: no following links, no blocking, the same inode
+    as seen, at most `st_size` bytes, and past `_MAX_HASHED` the size and times stand
+    in for the content.
+    """
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            return "link:" + os.readlink(path)
+        except OSError:
+            return "unreadable"
     if not stat.S_ISREG(st.st_mode):
-        return os.readlink(path) if stat.S_ISLNK(st.st_mode) else None
-    digest = hashlib.sha256()
+        return None
+    if st.st_size > _MAX_HASHED:
+        return f"large:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_NOCTTY | os.O_CLOEXEC
     try:
-        with open(path, "rb", buffering=0) as handle:
-            while chunk := handle.read(_HASH_CHUNK):
-                digest.update(chunk)
-    except OSError:  # unreadable now (chmod 000): that alone is a change
+        fd = os.open(path, flags)
+    except OSError:  # unreadable now (chmod 000), swapped, or leased: a change
         return "unreadable"
-    return digest.hexdigest()
+    try:
+        now = os.fstat(fd)
+        if not stat.S_ISREG(now.st_mode) or now.st_ino != st.st_ino:
+            return "swapped"
+        digest = hashlib.sha256()
+        left = st.st_size
+        while left > 0 and (chunk := os.read(fd, min(_HASH_CHUNK, left))):
+            digest.update(chunk)
+            left -= len(chunk)
+        return digest.hexdigest()
+    except OSError:
+        return "unreadable"
+    finally:
+        os.close(fd)
 
 
 def scan_matches(root: Path, patterns: PathSet, *, limit: int) -> tuple[list[str], bool]:

@@ -97,7 +97,8 @@ async def read_request(reader: asyncio.StreamReader) -> ShellRequest:
             if total > _MAX_BYTES:
                 raise ProtocolError("request too large")
             raw = await reader.readexactly(size) if size else b""
-            fields.append(raw.decode("utf-8", errors="surrogateescape"))
+            # Bytes that are not UTF-8 are kept visible (\xe9) and stay loggable.
+            fields.append(raw.decode("utf-8", errors="backslashreplace"))
     except asyncio.IncompleteReadError as ex:
         raise ProtocolError("request cut off") from ex
     shell, cwd, pid, mode, line, *argv = fields

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tripwire._errors import ConfigError, SandboxError
+from tripwire._errors import AuditError, ConfigError, SandboxError
 from tripwire.audit import AuditLog, default_key_path
 from tripwire.guard import Guard, Policy, sandbox_view
 from tripwire.guard._confirm import AutoChannel, ConfirmChannel
@@ -124,6 +124,7 @@ class Supervisor:
         self._log: AuditLog | None = None
         self._proxy: Any = None
         self._prepared = False
+        self._failed: str | None = None
 
     # -- setup -------------------------------------------------------------------------
 
@@ -415,16 +416,27 @@ class Supervisor:
         next_scan = time.monotonic() + rescan
         while True:
             await asyncio.sleep(min(_FLUSH_SECONDS, interval))
-            if self._log is not None:
-                self._log.flush()
-            now = time.monotonic()
-            if now >= next_check:
-                next_check = now + interval
-                self._report_changes(self.integrity.check(), self._blame())
-            if now >= next_scan:  # new files: a walk of the workdir, so less often
-                next_scan = now + rescan
-                found = await asyncio.to_thread(self.integrity.find)
-                self._report_changes(self.integrity.admit(found), self._blame())
+            try:
+                next_check, next_scan = await self._tick(next_check, next_scan)
+            except Exception as ex:  # fail closed: a watch that stopped would see nothing
+                self._supervisor_failure(f"the periodic watch failed ({type(ex).__name__}: {ex})")
+                return
+
+    async def _tick(self, next_check: float, next_scan: float) -> tuple[float, float]:
+        """One turn of the periodic watch: flush the log, check files, look for new ones."""
+        interval = self.settings.watch_interval
+        rescan = self.settings.rescan_interval
+        if self._log is not None and not self._log.closed:
+            self._log.flush()
+        now = time.monotonic()
+        if now >= next_check:
+            next_check = now + interval
+            self._report_changes(self.integrity.check(), self._blame())
+        if now >= next_scan:  # new files: a walk of the workdir, so less often
+            next_scan = now + rescan
+            found = await asyncio.to_thread(self.integrity.find)
+            self._report_changes(self.integrity.admit(found), self._blame())
+        return next_check, next_scan
 
     async def _deadline(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -513,11 +525,11 @@ class Supervisor:
             seconds=round(time.monotonic() - self._started, 3),
         )
         self.incidents.append(incident)
+        if kill:  # first: nothing below may keep the sandbox alive
+            self._kill(f"{kind}: {detail}")
         self._audit("incident", incident.model_dump(exclude_none=True), sync=True)
         if self._on_incident is not None:
             self._on_incident(incident)
-        if kill:
-            self._kill(f"{kind}: {detail}")
 
     def _kill(self, why: str) -> None:
         """Stop the whole sandbox now (idempotent); `_kill_done` is set once it is gone."""
@@ -620,11 +632,31 @@ class Supervisor:
     # -- the end -----------------------------------------------------------------------
 
     def _audit(self, kind: str, data: dict[str, Any], *, sync: bool = False) -> None:
-        if self._log is None:
+        if self._log is None or self._log.closed:
             return
-        self._log.append(kind, data)
-        if sync:
-            self._log.flush()
+        try:
+            self._log.append(kind, data)
+            if sync:
+                self._log.flush()
+        except (AuditError, OSError) as ex:
+            # Fail closed: an agent whose actions can no longer be recorded is stopped.
+            self._supervisor_failure(f"the audit log cannot be written ({ex})")
+
+    def _supervisor_failure(self, what: str) -> None:
+        """The supervisor can no longer do its job: record it in memory and stop the run."""
+        if self._failed is not None:
+            return
+        self._failed = what
+        self.incidents.append(
+            Incident(
+                kind="supervisor",
+                detail=f"{what}; run stopped",
+                killed=self._killed_by is None and self._proc is not None,
+                seconds=round(time.monotonic() - self._started, 3),
+            )
+        )
+        if self._proc is not None:
+            self._kill(f"supervisor: {what}")
 
     def _finish(self, exit_code: int | None) -> None:
         if self.state.status != "failed":
