@@ -165,7 +165,7 @@ def run_command(
     def show(incident: Incident) -> None:
         mark = " (run killed)" if incident.killed else ""
         err.print(
-            f"[bold red]tripwire incident[/] {incident.kind}: {escape(incident.detail)}{mark}",
+            f"[bold red]tripwire incident[/] {incident.kind}: {escape(_printable(incident.detail))}{mark}",
             markup=True,
         )
 
@@ -200,6 +200,16 @@ def run_command(
     raise typer.Exit(code=summary.exit_code or 0)
 
 
+# Control characters (C0, DEL, C1): what an agent puts in a file name or command must not
+# reach the operator's terminal as escape sequences that hide or rewrite tripwire's lines.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """`text` with control characters shown as escapes (`\\x1b`)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def _parse_env(items: list[str]) -> dict[str, str]:
     env: dict[str, str] = {}
     for item in items:
@@ -222,7 +232,7 @@ def _print_summary(console: Console, summary: Any) -> None:
     console.print(
         f"tripwire: run {summary.run_id} [{colour}]{summary.status}[/] after "
         f"{summary.seconds:.1f} s (exit {summary.exit_code})"
-        + (f": {escape(summary.killed_by)}" if summary.killed_by else ""),
+        + (f": {escape(_printable(summary.killed_by))}" if summary.killed_by else ""),
         markup=True,
     )
     line = f"  commands: {summary.allowed} allowed, {summary.denied} denied, {summary.asked} asked"
@@ -240,8 +250,8 @@ def _print_summary(console: Console, summary: Any) -> None:
             table.add_row(
                 f"{incident.seconds:.1f}",
                 incident.kind + (" (kill)" if incident.killed else ""),
-                escape(incident.detail),
-                escape((incident.command or "")[:120]),
+                escape(_printable(incident.detail)),
+                escape(_printable((incident.command or "")[:120])),
             )
         console.print(table)
     check = f"tripwire audit verify {summary.audit_log}"

@@ -66,6 +66,10 @@ class RunState(BaseModel):
     """Host pid of the sandbox's first process (pid 1 of its pid namespace): killing it
     ends every process in the sandbox."""
 
+    sandbox_start_ticks: int | None = None
+    """Start time of `sandbox_pid` (clock ticks since boot, /proc/PID/stat): tells the
+    sandbox from a later process that got the same pid, whatever it renamed itself."""
+
     started: float
     """Unix time the run started."""
 

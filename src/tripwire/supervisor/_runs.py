@@ -30,6 +30,7 @@ __all__ = [
     "kill_run",
     "list_runs",
     "new_run_id",
+    "process_start_ticks",
     "read_state",
     "write_state",
 ]
@@ -95,6 +96,21 @@ def list_runs(runs_dir: Path) -> list[RunState]:
     return states
 
 
+def process_start_ticks(pid: int) -> int | None:
+    """When `pid` started (clock ticks since boot), or None if there is no such process.
+
+    Read after the command name, which is in parentheses and may hold anything.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    try:
+        return int(stat[stat.rindex(")") + 2 :].split()[19])
+    except (ValueError, IndexError):
+        return None
+
+
 class KillResult:
     """What `kill_run` did."""
 
@@ -132,12 +148,8 @@ def kill_run(runs_dir: Path, run_id: str, *, reason: str = "operator") -> KillRe
     # process of its namespace with it.
     if state.sandbox_pid is None:
         raise SandboxError(f"run {run_id}: the supervisor does not answer and no sandbox pid")
-    try:
-        comm = Path(f"/proc/{state.sandbox_pid}/comm").read_text().strip()
-    except OSError:
-        return KillResult(run_id, "not-running", None)
-    if comm != "bwrap":  # the pid was reused: the sandbox is gone
-        return KillResult(run_id, "not-running", None)
+    if process_start_ticks(state.sandbox_pid) != state.sandbox_start_ticks:
+        return KillResult(run_id, "not-running", None)  # gone, its pid perhaps reused
     try:
         os.kill(state.sandbox_pid, signal.SIGKILL)
     except ProcessLookupError:

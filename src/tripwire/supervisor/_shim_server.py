@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import shlex
+import socket
 import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -44,7 +46,8 @@ class ShellRequest:
     cwd: str
     """Its working directory inside the sandbox."""
     pid: int
-    """The shim's pid inside the sandbox."""
+    """The shim's host pid, as the kernel reports the peer (the pid the request claims
+    only where the kernel cannot tell)."""
     mode: ShellMode
     """Empty: a shell with its script in the arguments (`-c`, a file); `session`: a shell
     reading commands from a terminal or pipe, each then asked about as a `line`;
@@ -118,6 +121,18 @@ async def read_request(reader: asyncio.StreamReader) -> ShellRequest:
     )
 
 
+def _peer_pid(writer: asyncio.StreamWriter) -> int | None:
+    sock = writer.get_extra_info("socket")
+    if sock is None:
+        return None
+    try:
+        raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    except OSError:
+        return None
+    pid, _, _ = struct.unpack("3i", raw)
+    return pid or None
+
+
 Decide = Callable[[ShellRequest], Awaitable[Verdict]]
 Finished = Callable[[ShellRequest, int | None], Awaitable[None]]
 
@@ -189,6 +204,11 @@ class ShimServer:
     ) -> None:
         try:
             request = await asyncio.wait_for(read_request(reader), _REQUEST_TIMEOUT)
+            # The pid the kernel vouches for (in our pid namespace), not the one claimed:
+            # a request sent straight to the socket cannot pose as another shell.
+            peer = _peer_pid(writer)
+            if peer is not None:
+                request = dataclasses.replace(request, pid=peer)
         except (ProtocolError, TimeoutError) as ex:
             reason = f"unreadable shim request ({ex or 'timed out'})"
             self._refused(reason)

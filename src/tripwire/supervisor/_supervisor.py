@@ -38,7 +38,7 @@ from ._honeytokens import DecoyWatch
 from ._integrity import FileChange, IntegrityWatch, scan_matches
 from ._layout import REAL_SHELL_DIR, RunLayout, real_shells
 from ._models import Incident, IncidentKind, RunState, RunSummary
-from ._runs import default_runs_dir, new_run_id, write_state
+from ._runs import default_runs_dir, new_run_id, process_start_ticks, write_state
 from ._shim import shim_binary, stage_shim
 from ._shim_server import ShellRequest, ShimServer, Verdict
 
@@ -407,6 +407,7 @@ class Supervisor:
             )
         self._sandbox_pid = info
         self.state.sandbox_pid = info
+        self.state.sandbox_start_ticks = process_start_ticks(info)
         self._audit("sandbox-start", {"sandbox_pid": info, "bwrap_pid": self._proc.pid})
 
     async def _periodic(self) -> None:
