@@ -165,7 +165,8 @@ def run_command(
     def show(incident: Incident) -> None:
         mark = " (run killed)" if incident.killed else ""
         err.print(
-            f"[bold red]tripwire incident[/] {incident.kind}: {escape(_printable(incident.detail))}{mark}",
+            f"[bold red]tripwire incident[/] {incident.kind}: "
+            f"{escape(_printable(incident.detail))}{mark}",
             markup=True,
         )
 
@@ -206,7 +207,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _printable(text: str) -> str:
-    """`text` with control characters shown as escapes (`\\x1b`)."""
+    """`text` with each control character shown as an escape such as `ESC` -> `x1b`."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
