@@ -180,15 +180,10 @@ def test_protected_hooks_renamed_away_and_recreated_is_caught(tmp_path, project)
     summary, incidents, _ = _run(tmp_path, project, body)
     assert summary.status == "killed"
     assert incidents[0].kind == "integrity"
-    assert incidents[0].path == str(project / ".claude/settings.json")
+    # The directory is seen replaced first (it is watched as the file's parent).
+    assert incidents[0].path in (str(project / ".claude"), str(project / ".claude/settings.json"))
 
 
-@hole(
-    "chmod 000 on the directory holding a protected file (the agent's own, writable) makes "
-    "the file unreadable to every program in the sandbox, e.g. the agent CLI reading its "
-    "hooks; the file itself is unchanged, so the integrity watch (root, on the host) sees "
-    "nothing and no incident is recorded"
-)
 def test_chmod_of_protected_files_directory_is_caught(tmp_path, project):
     body = """
     import json, os, time

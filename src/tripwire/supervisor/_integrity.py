@@ -133,6 +133,13 @@ class IntegrityWatch:
         return sorted(self._files)
 
     def _add_tree(self, path: str) -> None:
+        # The directories above a watched file too: `chmod 000` on one hides the file
+        # from whatever reads it (an agent's hook settings) without touching the file.
+        parent = os.path.dirname(path)
+        while parent != str(self.root) and parent.startswith(str(self.root) + "/"):
+            if parent not in self._files:
+                self._remember(parent)
+            parent = os.path.dirname(parent)
         self._remember(path)
         if os.path.isdir(path) and not os.path.islink(path):
             for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
@@ -178,8 +185,12 @@ class IntegrityWatch:
         return changes
 
     def find(self) -> list[str]:
-        """Walk the workdir for paths the patterns match (no state: safe in a thread)."""
-        return scan_matches(self.root, self.patterns, limit=self.limit)[0]
+        """Walk the workdir for paths the patterns match (no state: safe in a thread).
+
+        Sets `truncated` when the walk stopped at `limit` entries.
+        """
+        found, self.truncated = scan_matches(self.root, self.patterns, limit=self.limit)
+        return found
 
     def admit(self, matches: list[str]) -> list[FileChange]:
         """Watch those of `matches` not watched yet; each is a `created` change."""

@@ -125,6 +125,7 @@ class Supervisor:
         self._proxy: Any = None
         self._prepared = False
         self._failed: str | None = None
+        self._scan_cut_reported = False
 
     # -- setup -------------------------------------------------------------------------
 
@@ -437,6 +438,17 @@ class Supervisor:
             next_scan = now + rescan
             found = await asyncio.to_thread(self.integrity.find)
             self._report_changes(self.integrity.admit(found), self._blame())
+            if self.integrity.truncated and not self._scan_cut_reported:
+                # A workdir flooded with files hides new ones past the limit: say so.
+                self._scan_cut_reported = True
+                self._incident(
+                    "integrity",
+                    f"the working directory holds more than {self.integrity.limit} entries; "
+                    "new protected or watched files past them are not seen "
+                    "(run.max_watched_files)",
+                    command=self._blame(),
+                    kill=False,
+                )
         return next_check, next_scan
 
     async def _deadline(self, seconds: float) -> None:
