@@ -381,12 +381,6 @@ def test_looking_at_decoys_without_reading_them_does_not_trip(tmp_path, project)
     assert summary.allowed == 2
 
 
-@hole(
-    "decoys are told apart from real files without touching them: each is a bind mount "
-    "of <run dir>/decoys/N-name, listed in /proc/self/mountinfo and in the sandbox's "
-    "pid 1 command line (/proc/1/cmdline, every bwrap argument); an agent avoids exactly "
-    "those files"
-)
 def test_decoys_cannot_be_told_from_real_files(tmp_path, project):
     body = """
     import json, os

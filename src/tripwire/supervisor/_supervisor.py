@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -207,8 +208,7 @@ class Supervisor:
             home=self.layout.home,
             owner=self.owner,
         )
-        for decoy in self.decoys:
-            self.layout.decoys[decoy.inside] = decoy.host
+        self.decoys = [self._settle(decoy) for decoy in self.decoys]
         watched = self.policy.expand(
             [*self.settings.protect, *self.settings.watch, *self.settings.hide]
         )
@@ -260,6 +260,32 @@ class Supervisor:
         write_state(self.run_dir, self.state)
 
     # -- the run -----------------------------------------------------------------------
+
+    def _settle(self, decoy: PlantedDecoy) -> PlantedDecoy:
+        """Put a decoy in its place: a plain file in the home, else a bind mount.
+
+        A bind mount shows in /proc/self/mountinfo, which tells a decoy from a real file
+        without touching it; the home is the run's own, so decoys there are plain files.
+        """
+        home = self.layout.home.rstrip("/") + "/"
+        if not decoy.inside.startswith(home):
+            self.layout.decoys[decoy.inside] = decoy.host
+            return decoy
+        target = self.layout.home_dir / decoy.inside[len(home) :]
+        self._make_parents(target)
+        os.replace(decoy.host, target)
+        return dataclasses.replace(decoy, host=target)
+
+    def _make_parents(self, target: Path) -> None:
+        missing = []
+        parent = target.parent
+        while parent != self.layout.home_dir and not parent.exists():
+            missing.append(parent)
+            parent = parent.parent
+        for directory in reversed(missing):
+            directory.mkdir(mode=0o700)
+            if self.owner is not None:
+                os.chown(directory, *self.owner)
 
     @staticmethod
     def _raise_open_file_limit() -> None:
