@@ -222,7 +222,7 @@ class SandboxSupervision:
         for decoy in self.decoys:
             binds += ["--bind", str(decoy.host), decoy.inside]
         tree.guard = GuardMounts(binds=tuple(binds), shell=_start_shell())
-        secrets = [s for d in self.decoys for s in d.secrets]
+        secrets = [s for d in self.decoys for s in d.tells]
         guarded = self.policy.model_copy(
             update={
                 "honeytokens": [*self.policy.honeytokens, *(d.inside for d in self.decoys)],

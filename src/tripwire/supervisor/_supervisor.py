@@ -214,7 +214,7 @@ class Supervisor:
         )
         self.integrity = IntegrityWatch(self.workdir, PathSet(watched), limit)
         self.integrity.start()
-        secrets = [s for d in self.decoys for s in d.secrets]
+        secrets = [s for d in self.decoys for s in d.tells]
         guarded = self.policy.model_copy(
             update={
                 "honeytokens": [*self.policy.honeytokens, *(d.inside for d in self.decoys)],
