@@ -36,8 +36,10 @@ class PlantedDecoy:
 
     @property
     def tells(self) -> list[str]:
-        """The secrets and the forms an agent would send them in: reversed, hex, base64
-        (at each of the three byte alignments a longer payload may put them in).
+        """The secrets and the forms an agent would send them in.
+
+        Reversed, hex, and base64 at each of the three byte alignments a longer payload
+        may put them in.
         """
         forms: list[str] = []
         for secret in self.secrets:
