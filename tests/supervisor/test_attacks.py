@@ -244,11 +244,6 @@ def test_watched_file_edit_is_caught(tmp_path, project, edit):
     ]
 
 
-@hole(
-    "a watched file changed and changed back between two checks (0.5 s apart; after a "
-    "shell command ends) is never reported: the check compares only the states it sees, "
-    "and a restored file differs only in its times, which are ignored"
-)
 def test_watched_file_changed_and_restored_between_checks_is_caught(tmp_path, project):
     body = """
     import time

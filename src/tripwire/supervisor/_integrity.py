@@ -124,6 +124,9 @@ class IntegrityWatch:
     _files: dict[str, _Seen] = field(default_factory=dict)
     truncated: bool = False
     """Whether the first scan stopped at `limit` (then not every match is watched)."""
+    written: set[str] = field(default_factory=set)
+    """Files something wrote to since the last check (from inotify): a write whose
+    content was restored before the check is still a change."""
 
     def start(self) -> list[str]:
         """Take the baseline; returns the watched paths."""
@@ -153,6 +156,10 @@ class IntegrityWatch:
             return
         self._files[path] = _Seen(_ident(st), _digest(path, st))
 
+    def regular_files(self) -> list[str]:
+        """The watched paths that are regular files (what a write watch can follow)."""
+        return [p for p in self._files if os.path.isfile(p) and not os.path.islink(p)]
+
     @property
     def paths(self) -> list[str]:
         """The watched paths."""
@@ -171,7 +178,9 @@ class IntegrityWatch:
             except OSError:
                 continue
             ident = _ident(st)
-            if ident == seen.ident:
+            written = path in self.written
+            self.written.discard(path)
+            if ident == seen.ident and not written:
                 continue
             digest = _digest(path, st)
             self._files[path] = _Seen(ident, digest)
@@ -181,6 +190,8 @@ class IntegrityWatch:
                 changes.append(FileChange(path, "modified"))
             elif ident[4:] != seen.ident[4:]:
                 changes.append(FileChange(path, "permissions changed"))
+            elif written:
+                changes.append(FileChange(path, "written (its content restored since)"))
             # Same content and mode, only times moved (touch, open for write): not a change.
         return changes
 

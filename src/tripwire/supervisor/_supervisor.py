@@ -25,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from inotify_simple import flags
+
 from tripwire._errors import AuditError, ConfigError, SandboxError
 from tripwire.audit import AuditLog, default_key_path
 from tripwire.guard import Guard, Policy, sandbox_view
@@ -35,7 +37,7 @@ from tripwire.sandbox._tree import remove_tree, traversable_temp_dir
 
 from ._decoys import PlantedDecoy, plant_decoys
 from ._gate import ShellGate
-from ._honeytokens import DecoyWatch
+from ._honeytokens import DecoyWatch, InodeWatch
 from ._integrity import FileChange, IntegrityWatch, scan_matches
 from ._layout import REAL_SHELL_DIR, RunLayout, real_shells
 from ._models import Incident, IncidentKind, RunState, RunSummary
@@ -49,6 +51,7 @@ logger = logging.getLogger(__name__)
 
 _FLUSH_SECONDS = 0.25
 _START_TIMEOUT = 30.0
+_MAX_WRITE_WATCHES = 4096  # inotify watches are a per-user kernel resource (8192 here)
 
 
 class Supervisor:
@@ -127,6 +130,7 @@ class Supervisor:
         self._prepared = False
         self._failed: str | None = None
         self._scan_cut_reported = False
+        self._write_watch: InodeWatch[str] | None = None
 
     # -- setup -------------------------------------------------------------------------
 
@@ -311,6 +315,12 @@ class Supervisor:
         shims = ShimServer(self._decide, self._finished, self.gate.unreadable)
         control: asyncio.AbstractServer | None = None
         decoy_watch = DecoyWatch(self.decoys, self._decoy_touched)
+        # Writes to watched files, so one undone before the next check is still seen.
+        self._write_watch = InodeWatch(
+            {p: p for p in self.integrity.regular_files()[:_MAX_WRITE_WATCHES]},
+            flags.MODIFY,
+            lambda path, _what: self.integrity.written.add(path),
+        )
         tasks: list[asyncio.Task[Any]] = []
         exit_code: int | None = None
         try:
@@ -321,6 +331,7 @@ class Supervisor:
             if self.egress:
                 await self._start_egress()
             decoy_watch.start()
+            self._write_watch.start()
             await self._spawn()
             self.state.status = "running"
             write_state(self.run_dir, self.state)
@@ -343,6 +354,7 @@ class Supervisor:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             decoy_watch.close()
+            self._write_watch.close()
             await shims.close()
             if control is not None:
                 control.close()
@@ -459,11 +471,16 @@ class Supervisor:
         now = time.monotonic()
         if now >= next_check:
             next_check = now + interval
-            self._report_changes(self.integrity.check(), self._blame())
+            self._report_changes(self._check_files(), self._blame())
         if now >= next_scan:  # new files: a walk of the workdir, so less often
             next_scan = now + rescan
             found = await asyncio.to_thread(self.integrity.find)
-            self._report_changes(self.integrity.admit(found), self._blame())
+            created = self.integrity.admit(found)
+            self._report_changes(created, self._blame())
+            if self._write_watch is not None:
+                for change in created:
+                    if os.path.isfile(change.path) and not os.path.islink(change.path):
+                        self._write_watch.add(change.path, change.path)
             if self.integrity.truncated and not self._scan_cut_reported:
                 # A workdir flooded with files hides new ones past the limit: say so.
                 self._scan_cut_reported = True
@@ -515,7 +532,12 @@ class Supervisor:
         self._after_command(request.command)
 
     def _after_command(self, command: str | None) -> None:
-        self._report_changes(self.integrity.check(), command or self._blame())
+        self._report_changes(self._check_files(), command or self._blame())
+
+    def _check_files(self) -> list[FileChange]:
+        if self._write_watch is not None:
+            self._write_watch.poll()  # writes queued by the kernel, before comparing
+        return self.integrity.check()
 
     # -- incidents and the kill switch -------------------------------------------------
 
