@@ -62,9 +62,10 @@ from tripwire.sandbox._tree import GuardMounts, SampleTree
 from ._decoys import PlantedDecoy, plant_decoys
 from ._gate import ShellGate
 from ._honeytokens import DecoyWatch
-from ._integrity import FileChange, IntegrityWatch, scan_matches
+from ._incidents import IncidentRecorder
+from ._integrity import IntegrityWatch, scan_matches
 from ._layout import REAL_SHELL_DIR, SOCKET_DIR, real_shells, shim_binds
-from ._models import Incident, IncidentKind
+from ._models import Incident
 from ._shim import shim_binary, stage_shim
 from ._shim_server import ShellRequest, ShimServer, Verdict
 
@@ -138,7 +139,7 @@ class GuardStopped(LimitExceededError):
         self.why = why
 
 
-class SandboxSupervision:
+class SandboxSupervision(IncidentRecorder):
     """The guard of one sample: answers its shims, watches its decoys and files.
 
     Made by `await SandboxSupervision.start(tree)`. The sandbox provider runs each of the
@@ -387,8 +388,8 @@ class SandboxSupervision:
         if tree.guard is not None:
             tree.guard = replace(
                 tree.guard,
-                readonly=tuple(self._inside(p) for p in protected),
-                hidden=tuple(self._inside(p) for p in hidden),
+                readonly=tuple(self._sandbox_path(p) for p in protected),
+                hidden=tuple(self._sandbox_path(p) for p in hidden),
             )
         self._baseline_due = False
 
@@ -404,7 +405,7 @@ class SandboxSupervision:
         changes += watch.admit(found)
         self._report_changes(changes, command)
 
-    def _inside(self, host: str) -> str:
+    def _sandbox_path(self, host: str) -> str:
         relative = os.path.relpath(host, self.tree.workdir)
         return posixpath.normpath(posixpath.join(self.tree.config.workdir, relative))
 
@@ -443,51 +444,17 @@ class SandboxSupervision:
 
     # -- incidents and the stop --------------------------------------------------------
 
-    def _report_changes(self, changes: list[FileChange], command: str | None) -> None:
-        for change in changes:
-            path = self._inside(change.path)
-            self._incident(
-                "integrity",
-                f"{path} {change.change}",
-                path=path,
-                command=command,
-                kill=self.settings.on_integrity == "kill",
-            )
+    def _stopping(self) -> bool:
+        return self.stopped is not None
 
-    def _decoy_touched(self, decoy: PlantedDecoy, what: str) -> None:
-        self._incident(
-            "honeytoken",
-            f"decoy {decoy.inside} ({decoy.kind}) was {what}",
-            path=decoy.inside,
-            command=" ; ".join(self._running) or None,
-            kill=self.settings.on_honeytoken == "kill",
-        )
-
-    def _incident(
-        self,
-        kind: IncidentKind,
-        detail: str,
-        *,
-        path: str | None = None,
-        command: str | None = None,
-        rule: str | None = None,
-        kill: bool,
-    ) -> None:
-        kill = kill and self.stopped is None
-        incident = Incident(
-            kind=kind,
-            detail=detail,
-            path=path,
-            command=command,
-            rule=rule,
-            killed=kill,
-            seconds=round(time.monotonic() - self._started, 3),
-        )
-        self.incidents.append(incident)
+    def _enact(self, incident: Incident) -> None:
         self._unlogged.append(incident)
-        if kill:
-            self.stopped = f"{kind}: {detail}"
+        if incident.killed:
+            self.stopped = f"{incident.kind}: {incident.detail}"
             self._stop.set()
+
+    def _blame(self) -> str | None:
+        return " ; ".join(self._running) or None
 
     def _log(self) -> None:
         """Put what happened since the last call in the sample's log; enact a stop.

@@ -38,9 +38,10 @@ from tripwire.sandbox._tree import remove_tree, traversable_temp_dir
 from ._decoys import PlantedDecoy, plant_decoys
 from ._gate import ShellGate
 from ._honeytokens import DecoyWatch, InodeWatch
+from ._incidents import IncidentRecorder
 from ._integrity import FileChange, IntegrityWatch, scan_matches
 from ._layout import REAL_SHELL_DIR, RunLayout, real_shells
-from ._models import Incident, IncidentKind, RunState, RunSummary
+from ._models import Incident, RunState, RunSummary
 from ._runs import default_runs_dir, new_run_id, process_start_ticks, write_state
 from ._shim import shim_binary, stage_shim
 from ._shim_server import ShellRequest, ShimServer, Verdict
@@ -54,7 +55,7 @@ _START_TIMEOUT = 30.0
 _MAX_WRITE_WATCHES = 4096  # inotify watches are a per-user kernel resource (8192 here)
 
 
-class Supervisor:
+class Supervisor(IncidentRecorder):
     """Runs `command` in a supervised sandbox; `await run()` returns its summary.
 
     Args:
@@ -546,48 +547,12 @@ class Supervisor:
             return " ; ".join(self._running.values())
         return self._last_command
 
-    def _report_changes(self, changes: list[FileChange], command: str | None) -> None:
-        for change in changes:
-            self._incident(
-                "integrity",
-                f"{change.path} {change.change}",
-                path=change.path,
-                command=command,
-                kill=self.settings.on_integrity == "kill",
-            )
+    def _stopping(self) -> bool:
+        return self._killed_by is not None or self._proc is None
 
-    def _decoy_touched(self, decoy: PlantedDecoy, what: str) -> None:
-        self._incident(
-            "honeytoken",
-            f"decoy {decoy.inside} ({decoy.kind}) was {what}",
-            path=decoy.inside,
-            command=self._blame(),
-            kill=self.settings.on_honeytoken == "kill",
-        )
-
-    def _incident(
-        self,
-        kind: IncidentKind,
-        detail: str,
-        *,
-        path: str | None = None,
-        command: str | None = None,
-        rule: str | None = None,
-        kill: bool,
-    ) -> None:
-        kill = kill and self._killed_by is None and self._proc is not None
-        incident = Incident(
-            kind=kind,
-            detail=detail,
-            path=path,
-            command=command,
-            rule=rule,
-            killed=kill,
-            seconds=round(time.monotonic() - self._started, 3),
-        )
-        self.incidents.append(incident)
-        if kill:  # first: nothing below may keep the sandbox alive
-            self._kill(f"{kind}: {detail}")
+    def _enact(self, incident: Incident) -> None:
+        if incident.killed:  # first: nothing below may keep the sandbox alive
+            self._kill(f"{incident.kind}: {incident.detail}")
         self._audit("incident", incident.model_dump(exclude_none=True), sync=True)
         if self._on_incident is not None:
             self._on_incident(incident)
