@@ -8,8 +8,10 @@ from abc import ABC, abstractmethod
 from tripwire.guard._run_policy import RunSettings
 
 from ._decoys import PlantedDecoy
+from ._gate import GateAnswer
 from ._integrity import FileChange
 from ._models import Incident, IncidentKind
+from ._shim_server import Verdict
 
 __all__ = ["IncidentRecorder"]
 
@@ -62,6 +64,18 @@ class IncidentRecorder(ABC):
         )
         self.incidents.append(incident)
         self._enact(incident)
+
+    def _refuse(self, answer: GateAnswer, command: str) -> Verdict:
+        """The shim's answer to a refused shell; a decoy or a kill decision is an incident."""
+        if answer.incident is not None:
+            self._incident(
+                answer.incident,
+                answer.decision.reason,
+                command=command,
+                rule=answer.decision.rule,
+                kill=answer.decision.action == "kill",
+            )
+        return Verdict("kill" if self._stopping() else "deny", answer.refusal)
 
     def _report_changes(self, changes: list[FileChange], command: str | None) -> None:
         for change in changes:

@@ -417,15 +417,7 @@ class SandboxSupervision(IncidentRecorder):
         answer = await self.gate.decide(request)
         if answer.allowed:
             return Verdict("allow", line_by_line=answer.line_by_line)
-        if answer.incident is not None:
-            self._incident(
-                answer.incident,
-                answer.decision.reason,
-                command=request.command,
-                rule=answer.decision.rule,
-                kill=answer.decision.action == "kill",
-            )
-        return Verdict("kill" if self.stopped is not None else "deny", answer.refusal)
+        return self._refuse(answer, request.command)
 
     async def _finished(self, request: ShellRequest, status: int | None) -> None:
         # Checked while the shim waits, so a change is charged to this shell.

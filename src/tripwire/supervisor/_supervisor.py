@@ -514,15 +514,7 @@ class Supervisor(IncidentRecorder):
             else:
                 self._running[request.pid] = request.command
             return Verdict("allow", line_by_line=answer.line_by_line)
-        if answer.incident is not None:
-            self._incident(
-                answer.incident,
-                answer.decision.reason,
-                command=request.command,
-                rule=answer.decision.rule,
-                kill=answer.decision.action == "kill",
-            )
-        return Verdict("kill" if self._killed_by else "deny", answer.refusal)
+        return self._refuse(answer, request.command)
 
     async def _finished(self, request: ShellRequest, status: int | None) -> None:
         if request.mode:
