@@ -32,6 +32,7 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
+from .._atomic import write_atomic
 from .._errors import ConfigError
 from ._call import GuardCall
 from ._decision import Decision
@@ -288,7 +289,7 @@ class FileQueueChannel:
         answer_path = self.directory / f"{request.id}.answer.json"
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            _write_atomic(request_path, request.model_dump_json(indent=2))
+            write_atomic(request_path, request.model_dump_json(indent=2))
         except OSError as error:
             return ConfirmAnswer(
                 approved=False,
@@ -356,7 +357,7 @@ class FileQueueChannel:
         archive = self.directory / _ARCHIVE
         try:
             archive.mkdir(exist_ok=True)
-            _write_atomic(archive / f"{id}.outcome.json", outcome.model_dump_json(indent=2))
+            write_atomic(archive / f"{id}.outcome.json", outcome.model_dump_json(indent=2))
             for suffix in ("request", "answer"):
                 source = self.directory / f"{id}.{suffix}.json"
                 if source.exists():
@@ -412,7 +413,7 @@ def answer_request(directory: Path, id: str, approved: bool, by: str, note: str 
         )
     answer = {"approved": approved, "by": by, "note": note}
     path = directory / f"{id}.answer.json"
-    _write_atomic(path, json.dumps(answer, ensure_ascii=False))
+    write_atomic(path, json.dumps(answer, ensure_ascii=False))
     return path
 
 
@@ -429,20 +430,6 @@ def pending_requests(directory: Path) -> list[ConfirmRequest]:
         except (OSError, ValidationError):
             continue
     return sorted(requests, key=lambda r: r.time)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write a file whole or not at all: a temporary name beside it, then rename."""
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with temporary.open("w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
 
 
 def _check_timeout(seconds: float) -> float:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from tripwire._atomic import write_atomic
 from tripwire._errors import ConfigError, SandboxError
 
 from ._models import RunState
@@ -64,9 +65,7 @@ def _run_dir(runs_dir: Path, run_id: str) -> Path:
 
 def write_state(directory: Path, state: RunState) -> None:
     """Replace `run.json` atomically."""
-    tmp = directory / f".run.json.{os.getpid()}.tmp"
-    tmp.write_text(state.model_dump_json(indent=2), encoding="utf-8")
-    os.replace(tmp, directory / "run.json")
+    write_atomic(directory / "run.json", state.model_dump_json(indent=2))
 
 
 def read_state(runs_dir: Path, run_id: str) -> RunState:
