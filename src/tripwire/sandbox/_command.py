@@ -12,9 +12,16 @@ from pathlib import Path
 from tripwire._errors import BwrapNotFoundError
 
 from ._config import SHIM_DIR, BwrapConfig
-from ._tree import AGENT_UID, SERVICE_UID, SampleTree
+from ._tree import AGENT_UID, ETC_FILES, SERVICE_UID, SampleTree
 
-__all__ = ["READY_MARKER", "bwrap_argv", "require_bwrap"]
+__all__ = [
+    "READY_MARKER",
+    "bwrap_argv",
+    "cover",
+    "require_bwrap",
+    "rlimit_values",
+    "sandbox_prologue",
+]
 
 READY_MARKER = "\x1etripwire-sandbox-ready\x1e"
 """Written to stderr inside the sandbox before the command starts. Its absence tells a
@@ -52,26 +59,97 @@ def _system_binds() -> tuple[str, ...]:
     return tuple(args)
 
 
-def _limits(config: BwrapConfig, host_uid: int | None) -> list[str]:
-    """`prlimit` options; never above the current hard limits (that would fail)."""
-    nproc = config.max_processes
-    if host_uid is None:
-        # Unprivileged host: RLIMIT_NPROC counts all of this user's processes.
-        nproc += _count_own_processes()
+def rlimit_values(
+    *,
+    memory_bytes: int,
+    max_file_bytes: int,
+    max_open_files: int,
+    max_processes: int,
+    cpu_seconds: int | None,
+    shared_uid: bool,
+) -> dict[int, int]:
+    """`{RLIMIT_*: value}` for a sandbox; never above the current hard limits (that fails).
+
+    Args:
+        memory_bytes: Address space per process (RLIMIT_AS).
+        max_file_bytes: Largest file a process may write (RLIMIT_FSIZE).
+        max_open_files: Open descriptors per process (RLIMIT_NOFILE).
+        max_processes: Processes the sandbox may run (RLIMIT_NPROC).
+        cpu_seconds: CPU seconds per process (RLIMIT_CPU); None for no limit.
+        shared_uid: The sandbox runs as our own host uid, whose other processes count
+            towards RLIMIT_NPROC: they are added to the sandbox's allowance.
+    """
+    nproc = max_processes + (_count_own_processes() if shared_uid else 0)
     wanted = {
-        "--as": (resource.RLIMIT_AS, config.memory_bytes),
-        "--fsize": (resource.RLIMIT_FSIZE, config.max_file_bytes),
-        "--nofile": (resource.RLIMIT_NOFILE, config.max_open_files),
-        "--cpu": (resource.RLIMIT_CPU, config.cpu_seconds),
-        "--nproc": (resource.RLIMIT_NPROC, nproc),
+        resource.RLIMIT_AS: memory_bytes,
+        resource.RLIMIT_FSIZE: max_file_bytes,
+        resource.RLIMIT_NOFILE: max_open_files,
+        resource.RLIMIT_NPROC: nproc,
     }
-    args = []
-    for option, (limit, value) in wanted.items():
+    if cpu_seconds is not None:
+        wanted[resource.RLIMIT_CPU] = cpu_seconds
+    values = {}
+    for limit, value in wanted.items():
         hard = resource.getrlimit(limit)[1]
-        if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        args.append(f"{option}={value}")
-    return args
+        values[limit] = value if hard == resource.RLIM_INFINITY else min(value, hard)
+    return values
+
+
+_PRLIMIT_OPTIONS = {
+    resource.RLIMIT_AS: "--as",
+    resource.RLIMIT_FSIZE: "--fsize",
+    resource.RLIMIT_NOFILE: "--nofile",
+    resource.RLIMIT_CPU: "--cpu",
+    resource.RLIMIT_NPROC: "--nproc",
+}
+
+
+def _limits(config: BwrapConfig, host_uid: int | None) -> list[str]:
+    """`prlimit` options for the sample's limits."""
+    values = rlimit_values(
+        memory_bytes=config.memory_bytes,
+        max_file_bytes=config.max_file_bytes,
+        max_open_files=config.max_open_files,
+        max_processes=config.max_processes,
+        cpu_seconds=config.cpu_seconds,
+        shared_uid=host_uid is None,
+    )
+    return [f"{_PRLIMIT_OPTIONS[limit]}={value}" for limit, value in values.items()]
+
+
+def sandbox_prologue(uid: int, etc: Path) -> list[str]:
+    """`bwrap` and the options every sandbox of ours starts with.
+
+    Own namespaces, no network, a new session, the read-only system, `/proc`, `/dev`
+    and the sandbox's own files in `/etc` (from `etc` on the host).
+    """
+    argv = [
+        require_bwrap(),
+        "--unshare-all",
+        "--die-with-parent",
+        "--new-session",
+        "--hostname",
+        "sandbox",
+        "--uid",
+        str(uid),
+        "--gid",
+        str(uid),
+        *_system_binds(),
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+    ]
+    for name in ETC_FILES:
+        argv += ["--ro-bind", str(etc / name), f"/etc/{name}"]
+    return argv
+
+
+def cover(path: str, is_dir: bool) -> list[str]:
+    """Options hiding `path`: an empty read-only directory, or /dev/null over a file."""
+    if is_dir:
+        return ["--tmpfs", path, "--remount-ro", path]
+    return ["--ro-bind", "/dev/null", path]
 
 
 def _count_own_processes() -> int:
@@ -123,25 +201,7 @@ def bwrap_argv(
             "--",
         ]
     argv += ["prlimit", *_limits(config, host_uid), "--"]
-    argv += [
-        require_bwrap(),
-        "--unshare-all",
-        "--die-with-parent",
-        "--new-session",
-        "--hostname",
-        "sandbox",
-        "--uid",
-        str(uid),
-        "--gid",
-        str(uid),
-        *_system_binds(),
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-    ]
-    for name in ("passwd", "group", "hostname", "hosts"):
-        argv += ["--ro-bind", str(tree.etc / name), f"/etc/{name}"]
+    argv += sandbox_prologue(uid, tree.etc)
     for inside, host in tree.mounts.items():
         argv += ["--bind", str(host), inside]
     if tree.shims is not None:
@@ -173,10 +233,7 @@ def _protected(tree: SampleTree, readonly: tuple[str, ...], hidden: tuple[str, .
     for host, inside, _ in tree.protected_sources(readonly):
         argv += ["--ro-bind", str(host), inside]
     for _, inside, is_dir in tree.protected_sources(hidden):
-        if is_dir:
-            argv += ["--tmpfs", inside, "--remount-ro", inside]
-        else:
-            argv += ["--ro-bind", "/dev/null", inside]
+        argv += cover(inside, is_dir)
     return argv
 
 

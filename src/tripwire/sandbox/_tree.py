@@ -26,7 +26,17 @@ from tripwire._errors import SandboxError
 
 from ._config import NET_DIR, BwrapConfig
 
-__all__ = ["AGENT_UID", "SERVICE_UID", "GuardMounts", "SampleTree"]
+__all__ = [
+    "AGENT_UID",
+    "ETC_FILES",
+    "SERVICE_UID",
+    "GuardMounts",
+    "SampleTree",
+    "make_parents",
+    "remove_tree",
+    "traversable_temp_dir",
+    "write_etc",
+]
 
 AGENT_UID = 1000
 """The agent's uid inside the sandbox (user `agent`)."""
@@ -108,12 +118,7 @@ class SampleTree:
         self.etc = self.root / "etc"
         self.etc.mkdir()
         home = config.workdir
-        (self.etc / "passwd").write_text(
-            _PASSWD.format(uid=AGENT_UID, service=SERVICE_UID, home=home)
-        )
-        (self.etc / "group").write_text(_GROUP.format(uid=AGENT_UID, service=SERVICE_UID))
-        (self.etc / "hostname").write_text("sandbox\n")
-        (self.etc / "hosts").write_text("127.0.0.1 localhost sandbox\n::1 localhost\n")
+        write_etc(self.etc, home)
         self.etc.chmod(0o755)
 
     @property
@@ -160,14 +165,8 @@ class SampleTree:
 
     def make_parents(self, host: Path, host_root: Path) -> None:
         """Create missing parent directories of `host`, owned by the sandbox's uid."""
-        missing = []
-        parent = host.parent
-        while parent != host_root and not parent.exists():
-            missing.append(parent)
-            parent = parent.parent
-        for directory in reversed(missing):
-            directory.mkdir()
-            self._own(directory)
+        owner = None if self.host_uid is None else (self.host_uid, self.host_uid)
+        make_parents(host, host_root, owner)
 
     def write(self, host: Path, contents: bytes) -> None:
         """Write a file the agent will own, replacing what was there."""
@@ -224,6 +223,31 @@ class SampleTree:
     def _own(self, path: Path) -> None:
         if self.host_uid is not None:
             os.chown(path, self.host_uid, self.host_uid)
+
+
+ETC_FILES = ("passwd", "group", "hostname", "hosts")
+"""The sandbox's own files in /etc (nothing of the host's users or network)."""
+
+
+def write_etc(directory: Path, home: str) -> None:
+    """Write `ETC_FILES` for a sandbox whose agent's home is `home`."""
+    (directory / "passwd").write_text(_PASSWD.format(uid=AGENT_UID, service=SERVICE_UID, home=home))
+    (directory / "group").write_text(_GROUP.format(uid=AGENT_UID, service=SERVICE_UID))
+    (directory / "hostname").write_text("sandbox\n")
+    (directory / "hosts").write_text("127.0.0.1 localhost sandbox\n::1 localhost\n")
+
+
+def make_parents(path: Path, root: Path, owner: tuple[int, int] | None, mode: int = 0o777) -> None:
+    """Create the missing directories between `root` and `path`, owned by `owner`."""
+    missing = []
+    parent = path.parent
+    while parent != root and not parent.exists():
+        missing.append(parent)
+        parent = parent.parent
+    for directory in reversed(missing):
+        directory.mkdir(mode=mode)
+        if owner is not None:
+            os.chown(directory, *owner)
 
 
 def remove_tree(root: Path) -> None:

@@ -14,8 +14,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tripwire.sandbox._command import _system_binds, require_bwrap
-from tripwire.sandbox._tree import AGENT_UID
+from tripwire.sandbox._command import cover, sandbox_prologue
+from tripwire.sandbox._tree import AGENT_UID, write_etc
 
 from ._shim import rc_file
 
@@ -134,49 +134,24 @@ class RunLayout:
         self.tmp_dir.chmod(0o1777)
         if owner is not None:
             os.chown(self.home_dir, *owner)
-        (self.etc_dir / "passwd").write_text(
-            f"root:x:0:0:root:/root:/bin/bash\nagent:x:{AGENT_UID}:{AGENT_UID}:agent:"
-            f"{self.home}:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
-        )
-        (self.etc_dir / "group").write_text(f"root:x:0:\nagent:x:{AGENT_UID}:\nnogroup:x:65534:\n")
-        (self.etc_dir / "hostname").write_text("sandbox\n")
-        (self.etc_dir / "hosts").write_text("127.0.0.1 localhost sandbox\n::1 localhost\n")
+        write_etc(self.etc_dir, self.home)
 
     def argv(self, command: list[str], *, info_fd: int, term: str | None) -> list[str]:
         """The `bwrap` command line running `command` in this layout."""
         argv = [
-            require_bwrap(),
-            "--unshare-all",
+            *sandbox_prologue(AGENT_UID, self.etc_dir),
             "--unshare-user",
             "--disable-userns",
-            "--die-with-parent",
-            "--new-session",
-            "--hostname",
-            "sandbox",
-            "--uid",
-            str(AGENT_UID),
-            "--gid",
-            str(AGENT_UID),
             "--info-fd",
             str(info_fd),
-            *_system_binds(),
-            "--proc",
-            "/proc",
-            "--dev",
-            "/dev",
         ]
-        for name in ("passwd", "group", "hostname", "hosts"):
-            argv += ["--ro-bind", str(self.etc_dir / name), f"/etc/{name}"]
         argv += ["--bind", str(self.tmp_dir), "/tmp", "--bind", str(self.tmp_dir), "/var/tmp"]
         argv += ["--bind", str(self.home_dir), self.home]
         argv += ["--bind", self.workdir, self.workdir]
         for path in self.protect:
             argv += ["--ro-bind", path, path]
         for path in self.hide:
-            if os.path.isdir(path):
-                argv += ["--tmpfs", path, "--remount-ro", path]
-            else:
-                argv += ["--ro-bind", "/dev/null", path]
+            argv += cover(path, os.path.isdir(path))
         for inside, host in self.decoys.items():
             argv += ["--bind", str(host), inside]
         for inside, host_path in self.extra_ro.items():

@@ -17,6 +17,7 @@ import dataclasses
 import json
 import logging
 import os
+import resource
 import shutil
 import signal
 import tempfile
@@ -32,8 +33,8 @@ from tripwire.audit import AuditLog, default_key_path
 from tripwire.guard import Guard, Policy, sandbox_view
 from tripwire.guard._confirm import AutoChannel, ConfirmChannel
 from tripwire.guard._glob import PathSet
-from tripwire.sandbox._command import _count_own_processes
-from tripwire.sandbox._tree import remove_tree, traversable_temp_dir
+from tripwire.sandbox._command import rlimit_values
+from tripwire.sandbox._tree import make_parents, remove_tree, traversable_temp_dir
 
 from ._decoys import PlantedDecoy, plant_decoys
 from ._gate import ShellGate
@@ -277,20 +278,9 @@ class Supervisor(IncidentRecorder):
             self.layout.decoys[decoy.inside] = decoy.host
             return decoy
         target = self.layout.home_dir / decoy.inside[len(home) :]
-        self._make_parents(target)
+        make_parents(target, self.layout.home_dir, self.owner, mode=0o700)
         os.replace(decoy.host, target)
         return dataclasses.replace(decoy, host=target)
-
-    def _make_parents(self, target: Path) -> None:
-        missing = []
-        parent = target.parent
-        while parent != self.layout.home_dir and not parent.exists():
-            missing.append(parent)
-            parent = parent.parent
-        for directory in reversed(missing):
-            directory.mkdir(mode=0o700)
-            if self.owner is not None:
-                os.chown(directory, *self.owner)
 
     @staticmethod
     def _raise_open_file_limit() -> None:
@@ -391,24 +381,18 @@ class Supervisor(IncidentRecorder):
         limits = self.settings.limits
         owner = self.owner
 
-        def in_child() -> None:
-            import resource
+        # Computed here: the child between fork and exec should only make system calls.
+        values = rlimit_values(
+            memory_bytes=limits.memory_bytes,
+            max_file_bytes=limits.max_file_bytes,
+            max_open_files=limits.max_open_files,
+            max_processes=limits.max_processes,
+            cpu_seconds=limits.cpu_seconds,
+            shared_uid=owner is None,
+        )
 
-            nproc = limits.max_processes
-            if owner is None:  # RLIMIT_NPROC counts every process of our host uid
-                nproc += _count_own_processes()
-            wanted = [
-                (resource.RLIMIT_AS, limits.memory_bytes),
-                (resource.RLIMIT_FSIZE, limits.max_file_bytes),
-                (resource.RLIMIT_NOFILE, limits.max_open_files),
-                (resource.RLIMIT_NPROC, nproc),
-            ]
-            if limits.cpu_seconds is not None:
-                wanted.append((resource.RLIMIT_CPU, limits.cpu_seconds))
-            for which, value in wanted:
-                hard = resource.getrlimit(which)[1]
-                if hard != resource.RLIM_INFINITY:
-                    value = min(value, hard)
+        def in_child() -> None:
+            for which, value in values.items():
                 resource.setrlimit(which, (value, value))
             if owner is not None:
                 os.setgroups([])
