@@ -589,6 +589,21 @@ def free_port():
         return probe.getsockname()[1]
 
 
+async def start_forwarder(port: int, socket_path) -> asyncio.subprocess.Process:
+    """The forwarder as the sandbox runs it (stdout and stderr piped)."""
+    return await asyncio.create_subprocess_exec(
+        SYSTEM_PYTHON,
+        "-I",
+        "-S",
+        "-c",
+        FORWARDER_SCRIPT,
+        str(port),
+        str(socket_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
 @pytest.fixture
 async def forwarder(make_proxy):
     """(port, proxy): the forwarder, run as the sandbox runs it, in front of a proxy."""
@@ -596,17 +611,7 @@ async def forwarder(make_proxy):
         pytest.skip(f"{SYSTEM_PYTHON} is not installed")
     proxy = await make_proxy()
     port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        SYSTEM_PYTHON,
-        "-I",
-        "-S",
-        "-c",
-        FORWARDER_SCRIPT,
-        str(port),
-        str(proxy.socket_path),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await start_forwarder(port, proxy.socket_path)
     try:
         assert await asyncio.wait_for(process.stdout.read(), 5) == b"ready\n"  # then closed
         yield port, proxy
@@ -712,17 +717,7 @@ async def test_forwarder_that_cannot_listen_says_why(sock_dir):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        process = await asyncio.create_subprocess_exec(
-            SYSTEM_PYTHON,
-            "-I",
-            "-S",
-            "-c",
-            FORWARDER_SCRIPT,
-            str(port),
-            str(sock_dir / "x.sock"),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        process = await start_forwarder(port, sock_dir / "x.sock")
         stdout, stderr = await asyncio.wait_for(process.communicate(), 5)
     assert process.returncode != 0
     assert stdout == b""

@@ -736,16 +736,17 @@ def _body_pieces(
         return _chunked(reader)
     if length and not length.isdigit():
         raise _Reply(400, f"bad Content-Length {length[:100]!r}")
-    return _sized(reader, int(length or 0))
+    return _sized(reader, int(length or 0), "the request body is shorter than its Content-Length")
 
 
 async def _sized(
-    reader: asyncio.StreamReader, length: int
+    reader: asyncio.StreamReader, length: int, cut_short: str
 ) -> AsyncGenerator[tuple[bytes, bytes], None]:
+    """`length` bytes of body, in pieces; `cut_short` is the 400's text if they end early."""
     while length > 0:
         data = await reader.read(min(length, _READ_BYTES))
         if not data:
-            raise _Reply(400, "the request body is shorter than its Content-Length")
+            raise _Reply(400, cut_short)
         length -= len(data)
         yield data, data
 
@@ -767,12 +768,8 @@ async def _chunked(reader: asyncio.StreamReader) -> AsyncGenerator[tuple[bytes, 
                 yield line + trailer + b"\r\n", b""
                 return
             yield line, b""
-            while size > 0:
-                data = await reader.read(min(size, _READ_BYTES))
-                if not data:
-                    raise _Reply(400, "the request body ended inside a chunk")
-                size -= len(data)
-                yield data, data
+            async for piece in _sized(reader, size, "the request body ended inside a chunk"):
+                yield piece
             if await reader.readexactly(2) != b"\r\n":
                 raise _Reply(400, "a chunk is longer than its size")
             yield b"\r\n", b""
