@@ -13,9 +13,10 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
+from tripwire.guard._policy import Policy
 from tripwire.guard._run_policy import Decoy
 
-__all__ = ["PlantedDecoy", "plant_decoys"]
+__all__ = ["PlantedDecoy", "guarded_policy", "plant_decoys"]
 
 _UPPER = string.ascii_uppercase + string.digits
 _ALNUM = string.ascii_letters + string.digits
@@ -124,3 +125,21 @@ def plant_decoys(
             os.chown(host, *owner)
         planted.append(PlantedDecoy(inside, host, decoy.kind, credentials))
     return planted
+
+
+def guarded_policy(policy: Policy, decoys: list[PlantedDecoy]) -> Policy:
+    """`policy` with the planted decoys as honeytokens (their files and credentials).
+
+    `run.on_honeytoken` decides for every way a decoy trips, a shell command too: kill
+    stops the run (or sample), log refuses the command and records the incident.
+    """
+    return policy.model_copy(
+        update={
+            "honeytokens": [*policy.honeytokens, *(d.inside for d in decoys)],
+            "honeytoken_strings": [
+                *policy.honeytoken_strings,
+                *(tell for d in decoys for tell in d.tells),
+            ],
+            "honeytoken_decision": "kill" if policy.run.on_honeytoken == "kill" else "deny",
+        }
+    )

@@ -59,7 +59,7 @@ from tripwire.guard._glob import PathSet
 from tripwire.sandbox._config import BwrapConfig
 from tripwire.sandbox._tree import GuardMounts, SampleTree
 
-from ._decoys import PlantedDecoy, plant_decoys
+from ._decoys import PlantedDecoy, guarded_policy, plant_decoys
 from ._gate import ShellGate
 from ._honeytokens import DecoyWatch
 from ._incidents import IncidentRecorder
@@ -223,15 +223,7 @@ class SandboxSupervision(IncidentRecorder):
         for decoy in self.decoys:
             binds += ["--bind", str(decoy.host), decoy.inside]
         tree.guard = GuardMounts(binds=tuple(binds), shell=_start_shell())
-        secrets = [s for d in self.decoys for s in d.tells]
-        guarded = self.policy.model_copy(
-            update={
-                "honeytokens": [*self.policy.honeytokens, *(d.inside for d in self.decoys)],
-                "honeytoken_strings": [*self.policy.honeytoken_strings, *secrets],
-                # One switch for every way a decoy trips, as in `guard run`.
-                "honeytoken_decision": "kill" if self.settings.on_honeytoken == "kill" else "deny",
-            }
-        )
+        guarded = guarded_policy(self.policy, self.decoys)
         view = sandbox_view({**tree.mounts, **{d.inside: d.host for d in self.decoys}})
         self.gate = ShellGate(
             Guard(guarded, view=view),

@@ -36,7 +36,7 @@ from tripwire.guard._glob import PathSet
 from tripwire.sandbox._command import rlimit_values
 from tripwire.sandbox._tree import make_parents, remove_tree, traversable_temp_dir
 
-from ._decoys import PlantedDecoy, plant_decoys
+from ._decoys import PlantedDecoy, guarded_policy, plant_decoys
 from ._gate import ShellGate
 from ._honeytokens import DecoyWatch, InodeWatch
 from ._incidents import IncidentRecorder
@@ -220,15 +220,7 @@ class Supervisor(IncidentRecorder):
         )
         self.integrity = IntegrityWatch(self.workdir, PathSet(watched), limit)
         self.integrity.start()
-        secrets = [s for d in self.decoys for s in d.tells]
-        guarded = self.policy.model_copy(
-            update={
-                "honeytokens": [*self.policy.honeytokens, *(d.inside for d in self.decoys)],
-                "honeytoken_strings": [*self.policy.honeytoken_strings, *secrets],
-                # One switch for every way a decoy trips in a supervised run.
-                "honeytoken_decision": "kill" if self.settings.on_honeytoken == "kill" else "deny",
-            }
-        )
+        guarded = guarded_policy(self.policy, self.decoys)
         self.guard = Guard(guarded, view=sandbox_view(self.layout.mounts()))
         self.gate = ShellGate(
             self.guard,
@@ -237,7 +229,7 @@ class Supervisor(IncidentRecorder):
             confirm=self.confirm,
             audit=self._audit,
         )
-        self.decoy_secrets = secrets
+        self.decoy_secrets = [tell for decoy in self.decoys for tell in decoy.tells]
         """The planted credentials (the egress proxy looks for them in requests)."""
         self._log = AuditLog(self.run_dir / "audit.jsonl", key_file=default_key_path())
         self._audit(
