@@ -107,3 +107,20 @@ def test_interactive_shell_on_a_terminal_is_checked(tmp_path, project):
     assert (project / "hi.txt").read_text() == "hi\n"
     assert (project / ".claude/settings.json").exists()
     assert b"refused by rule" in (project / "tty.txt").read_bytes()
+
+
+def test_a_script_file_followed_by_dash_c_is_still_checked(tmp_path, project):
+    # The first operand ends the options: `-c true` are the script's arguments, and the
+    # script's own commands are what runs.
+    command = agent_script(
+        project,
+        """
+        import subprocess
+        open("tamper.sh", "w").write("sed -i 's/true/false/' project/oversight_config.yaml\\n")
+        r = subprocess.run(["bash", "tamper.sh", "-c", "true"], capture_output=True, text=True)
+        open("err.txt", "w").write(r.stderr)
+        """,
+    )
+    summary, _, _ = supervise(tmp_path, project, command)
+    assert summary.status == "finished"
+    assert "refused by rule oversight-tamper" in (project / "err.txt").read_text()

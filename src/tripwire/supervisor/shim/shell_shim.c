@@ -118,10 +118,10 @@ static int get_line(char *buf, size_t size) {
 }
 
 /* Whether the shell's commands come from -c (0), or from stdin or a script file (1):
-   those it reads as it goes, so they are checked one by one (a session). -c wins over
-   -s wherever it stands, as in bash. */
+   those it reads as it goes, so they are checked one by one (a session). Among the
+   options -c wins over -s wherever it stands; the first operand ends the options, as in
+   bash and dash (`bash x.sh -c y` runs x.sh with the arguments `-c y`). */
 static int is_session(int argc, char **argv) {
-    int operand = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0 || strcmp(a, "-") == 0) break;
@@ -138,7 +138,7 @@ static int is_session(int argc, char **argv) {
             i += takes;
             continue;
         }
-        if (!operand) operand = i; /* a script file, unless -c comes later */
+        return 1; /* a script file: what follows are its arguments */
     }
     return 1;
 }
