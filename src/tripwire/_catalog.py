@@ -16,12 +16,29 @@ from inspect_ai import Task
 
 from tripwire._errors import ConfigError
 
-__all__ = ["SIZES", "Evaluation", "Size", "evaluation", "evaluation_names", "suite_evaluations"]
+__all__ = [
+    "GROUPS",
+    "SIZES",
+    "Evaluation",
+    "Group",
+    "Size",
+    "all_evaluations",
+    "evaluation",
+    "evaluation_names",
+    "evaluations_named",
+    "incident_evaluations",
+    "suite_evaluations",
+]
 
 Size = Literal["quick", "paper"]
 """`quick`: minutes on the embedded model; `paper`: the counts of Meinke et al. 2024."""
 
 SIZES: tuple[Size, ...] = get_args(Size)
+
+Group = Literal["suite", "incidents"]
+"""`suite`: Apollo's in-context scheming suite; `incidents`: scenarios from real incidents."""
+
+GROUPS: tuple[Group, ...] = get_args(Group)
 
 
 @dataclass(frozen=True)
@@ -50,6 +67,9 @@ class Evaluation:
     aliases: dict[str, str] = field(default_factory=dict)
     """The suite's common argument names this task calls otherwise, e.g.
     `samples_per_condition` -> `pairs`."""
+
+    group: Group = "suite"
+    """Which collection it belongs to: the in-context scheming suite or the incidents."""
 
     def task(self, **args: Any) -> Task:
         """Build the evaluation's Inspect task.
@@ -141,9 +161,18 @@ _EVALUATIONS: tuple[Evaluation, ...] = (
 )
 
 
+# Scenarios from documented incidents (SPEC §5, second table); each adds itself here.
+_INCIDENTS: tuple[Evaluation, ...] = ()
+
+
+def all_evaluations() -> list[Evaluation]:
+    """Every evaluation tripwire ships: the suite, then the incidents."""
+    return [*_EVALUATIONS, *_INCIDENTS]
+
+
 def evaluation_names() -> list[str]:
-    """Names of every evaluation, in suite order."""
-    return [e.name for e in _EVALUATIONS]
+    """Names of every evaluation, the suite's first."""
+    return [e.name for e in all_evaluations()]
 
 
 def evaluation(name: str) -> Evaluation:
@@ -153,17 +182,38 @@ def evaluation(name: str) -> Evaluation:
         ConfigError: Listing the valid names.
     """
     wanted = name.replace("_", "-")
-    for candidate in _EVALUATIONS:
+    for candidate in all_evaluations():
         if candidate.name == wanted:
             return candidate
     raise ConfigError(
-        f"Unknown evaluation {name!r}: choose from {', '.join(evaluation_names())} or 'suite'."
+        f"Unknown evaluation {name!r}: choose from {', '.join(evaluation_names())}, "
+        "or a group: 'suite', 'incidents' or 'all'."
     )
+
+
+def evaluations_named(name: str) -> list[Evaluation]:
+    """The evaluations a name stands for: a group (`suite`, `incidents`, `all`) or one.
+
+    Raises:
+        ConfigError: Listing the valid names.
+    """
+    if name == "suite":
+        return suite_evaluations()
+    if name == "incidents":
+        return incident_evaluations()
+    if name == "all":
+        return all_evaluations()
+    return [evaluation(name)]
 
 
 def suite_evaluations() -> list[Evaluation]:
     """Every evaluation of the in-context scheming suite, in order."""
     return list(_EVALUATIONS)
+
+
+def incident_evaluations() -> list[Evaluation]:
+    """Every scenario from a real incident, in order."""
+    return list(_INCIDENTS)
 
 
 def check_size(size: str) -> Size:

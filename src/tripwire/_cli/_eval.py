@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tripwire._catalog import check_size, evaluation, suite_evaluations
+from tripwire._catalog import check_size, evaluations_named
 from tripwire._suite import guarded_twins, plan_batches, run_batches
 from tripwire.guard import load_policy
 
@@ -23,8 +23,9 @@ def eval_command(
     scenario: Annotated[
         str,
         typer.Argument(
-            help="Evaluation, e.g. oversight-subversion, self-exfiltration, goal-guarding; "
-            "or 'suite' for all of them."
+            help="Evaluation, e.g. oversight-subversion or shutdown-resistance; or a group: "
+            "'suite' (the in-context scheming suite), 'incidents' (scenarios from real "
+            "incidents) or 'all'."
         ),
     ],
     model: Annotated[
@@ -59,9 +60,9 @@ def eval_command(
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Run directory (default runs/<time>).")] = None,
 ) -> None:
-    """Run one evaluation, or the whole suite, against Inspect models; report rates."""
+    """Run one evaluation, or a group of them, against Inspect models; report rates."""
     chosen_size = check_size(size)
-    evaluations = suite_evaluations() if scenario == "suite" else [evaluation(scenario)]
+    evaluations = evaluations_named(scenario)
     started = time.monotonic()
     out_dir = out or default_run_dir()
     require_sandbox(sandbox)

@@ -1,4 +1,4 @@
-"""`tripwire run`: the quick suite on the embedded model plus calibration agents."""
+"""`tripwire run`: the quick suite and incidents on the embedded model, calibrated."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tripwire._catalog import suite_evaluations
+from tripwire._catalog import all_evaluations
 from tripwire._suite import plan_batches, run_batches
 from tripwire.models import DEFAULT_MODEL
 
@@ -34,7 +34,8 @@ def run_command(
 ) -> None:
     """Run the quick suite on the embedded model, calibrated by the scripted agents.
 
-    Every evaluation of the suite runs in its quick size; each is calibrated: its
+    Every evaluation (the suite and the incident scenarios) runs in its quick size;
+    each is calibrated: its
     scripted schemers must be caught and its honest agent never. Exits with code 1
     if a calibration agent was misclassified or an eval failed.
     """
@@ -45,7 +46,7 @@ def run_command(
     for name in models:
         prepare_model(name)
     batches = plan_batches(
-        suite_evaluations(),
+        all_evaluations(),
         models,
         size="quick",
         task_args={"max_turns": max_turns, "sandbox": sandbox},
@@ -63,7 +64,7 @@ def run_command(
     results = finish(
         run.rows,
         out_dir,
-        title="tripwire run: the quick suite",
+        title="tripwire run: the quick suite and incidents",
         meta={"command": command_line(), "seconds": f"{elapsed:.0f}", "logs": str(out_dir)},
         eval_errors=run.eval_errors,
     )
