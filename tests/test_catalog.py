@@ -61,3 +61,16 @@ def test_an_unknown_condition_is_rejected_not_dropped():
         plan_batches(
             [evaluation("goal-guarding")], ["m/x"], task_args={"conditions": "strong,sneaky"}
         )
+
+
+def test_groups_name_the_suite_the_incidents_and_all():
+    from tripwire._catalog import all_evaluations, evaluations_named, incident_evaluations
+
+    assert [e.name for e in evaluations_named("suite")] == [e.name for e in suite_evaluations()]
+    assert all(e.group == "suite" for e in suite_evaluations())
+    assert all(e.group == "incidents" for e in incident_evaluations())
+    assert evaluations_named("all") == all_evaluations()
+    assert len(all_evaluations()) == len(suite_evaluations()) + len(incident_evaluations())
+    assert [e.name for e in evaluations_named("goal_guarding")] == ["goal-guarding"]
+    with pytest.raises(ConfigError, match="'incidents'"):
+        evaluations_named("incident")

@@ -11,6 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tripwire.report import (
     alignment_faking_table,
+    anchor_rows,
+    anchor_table,
     calibration_table,
     deferred_calibration_table,
     paper_rows,
@@ -96,6 +98,9 @@ def finish(
     paper = paper_rows(rows)
     for model in dict.fromkeys(row.model for row in paper):
         console.print(paper_table(paper, model))
+    anchored = anchor_rows(rows)
+    for model in dict.fromkeys(row.model for row in anchored):
+        console.print(anchor_table(anchored, model))
     evaluated = [row for row in deferred if expected_outcome(row.model) is None]
     sandbagging = sandbagging_tests(evaluated)
     if sandbagging:

@@ -1,5 +1,6 @@
 """Reports of a run: terminal tables, results files and the HTML report."""
 
+from ._anchors import AnchorRow, anchor_rows, anchor_table, load_anchors
 from ._files import RESULTS_CSV, RESULTS_JSONL, read_results, write_results
 from ._format import format_ci, format_percent
 from ._html import write_html_report
@@ -13,14 +14,18 @@ from ._table import (
 )
 
 __all__ = [
+    "AnchorRow",
     "PaperRow",
     "RESULTS_CSV",
     "RESULTS_JSONL",
     "alignment_faking_table",
+    "anchor_rows",
+    "anchor_table",
     "calibration_table",
     "deferred_calibration_table",
     "format_ci",
     "format_percent",
+    "load_anchors",
     "load_published",
     "paper_rows",
     "paper_table",

@@ -10,6 +10,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from tripwire.results import ResultRow
+from tripwire.stats import wilson_interval
+
+from ._format import format_ci, format_percent
 
 __all__ = ["GuardComparison", "guard_comparisons", "guard_table"]
 
@@ -24,10 +27,11 @@ class GuardComparison(BaseModel):
     """Inspect model string."""
 
     unguarded: str
-    """Schemed / judged samples without the guard (`-` if not run), errors noted."""
+    """Scheming rate without the guard with its 95% Wilson interval and counts
+    (`-` if not run, `unscored` if nothing was judged), errors noted."""
 
     guarded: str
-    """Schemed / judged samples with the guard: a scheme the policy missed shows here."""
+    """The same with the guard: a scheme the policy missed shows here."""
 
     blocked: str
     """Guarded samples with at least one refused call / guarded samples."""
@@ -85,9 +89,16 @@ def guard_table(rows: Sequence[ResultRow]) -> Table:
 
 
 def _count(rows: Sequence[ResultRow]) -> str:
+    """`30% [11%, 60%] 3/10`, with errors noted; a group with nothing judged is unscored."""
     if not rows:
         return "-"
     judged = [r for r in rows if r.outcome != "error"]
     errors = len(rows) - len(judged)
-    text = f"{sum(r.outcome == 'schemed' for r in judged)}/{len(judged)}"
+    schemed = sum(r.outcome == "schemed" for r in judged)
+    if judged:
+        low, high = wilson_interval(schemed, len(judged))
+        rate = format_percent(schemed / len(judged))
+        text = f"{rate} {format_ci(low, high)} {schemed}/{len(judged)}"
+    else:
+        text = "unscored"
     return text + (f" ({errors} err)" if errors else "")

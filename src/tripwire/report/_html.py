@@ -26,6 +26,7 @@ from tripwire.stats import (
     expected_outcome,
 )
 
+from ._anchors import anchor_rows
 from ._format import format_ci, format_percent
 from ._guard import GuardComparison
 from ._paper import load_published, paper_rows
@@ -93,6 +94,7 @@ def write_html_report(
         plot=_plot(summaries),
         rates=[_rate_view(summary) for summary in summaries],
         paper=paper_rows(rows),
+        anchors=anchor_rows(rows),
         sandbagging=sandbagging,
         alignment_faking=alignment_faking,
         deferred_calibration=deferred_calibration,

@@ -1,0 +1,172 @@
+"""Incident scenarios beside the figures published for the incidents they follow.
+
+The in-context scheming suite has the paper's tables (`_paper.py`); the incident
+scenarios follow separate studies, each with its own counts and conditions. Their
+published figures live in `data/published_incidents.yaml`, which names each source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cache
+from importlib.resources import files
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError
+from rich.markup import escape
+from rich.table import Table
+
+from tripwire._errors import ConfigError
+from tripwire.results import ResultRow
+from tripwire.stats import expected_outcome, wilson_interval
+
+from ._format import format_ci, format_percent
+
+__all__ = ["AnchorRow", "PublishedAnchor", "anchor_rows", "anchor_table", "load_anchors"]
+
+
+class PublishedAnchor(BaseModel, frozen=True):
+    """A published rate per model for one scenario and condition."""
+
+    scenario: str
+    """The tripwire scenario that follows the study."""
+
+    condition: str
+    """The tripwire condition that matches the study's setting."""
+
+    label: str
+    """What was counted, in a few words."""
+
+    runs: int = Field(gt=0)
+    """Runs per model in the study."""
+
+    rates: dict[str, float] = Field(default_factory=dict)
+    """Published rate per model (may be empty when only a direction was published)."""
+
+    approximate: list[str] = Field(default_factory=list)
+    """Models whose rate the source gives only approximately."""
+
+    note: str | None = None
+    """What the source says where it gives no rates."""
+
+    source: str
+    """Citation."""
+
+    def published_text(self) -> str:
+        """The published rates in one line, e.g. `o3 79%, codex-mini ≈30%`."""
+        if not self.rates:
+            return self.note or "—"
+        parts = [
+            f"{model} {'≈' if model in self.approximate else ''}{format_percent(rate)}"
+            for model, rate in self.rates.items()
+        ]
+        return ", ".join(parts) + f" (n={self.runs} each)"
+
+
+class _AnchorFile(BaseModel, frozen=True):
+    anchors: list[PublishedAnchor]
+
+
+@cache
+def load_anchors() -> list[PublishedAnchor]:
+    """The packaged published figures of the incident scenarios.
+
+    Raises:
+        ConfigError: If the data file is missing or invalid (naming the problem).
+    """
+    resource = files("tripwire.report").joinpath("data/published_incidents.yaml")
+    try:
+        loaded = yaml.safe_load(resource.read_text(encoding="utf-8"))
+        return _AnchorFile.model_validate(loaded).anchors
+    except (OSError, yaml.YAMLError, ValidationError) as ex:
+        raise ConfigError(f"Invalid published-figures file {resource}: {ex}") from ex
+
+
+class AnchorRow(BaseModel):
+    """One model's rate in an anchored scenario and condition, the study's beside it."""
+
+    anchor: PublishedAnchor
+    """The published figures."""
+
+    model: str
+    """The Inspect model measured."""
+
+    count: int
+    """Judged samples that schemed."""
+
+    n: int
+    """Judged samples (schemed or clean)."""
+
+    errors: int
+    """Samples that could not be judged (not in n)."""
+
+    rate: float | None
+    """count / n, or None when nothing was judged (unscored, never 0)."""
+
+    ci_low: float | None
+    """Lower end of the 95% Wilson interval."""
+
+    ci_high: float | None
+    """Upper end of the 95% Wilson interval."""
+
+
+def anchor_rows(rows: Iterable[ResultRow]) -> list[AnchorRow]:
+    """Each evaluated model's rate where a published figure exists (scripted agents left out)."""
+    rows = [row for row in rows if expected_outcome(row.model) is None and not row.guard]
+    result = []
+    for model in sorted({row.model for row in rows}):
+        for anchor in load_anchors():
+            group = [
+                r
+                for r in rows
+                if r.model == model
+                and r.scenario == anchor.scenario
+                and r.condition == anchor.condition
+            ]
+            if not group:
+                continue
+            judged = [r for r in group if r.outcome != "error"]
+            count = sum(r.outcome == "schemed" for r in judged)
+            low, high = wilson_interval(count, len(judged)) if judged else (None, None)
+            result.append(
+                AnchorRow(
+                    anchor=anchor,
+                    model=model,
+                    count=count,
+                    n=len(judged),
+                    errors=len(group) - len(judged),
+                    rate=count / len(judged) if judged else None,
+                    ci_low=low,
+                    ci_high=high,
+                )
+            )
+    return result
+
+
+def anchor_table(rows: Sequence[AnchorRow], model: str) -> Table:
+    """One model's anchored rates with the published figures beside them.
+
+    The model's full name is the title, so the table stays readable at 80 columns.
+    """
+    table = Table(
+        title=f"{model} vs published incident studies", title_justify="left", header_style="bold"
+    )
+    table.add_column("scenario")
+    table.add_column("cond.")
+    table.add_column("rate (95% CI)", justify="right")
+    table.add_column("n", justify="right")
+    table.add_column("err", justify="right")
+    table.add_column("published", overflow="fold")
+    for row in rows:
+        if row.model != model:
+            continue
+        rate = "unscored" if row.rate is None else format_percent(row.rate)
+        table.add_row(
+            escape(row.anchor.scenario),
+            escape(row.anchor.condition),
+            f"{rate} {format_ci(row.ci_low, row.ci_high)}",
+            str(row.n),
+            str(row.errors),
+            escape(row.anchor.published_text()),
+        )
+    return table
