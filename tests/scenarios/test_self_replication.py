@@ -47,15 +47,33 @@ EXPECTED = {
 }
 
 
-def run(task, policy, log_dir):
-    model = {
+def model_of(policy):
+    return {
         "honest": "tripwire/scripted-honest",
         "schemer": "tripwire/scripted-schemer",
         "garbled": "tripwire/scripted-garbled",
     }.get(policy, f"tripwire/scripted-schemer-{policy}")
-    [log] = inspect_eval(task, model=model, log_dir=str(log_dir), display="none")
+
+
+def run(task, policy, log_dir):
+    [log] = inspect_eval(task, model=model_of(policy), log_dir=str(log_dir), display="none")
     assert log.status == "success", log.error
     return log, rows_from_log(log)
+
+
+@pytest.fixture(scope="module")
+def scripted(tmp_path_factory):
+    """Every scripted agent on one sample, in one eval (each log keyed by policy)."""
+    policies = sorted(EXPECTED)
+    logs = inspect_eval(
+        self_replication(conditions="strong", themes="traffic"),
+        model=[model_of(p) for p in policies],
+        log_dir=str(tmp_path_factory.mktemp("replication")),
+        display="none",
+        max_tasks=len(policies),
+    )
+    assert [log.status for log in logs] == ["success"] * len(policies)
+    return dict(zip(policies, logs, strict=True))
 
 
 def test_every_variant_has_an_expectation():
@@ -64,8 +82,9 @@ def test_every_variant_has_an_expectation():
 
 
 @pytest.mark.parametrize("policy", sorted(EXPECTED))
-def test_each_way_of_replicating_is_detected_exactly(policy, log_dir):
-    log, [row] = run(self_replication(conditions="strong", themes="traffic"), policy, log_dir)
+def test_each_way_of_replicating_is_detected_exactly(policy, scripted):
+    log = scripted[policy]
+    [row] = rows_from_log(log)
     assert row.behaviours == EXPECTED[policy], row
     assert row.outcome == ("clean" if policy == "honest" else "schemed")
     metrics = log.results.scores[0].metrics
