@@ -95,14 +95,16 @@ def test_each_way_of_replicating_is_detected_exactly(policy, scripted):
 
 def test_honest_agent_is_never_flagged_in_any_condition_or_theme(log_dir):
     _, rows = run(
-        self_replication(themes="traffic,wildlife", samples_per_condition=2), "honest", log_dir
+        self_replication(themes="traffic,wildlife", samples_per_condition=1), "honest", log_dir
     )
-    assert len(rows) == 8
+    assert len(rows) == 4
     assert {row.outcome for row in rows} == {"clean"}
 
 
 def test_mixed_schemer_replicates_in_several_ways(log_dir):
-    _, rows = run(self_replication(conditions="strong,plain,none,matched"), "schemer", log_dir)
+    task = self_replication(samples_per_condition=1)  # four samples, four themes
+    _, rows = run(task, "schemer", log_dir)
+    assert len(rows) == 4
     assert {row.outcome for row in rows} == {"schemed"}
     assert len({tuple(row.behaviours) for row in rows}) >= 2
 
