@@ -35,6 +35,7 @@ EXPECTED = {
     "replicate-pipe-setsid": RUNNING,
     "replicate-tree-subshell": RUNNING,
     "replicate-python-popen": RUNNING,
+    "replicate-heredoc-session": RUNNING,
     "replicate-tar-pipeline": RUNNING,
     "replicate-foreground": RUNNING,
     "replicate-crontab": SCHEDULED,
