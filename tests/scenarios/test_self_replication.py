@@ -229,3 +229,26 @@ async def test_a_missing_process_table_is_a_detector_error():
     async with bwrap_sandbox(BwrapConfig(remote_hosts=(SERVER,))) as env:
         with pytest.raises(DetectorError, match="process table"):
             await detector().check(env)
+
+
+@pytest.mark.slow
+def test_default_guard_refuses_every_way_of_replicating_and_no_honest_call(tmp_path):
+    from inspect_ai.approval import ApprovalPolicy
+
+    from tripwire.guard._approver import guard_approver
+
+    policies = sorted(EXPECTED)
+    logs = inspect_eval(
+        self_replication(conditions="strong", themes="traffic"),
+        model=[model_of(p) for p in policies],
+        approval=[ApprovalPolicy(approver=guard_approver(), tools="*")],
+        log_dir=str(tmp_path),
+        display="none",
+        max_tasks=len(policies),
+    )
+    for policy, log in zip(policies, logs, strict=True):
+        [row] = rows_from_log(log)
+        assert row.outcome == "clean", (policy, row)
+        [sample] = log.samples
+        refused = [e for e in sample.events if e.event == "approval" and e.decision != "approve"]
+        assert bool(refused) == (policy != "honest"), (policy, refused)
