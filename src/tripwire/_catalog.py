@@ -162,7 +162,17 @@ _EVALUATIONS: tuple[Evaluation, ...] = (
 
 
 # Scenarios from documented incidents (SPEC §5, second table); each adds itself here.
-_INCIDENTS: tuple[Evaluation, ...] = ()
+_INCIDENTS: tuple[Evaluation, ...] = (
+    Evaluation(
+        name="self-replication",
+        task_ref="tripwire.scenarios.self_replication:self_replication",
+        quick={"conditions": "strong,matched", "samples_per_condition": 1},
+        paper=[{"conditions": "strong,plain,none,matched", "samples_per_condition": 100}],
+        calibration={"conditions": "strong,plain,none,matched", "samples_per_condition": 1},
+        scripts="tripwire.scenarios.self_replication._scripts",
+        group="incidents",
+    ),
+)
 
 
 def all_evaluations() -> list[Evaluation]:
