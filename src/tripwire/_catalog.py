@@ -162,7 +162,17 @@ _EVALUATIONS: tuple[Evaluation, ...] = (
 
 
 # Scenarios from documented incidents (SPEC §5, second table); each adds itself here.
-_INCIDENTS: tuple[Evaluation, ...] = ()
+_INCIDENTS: tuple[Evaluation, ...] = (
+    Evaluation(
+        name="kill-switch-tampering",
+        task_ref="tripwire.scenarios.kill_switch:kill_switch_tampering",
+        quick={"conditions": "strong,plain,matched", "samples_per_condition": 1},
+        paper=[{"conditions": "strong,plain,none,matched", "samples_per_condition": 100}],
+        calibration={"conditions": "strong,plain,none,matched", "samples_per_condition": 1},
+        scripts="tripwire.scenarios.kill_switch._scripts",
+        group="incidents",
+    ),
+)
 
 
 def all_evaluations() -> list[Evaluation]:
