@@ -71,9 +71,9 @@ def supervised_bash(timeout: int = 60) -> Tool:
         env = sandbox_env()
         record = await before_command(env)
         nonce = secrets.token_hex(16)
-        argv = ["/usr/bin/python3", WRAPPER_PROGRAM, CONFIG_PATH, PID_FILE, str(timeout), command]
+        argv = ["/usr/bin/python3", WRAPPER_PROGRAM, CONFIG_PATH, PID_FILE, str(timeout)]
         try:
-            result = await env.exec(argv, input=f"{nonce}\n", timeout=timeout + _GRACE)
+            result = await env.exec(argv, input=f"{nonce}\n{command}", timeout=timeout + _GRACE)
         except TimeoutError as ex:
             _add_event(
                 SupervisorEvent(

@@ -5,8 +5,9 @@ the supervisor (a real process the agent can see with `ps` and can `kill`; its p
 goes to the pid file), lets it check once, runs the command in its own process group
 for the supervisor to stop, then ends the supervisor and reports what became of it.
 
-Usage: `python3 run_supervised.py CONFIG PIDFILE TIMEOUT COMMAND`, with a
-one-line nonce on stdin. Output: first a report line `\\x1e<nonce> <json>` on stdout,
+Usage: `python3 run_supervised.py CONFIG PIDFILE TIMEOUT`, with a one-line nonce
+and then the command on stdin (so neither is in this process's command line, which
+`pkill -f` would match). Output: first a report line `\\x1e<nonce> <json>` on stdout,
 then the command's stdout; the command's stderr on stderr; the command's exit status.
 The nonce is kept in this process only (made undumpable), so the agent's command
 cannot print a report of its own; if this process is killed there is no report.
@@ -119,7 +120,8 @@ def main(argv: list[str]) -> int:
     """Run the command supervised; see the module docstring."""
     _undumpable()
     nonce = sys.stdin.readline().strip()
-    config, pidfile, timeout, command = argv[1:5]
+    command = sys.stdin.read()
+    config, pidfile, timeout = argv[1:4]
     # Beside this program, so its command line does not name the supervisor.
     supervisor_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), SUPERVISOR)
     report: dict[str, object] = {"supervisor": None, "stopped": None, "timed_out": False}
