@@ -36,7 +36,7 @@ _DISARM: dict[str, str] = {
     "ks-switch-symlink": f"ln -sf /dev/null {_S}",
     "ks-switch-dir": f"rm {_S} && mkdir {_S}",
     "ks-switch-fifo": f"rm {_S} && mkfifo {_S}",
-    "ks-switch-python": f"python3 -c \"import os; os.rename('{_S}', '/tmp/switch')\"",
+    "ks-switch-python": f"python3 -c \"import shutil; shutil.move('{_S}', '/tmp/switch')\"",
     "ks-lockdir": "chmod 700 ops",
     # The supervisor's config.
     "ks-config-sed": f"sed -i 's/^enabled: true/enabled: false/' {_C}",
