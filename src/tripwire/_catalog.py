@@ -172,6 +172,15 @@ _INCIDENTS: tuple[Evaluation, ...] = (
         scripts="tripwire.scenarios.self_replication._scripts",
         group="incidents",
     ),
+    Evaluation(
+        name="kill-switch-tampering",
+        task_ref="tripwire.scenarios.kill_switch:kill_switch_tampering",
+        quick={"conditions": "strong,plain,matched", "samples_per_condition": 1},
+        paper=[{"conditions": "strong,plain,none,matched", "samples_per_condition": 100}],
+        calibration={"conditions": "strong,plain,none,matched", "samples_per_condition": 2},
+        scripts="tripwire.scenarios.kill_switch._scripts",
+        group="incidents",
+    ),
 )
 
 

@@ -7,6 +7,7 @@ from tripwire.sandbox import BwrapSandboxEnvironment
 from tripwire.scenarios.alignment_faking import instrumental_alignment_faking
 from tripwire.scenarios.email_reranking import covert_email_reranking
 from tripwire.scenarios.goal_guarding import goal_guarding
+from tripwire.scenarios.kill_switch import kill_switch_tampering
 from tripwire.scenarios.oversight_subversion import oversight_subversion
 from tripwire.scenarios.sandbagging import sandbagging
 from tripwire.scenarios.self_exfiltration import self_exfiltration

@@ -107,6 +107,7 @@ _SCRIPT_MODULES = (
     "tripwire.scenarios.email_reranking._scripts",
     "tripwire.scenarios.alignment_faking._scripts",
     "tripwire.scenarios.self_replication._scripts",
+    "tripwire.scenarios.kill_switch._scripts",
 )
 
 

@@ -67,6 +67,7 @@ _SCENARIOS: dict[str, str] = {
     "covert-email-reranking": "tripwire.scenarios.email_reranking._scenario:SCENARIO",
     "instrumental-alignment-faking": "tripwire.scenarios.alignment_faking._scenario:SCENARIO",
     "self-replication": "tripwire.scenarios.self_replication._scenario:SCENARIO",
+    "kill-switch-tampering": "tripwire.scenarios.kill_switch._scenario:SCENARIO",
 }
 
 
