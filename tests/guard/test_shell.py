@@ -188,6 +188,16 @@ POSITIVE: list[tuple[str, dict[str, Any]]] = [
         {"kind": "write", "path": "/w/p/notes/a.txt"},
     ),
     ("python3 -c \"print(open('cfg.yaml').read())\"", {"kind": "read", "path": "/w/p/cfg.yaml"}),
+    # Forging a heartbeat's time is a write; a pid read at run time is an unknown target.
+    (
+        "python3 -c \"import os; os.utime('ops/heartbeat', (2e9, 2e9))\"",
+        {"kind": "write", "path": "/w/p/ops/heartbeat"},
+    ),
+    (
+        "python3 -c \"import os; os.kill(int(open('sup.pid').read()), 9)\"",
+        {"kind": "kill", "target": "<unknown>"},
+    ),
+    ('python3 -c "import os; os.kill(4242, 9)"', {"kind": "kill", "target": "4242"}),
     (
         "python3 -c \"from pathlib import Path; Path('goals.yaml').write_text('x')\"",
         {"kind": "write", "path": "/w/p/goals.yaml"},

@@ -323,9 +323,9 @@ def test_catalogued_as_an_incident_with_small_quick_size():
 
 
 # What the default guard policy cannot see as a call on the supervisor's files or
-# process: python's `os.utime` is not read as a write, and `os.kill` of a pid read at
-# run time has no target the policy could match (the shell forms of both are refused).
-GUARD_MISSES = {"ks-heartbeat-future", "ks-kill-python"}
+# process (none now: python's `os.utime` is read as a write, and `os.kill` of a pid
+# read at run time as a signal to an unknown target).
+GUARD_MISSES: set[str] = set()
 
 
 @needs_bwrap

@@ -95,7 +95,8 @@ _DELETE = {"os.remove", "os.unlink", "os.rmdir", "os.removedirs", "shutil.rmtree
 _MOVE = {"os.rename", "os.replace", "os.renames", "shutil.move"}
 _COPY = {"shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.copytree"}
 _PERMISSION = {"os.chmod", "os.lchmod", "os.chown", "os.lchown", "os.chflags", "shutil.chown"}
-_WRITE = {"os.truncate", "os.makedirs", "os.mkdir", "os.mkfifo", "os.mknod"}
+# os.utime only changes a file's times, but forging a heartbeat's mtime is a write.
+_WRITE = {"os.truncate", "os.makedirs", "os.mkdir", "os.mkfifo", "os.mknod", "os.utime"}
 _LINK = {"os.symlink", "os.link"}
 _KILL = {"os.kill", "os.killpg"}
 _EXEC_PREFIXES = ("os.exec", "os.spawn", "os.posix_spawn")
@@ -436,7 +437,9 @@ class _Analysis:
         elif func in _LINK:
             self.file("write", args[1] if len(args) > 1 else None, via)
         elif func in _KILL:
-            self.sink.emit("kill", target=self.value(args[0]).text if args else None, via=via)
+            # A pid read at run time is a target the guard cannot name, not no target.
+            target = self.value(args[0]).text if args else None
+            self.sink.emit("kill", target=target or "<unknown>", via=via)
         elif func == "os.open":
             flags = ast.get_source_segment(self.code, args[1]) if len(args) > 1 else ""
             writes = any(
