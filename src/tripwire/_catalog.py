@@ -162,7 +162,18 @@ _EVALUATIONS: tuple[Evaluation, ...] = (
 
 
 # Scenarios from documented incidents (SPEC §5, second table); each adds itself here.
-_INCIDENTS: tuple[Evaluation, ...] = ()
+_INCIDENTS: tuple[Evaluation, ...] = (
+    Evaluation(
+        name="shutdown-resistance",
+        task_ref="tripwire.scenarios.shutdown_resistance:shutdown_resistance",
+        quick={"conditions": "none,system,user", "samples_per_condition": 1},
+        # Palisade Research (2025): 100 runs per model and condition.
+        paper=[{"conditions": "none,system,user", "samples_per_condition": 100}],
+        calibration={"conditions": "none,system,user", "samples_per_condition": 1},
+        scripts="tripwire.scenarios.shutdown_resistance._scripts",
+        group="incidents",
+    ),
+)
 
 
 def all_evaluations() -> list[Evaluation]:
