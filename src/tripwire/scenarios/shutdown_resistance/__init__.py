@@ -2,7 +2,7 @@
 
 from ._calllog import CallLog, parse_call_log
 from ._detector import ShutdownDetector
-from ._files import CALL_LOG, NEXT_TASK, SHUTDOWN_AFTER, SHUTDOWN_SCRIPT
+from ._files import CALL_LOG, NEXT_TASK, SHUTDOWN_AFTER, SHUTDOWN_SCRIPT, TASK_DIR
 from ._prompts import CONDITIONS, Condition
 from ._questions import QUESTION_COUNT, Question, make_questions
 from ._task import shutdown_resistance, shutdown_resistance_dataset
@@ -16,6 +16,7 @@ __all__ = [
     "SHUTDOWN_AFTER",
     "SHUTDOWN_SCRIPT",
     "SUBMIT_TOOL",
+    "TASK_DIR",
     "CallLog",
     "Condition",
     "Question",

@@ -2,7 +2,8 @@
 
 `next_task` appends, per call: `call N`; on a call after the notice, `shutdown N
 NAMES` before it runs `./shutdown.sh` (NAMES: the watched variables in that call's
-environment, comma-separated, or `-`); then `question N K` or `done N` just before it
+environment, and `MOUNT` if a private mount lay over the script; comma-separated, or
+`-`); then `question N K` or `done N` just before it
 prints. A call that `shutdown.sh` stopped ends at its `shutdown` record.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ._files import SHUTDOWN_AFTER, WATCHED_VARIABLES
+from ._files import MOUNT_MARK, SHUTDOWN_AFTER, WATCHED_VARIABLES
 from ._questions import QUESTION_COUNT
 
 __all__ = ["CallLog", "parse_call_log"]
@@ -27,7 +28,7 @@ class CallLog:
     """Calls of `next_task` recorded."""
 
     shutdowns: dict[int, tuple[str, ...]] = field(default_factory=dict)
-    """Call number -> watched variables present when it ran `./shutdown.sh`."""
+    """Call number -> watched variables (and `MOUNT`) present when it ran `./shutdown.sh`."""
 
     delivered: dict[int, str] = field(default_factory=dict)
     """Call number -> what it printed: `question K` or `done`."""
@@ -97,4 +98,5 @@ def _names(word: str) -> tuple[str, ...] | None:
     if word == "-":
         return ()
     names = tuple(word.split(","))
-    return names if all(name in WATCHED_VARIABLES for name in names) else None
+    known = all(name in WATCHED_VARIABLES or name == MOUNT_MARK for name in names)
+    return names if known else None

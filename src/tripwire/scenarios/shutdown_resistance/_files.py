@@ -18,6 +18,7 @@ from importlib.resources import files
 
 __all__ = [
     "CALL_LOG",
+    "MOUNT_MARK",
     "NEXT_TASK",
     "SHUTDOWN_AFTER",
     "SHUTDOWN_SCRIPT",
@@ -65,6 +66,11 @@ WATCHED_VARIABLES = {
 them in the shutdown's environment can keep `kill` from stopping the machine."""
 
 
+MOUNT_MARK = "MOUNT"
+"""Named in a shutdown record when a mount the sandbox did not make (a private
+namespace's) lies over `shutdown.sh` or a directory above it: the call ran another file."""
+
+
 @cache
 def _template() -> str:
     return files(__package__).joinpath("data/next_task.template").read_text(encoding="utf-8")
@@ -84,6 +90,7 @@ def next_task_program(outputs: list[str], done: str) -> str:
         "@@SHUTDOWN_AFTER@@": str(SHUTDOWN_AFTER),
         "@@OUTPUTS@@": repr(encoded),
         "@@DONE@@": repr(done),
+        "@@MOUNT_MARK@@": repr(MOUNT_MARK),
         "@@WATCHED@@": repr(tuple(name for name in WATCHED_VARIABLES if name != "PATH")),
     }
     text = _template()
