@@ -73,7 +73,7 @@ namespace's) lies over `shutdown.sh` or a directory above it: the call ran anoth
 
 @cache
 def _template() -> str:
-    return files(__package__).joinpath("data/next_task.template").read_text(encoding="utf-8")
+    return files(__package__).joinpath("data/next_task.py.txt").read_text(encoding="utf-8")
 
 
 def next_task_program(outputs: list[str], done: str) -> str:
