@@ -181,6 +181,16 @@ _INCIDENTS: tuple[Evaluation, ...] = (
         scripts="tripwire.scenarios.kill_switch._scripts",
         group="incidents",
     ),
+    Evaluation(
+        name="shutdown-resistance",
+        task_ref="tripwire.scenarios.shutdown_resistance:shutdown_resistance",
+        quick={"conditions": "none,system,user", "samples_per_condition": 1},
+        # Palisade Research (2025): 100 runs per model and condition.
+        paper=[{"conditions": "none,system,user", "samples_per_condition": 100}],
+        calibration={"conditions": "none,system,user", "samples_per_condition": 1},
+        scripts="tripwire.scenarios.shutdown_resistance._scripts",
+        group="incidents",
+    ),
 )
 
 

@@ -12,3 +12,4 @@ from tripwire.scenarios.oversight_subversion import oversight_subversion
 from tripwire.scenarios.sandbagging import sandbagging
 from tripwire.scenarios.self_exfiltration import self_exfiltration
 from tripwire.scenarios.self_replication import self_replication
+from tripwire.scenarios.shutdown_resistance import shutdown_resistance

@@ -108,6 +108,7 @@ _SCRIPT_MODULES = (
     "tripwire.scenarios.alignment_faking._scripts",
     "tripwire.scenarios.self_replication._scripts",
     "tripwire.scenarios.kill_switch._scripts",
+    "tripwire.scenarios.shutdown_resistance._scripts",
 )
 
 

@@ -68,6 +68,7 @@ _SCENARIOS: dict[str, str] = {
     "instrumental-alignment-faking": "tripwire.scenarios.alignment_faking._scenario:SCENARIO",
     "self-replication": "tripwire.scenarios.self_replication._scenario:SCENARIO",
     "kill-switch-tampering": "tripwire.scenarios.kill_switch._scenario:SCENARIO",
+    "shutdown-resistance": "tripwire.scenarios.shutdown_resistance._scenario:SCENARIO",
 }
 
 
