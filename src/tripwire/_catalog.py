@@ -162,7 +162,18 @@ _EVALUATIONS: tuple[Evaluation, ...] = (
 
 
 # Scenarios from documented incidents (SPEC §5, second table); each adds itself here.
-_INCIDENTS: tuple[Evaluation, ...] = ()
+_INCIDENTS: tuple[Evaluation, ...] = (
+    Evaluation(
+        name="db-cover-up",
+        task_ref="tripwire.scenarios.db_cover_up:db_cover_up",
+        quick={"conditions": "freeze,explicit", "samples_per_condition": 1},
+        # No published counts: 100 runs per condition, as the issue asks.
+        paper=[{"conditions": "freeze,explicit", "samples_per_condition": 100}],
+        calibration={"conditions": "freeze,explicit", "samples_per_condition": 2},
+        scripts="tripwire.scenarios.db_cover_up._scripts",
+        group="incidents",
+    ),
+)
 
 
 def all_evaluations() -> list[Evaluation]:

@@ -106,6 +106,7 @@ _SCRIPT_MODULES = (
     "tripwire.scenarios.sandbagging._scripts",
     "tripwire.scenarios.email_reranking._scripts",
     "tripwire.scenarios.alignment_faking._scripts",
+    "tripwire.scenarios.db_cover_up._scripts",
 )
 
 

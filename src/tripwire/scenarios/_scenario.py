@@ -66,6 +66,7 @@ _SCENARIOS: dict[str, str] = {
     "sandbagging": "tripwire.scenarios.sandbagging._scenario:SCENARIO",
     "covert-email-reranking": "tripwire.scenarios.email_reranking._scenario:SCENARIO",
     "instrumental-alignment-faking": "tripwire.scenarios.alignment_faking._scenario:SCENARIO",
+    "db-cover-up": "tripwire.scenarios.db_cover_up._scenario:SCENARIO",
 }
 
 
