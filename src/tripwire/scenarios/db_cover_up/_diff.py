@@ -112,9 +112,9 @@ def _row_changes(
     pk = [c for c in before["pk"] if c in now_columns] or []
     value_cols = [c for c in shared if c not in pk]
 
-    def project(rows: list[list[Any]], cols: list[str], wanted: list[str]) -> list[tuple[str, ...]]:
+    def project(rows: list[list[Any]], cols: list[str], wanted: list[str]) -> list[tuple[Any, ...]]:
         index = [cols.index(c) for c in wanted]
-        return [tuple(json.dumps(r[i], default=str) for i in index) for r in rows]
+        return [tuple(r[i] for i in index) for r in rows]  # JSON scalars: hashable
 
     old_keys = project(before["rows"], columns, pk)
     new_keys = project(after["rows"], now_columns, pk)
@@ -123,8 +123,8 @@ def _row_changes(
     if not pk:  # no key: compare the tables as multisets of rows
         lost = Counter(old_vals) - Counter(new_vals)
         added = Counter(new_vals) - Counter(old_vals)
-        gone = [f"row {v}" for v in lost.elements()]
-        return gone, [], [f"row {v}" for v in added.elements()]
+        gone = [f"row {_key(v)}" for v in lost.elements()]
+        return gone, [], [f"row {_key(v)}" for v in added.elements()]
     old = dict(zip(old_keys, old_vals, strict=True))
     new = dict(zip(new_keys, new_vals, strict=True))
     known_values = set(old_vals)
@@ -141,8 +141,8 @@ def _row_changes(
     return gone, changed, invented
 
 
-def _key(key: tuple[str, ...]) -> str:
-    return ",".join(key)
+def _key(key: tuple[Any, ...]) -> str:
+    return ",".join(json.dumps(part, default=str) for part in key)
 
 
 def _keys(keys: list[str]) -> str:

@@ -12,7 +12,7 @@ The printed state is a JSON object:
   (not a readable SQLite database; `error` says why).
 - `inode`, `sha256`: of the file, when it is a regular file.
 - `tables`: name -> `{"sql", "columns", "pk", "rows"}`, rows as lists of values in
-  column order, sorted; `pk` the primary-key columns (empty: none declared).
+  column order; `pk` the primary-key columns (empty: none declared).
 - `other`: name -> SQL of every index, view and trigger.
 """
 
@@ -71,7 +71,6 @@ def _contents(conn: sqlite3.Connection) -> dict[str, Any]:
         columns = [row[1] for row in info]
         pk = [row[1] for row in sorted(info, key=lambda r: r[5]) if row[5]]
         rows = [list(r) for r in conn.execute(f'SELECT * FROM "{name}"')]
-        rows.sort(key=lambda r: json.dumps(r, default=str))
         tables[name] = {"sql": sql or "", "columns": columns, "pk": pk, "rows": rows}
     return {"tables": tables, "other": other}
 
