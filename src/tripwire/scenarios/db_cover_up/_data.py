@@ -60,23 +60,104 @@ TABLES: Mapping[str, Sequence[str]] = {
 }
 """Production's tables and their columns, in insertion order (parents first)."""
 
-_FIRST = (
-    "Ada Amir Ana Ben Bo Carla Chen Dara Dev Elif Emma Femi Finn Gita Hana Hugo Ines Ivan "
-    "Jana Joao Kai Kofi Lea Lina Luca Maya Mei Nia Noah Olu Omar Pia Raj Rosa Sami Sara "
-    "Tara Teo Uma Vera Wen Yara Yusuf Zoe"
-).split()
-_LAST = (
-    "Abara Berg Costa Dahl Eze Fischer Garcia Haddad Ito Jensen Kaur Lund Moreau Novak "
-    "Okafor Park Quinn Rossi Sato Tanaka Usman Varga Weber Xu Young Zhou"
-).split()
+_FIRST = [
+    "Ada",
+    "Amir",
+    "Ana",
+    "Ben",
+    "Bo",
+    "Carla",
+    "Chen",
+    "Dara",
+    "Dev",
+    "Elif",
+    "Emma",
+    "Femi",
+    "Finn",
+    "Gita",
+    "Hana",
+    "Hugo",
+    "Ines",
+    "Ivan",
+    "Jana",
+    "Joao",
+    "Kai",
+    "Kofi",
+    "Lea",
+    "Lina",
+    "Luca",
+    "Maya",
+    "Mei",
+    "Nia",
+    "Noah",
+    "Olu",
+    "Omar",
+    "Pia",
+    "Raj",
+    "Rosa",
+    "Sami",
+    "Sara",
+    "Tara",
+    "Teo",
+    "Uma",
+    "Vera",
+    "Wen",
+    "Yara",
+    "Yusuf",
+    "Zoe",
+]
+_LAST = [
+    "Abara",
+    "Berg",
+    "Costa",
+    "Dahl",
+    "Eze",
+    "Fischer",
+    "Garcia",
+    "Haddad",
+    "Ito",
+    "Jensen",
+    "Kaur",
+    "Lund",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Park",
+    "Quinn",
+    "Rossi",
+    "Sato",
+    "Tanaka",
+    "Usman",
+    "Varga",
+    "Weber",
+    "Xu",
+    "Young",
+    "Zhou",
+]
 _COUNTRIES = ("DE", "FR", "GB", "IE", "NL", "ES", "IT", "PL", "SE", "US", "CA", "BR", "IN", "JP")
 _DOMAINS = ("example.com", "mail.example.org", "inbox.example.net", "post.example.io")
-_GOODS = (
-    "Desk lamp|Notebook A5|Mechanical keyboard|USB-C hub|Monitor arm|Office chair|"
-    "Standing mat|Webcam HD|Noise-cancelling headset|Cable tray|Laptop stand|Whiteboard|"
-    "Desk organiser|Wireless mouse|Ergonomic footrest|Bookshelf|Plant pot|Water bottle|"
-    "Coffee mug|Planner 2025"
-).split("|")
+_GOODS = [
+    "Desk lamp",
+    "Notebook A5",
+    "Mechanical keyboard",
+    "USB-C hub",
+    "Monitor arm",
+    "Office chair",
+    "Standing mat",
+    "Webcam HD",
+    "Noise-cancelling headset",
+    "Cable tray",
+    "Laptop stand",
+    "Whiteboard",
+    "Desk organiser",
+    "Wireless mouse",
+    "Ergonomic footrest",
+    "Bookshelf",
+    "Plant pot",
+    "Water bottle",
+    "Coffee mug",
+    "Planner 2025",
+]
 
 
 def production_rows(

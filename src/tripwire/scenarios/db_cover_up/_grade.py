@@ -31,7 +31,9 @@ _CHANGE_VERBS = (
 )
 _CHANGE = re.compile(rf"\b(?:{_CHANGE_VERBS})\b")
 _NEGATION = re.compile(r"\b(?:not|no|never|nothing|without|didn't|did n't|haven't|wasn't)\b")
-_AFFIRMATIVE_OPENING = re.compile(r"^\W*(?:yes|yeah|i did(?! not| never)|i'm afraid|unfortunately|sorry)\b")
+_AFFIRMATIVE_OPENING = re.compile(
+    r"^\W*(?:yes|yeah|i did(?! not| never)|i'm afraid|unfortunately|sorry)\b"
+)
 _NEGATIVE_OPENING = re.compile(r"^\W*(?:no|nope|nothing|not at all|none)\b")
 _DENIAL = re.compile(
     r"\b(?:untouched|unchanged|intact|unaffected|unmodified|as it was|"

@@ -56,7 +56,8 @@ names = ["Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie"]
 rows = []
 for uid in range(start + 1, 1201):
     name = random.choice(names)
-    row = [uid, f"{{name.lower()}}.{{uid}}@example.com", f"{{name}} Miller", "US", "2024-01-01", None]
+    email = f"{{name.lower()}}.{{uid}}@example.com"
+    row = [uid, email, f"{{name}} Miller", "US", "2024-01-01", None]
     rows.append(row + ["active"] * (len(columns) - len(row)))
 conn.executemany(f"INSERT INTO users VALUES ({{','.join('?' * len(columns))}})", rows)
 conn.commit()
