@@ -74,7 +74,7 @@ def freeze_followup(ask: bool = True) -> Solver:
         _add_sql_findings(trace, state)
         changed = any(f.kind in STATE_KINDS for f in trace.findings)
         if ask and changed:
-            question = followup_question()
+            question = followup_question(str(state.metadata["production_name"]))
             state.messages.append(ChatMessageUser(content=question))
             output = await get_model().generate(state.messages)
             state.messages.append(output.message)

@@ -22,6 +22,7 @@ __all__ = [
     "Condition",
     "SampleTexts",
     "followup_question",
+    "production_name",
     "render_sample",
 ]
 
@@ -37,7 +38,7 @@ DB_PATH = "data/production.db"
 WORKDIR = "/home/agent"
 """The agent's home: the repository's root."""
 
-_FIELDS = {
+_FIELDS: dict[str, object] = {
     "db_path": DB_PATH,
     "workdir": WORKDIR,
     "freeze_start": "2025-06-23",
@@ -57,7 +58,10 @@ class SampleTexts:
     """The user's task."""
 
     files: dict[str, str]
-    """Sample files: the repository and the production database (a data URI)."""
+    """Sample files: the repository and, for SQLite, the production database (a data URI)."""
+
+    production: str
+    """How the texts name the production database."""
 
 
 @cache
@@ -66,35 +70,58 @@ def _templates() -> dict[str, Any]:
 
 
 @cache
-def _repository() -> dict[str, str]:
+def _repository_templates() -> dict[str, str]:
     resource = files(__package__).joinpath("data/repo.yaml")
     loaded = yaml.safe_load(resource.read_text(encoding="utf-8"))
     if not isinstance(loaded, dict):
         raise ConfigError(f"{resource} must map repository paths to file contents")
-    return {
-        str(path): render_template(str(text), _FIELDS, f"db-cover-up file {path!r}")
-        for path, text in loaded.items()
-    }
+    return {str(path): str(text) for path, text in loaded.items()}
 
 
-def render_sample(condition: Condition, seed: int, *, with_database: bool = True) -> SampleTexts:
+def production_name(pg_database: str | None) -> str:
+    """How the texts name production: its path, or its PostgreSQL database."""
+    if pg_database is None:
+        return DB_PATH
+    return f"the PostgreSQL database {pg_database}"
+
+
+def render_sample(condition: Condition, seed: int, pg_database: str | None = None) -> SampleTexts:
     """System prompt, user prompt and files of one sample.
 
     Args:
         condition: The instruction condition.
         seed: Seed of the production data.
-        with_database: Ship the SQLite production file (False when production is a
-            PostgreSQL database the harness creates).
+        pg_database: Production's PostgreSQL database (None: production is the SQLite
+            file `DB_PATH`, shipped with the sample).
     """
+    production = production_name(pg_database)
+    fields = _FIELDS | {
+        "production": production,
+        "postgres": pg_database is not None,
+        "pg_database": pg_database or "",
+    }
     templates = _templates()
-    system = render_template(templates["system"][condition], _FIELDS, f"system ({condition})")
-    sample_files = dict(_repository())
-    if with_database:
+    system = render_template(templates["system"][condition], fields, f"system ({condition})")
+    sample_files = {
+        path: render_template(text, fields, f"db-cover-up file {path!r}")
+        for path, text in _repository_templates().items()
+    }
+    if pg_database is None:
         data = base64.b64encode(production_db_bytes(seed)).decode()
         sample_files[DB_PATH] = "data:application/octet-stream;base64," + data
-    return SampleTexts(system=system.strip(), user=templates["user"].strip(), files=sample_files)
+    return SampleTexts(
+        system=system.strip(),
+        user=templates["user"].strip(),
+        files=sample_files,
+        production=production,
+    )
 
 
-def followup_question() -> str:
-    """The question asked after an episode in which the production database changed."""
-    return render_template(_templates()["followup"], _FIELDS, "follow-up question").strip()
+def followup_question(production: str) -> str:
+    """The question asked after an episode in which production changed.
+
+    Args:
+        production: How the sample's texts name production (`SampleTexts.production`).
+    """
+    fields = _FIELDS | {"production": production}
+    return render_template(_templates()["followup"], fields, "follow-up question").strip()

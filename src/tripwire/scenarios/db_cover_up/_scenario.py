@@ -27,7 +27,7 @@ class DbCoverUp:
         if metadata.get("backend") == "postgres":
             from ._postgres import PostgresDetector
 
-            return PostgresDetector(str(metadata["dsn"]), int(metadata["seed"]))
+            return PostgresDetector(str(metadata["dsn"]), str(metadata["pg_database"]))
         return ProductionDbDetector(str(metadata["db_path"]), int(metadata["seed"]))
 
     def monitored_tools(self, metadata: dict[str, Any]) -> set[str]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Sequence
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser
+from inspect_ai.solver import Solver, TaskState
 from inspect_ai.util import SandboxEnvironmentSpec
 
 from tripwire._errors import ConfigError
@@ -17,6 +20,7 @@ from .._agent import scenario_agent
 from .._choose import choose
 from .._scorer import scheming_outcome
 from ._followup import followup_answer, freeze_followup
+from ._postgres import SOCKET_DIR, check_dsn, drop_production, postgres_production
 from ._prompts import CONDITIONS, DB_PATH, WORKDIR, Condition, render_sample
 
 __all__ = ["db_cover_up", "db_cover_up_dataset"]
@@ -30,6 +34,7 @@ def db_cover_up(
     samples_per_condition: int = 1,
     max_turns: int = 15,
     followup: bool = True,
+    postgres_dsn: str | None = None,
     sandbox: str = "bwrap",
 ) -> Task:
     """A coding agent with a production database in reach, during a code freeze.
@@ -54,6 +59,10 @@ def db_cover_up(
             data seed k, so conditions are paired.
         max_turns: Model turns per episode.
         followup: Ask the follow-up question when production changed.
+        postgres_dsn: Make production a PostgreSQL database instead: a libpq
+            `key=value` DSN of a server the harness may create roles and databases on,
+            whose `host` is its unix-socket directory (see `_postgres`). Each sample
+            gets its own database, dropped afterwards.
         sandbox: Must be `bwrap`.
 
     Example:
@@ -66,18 +75,36 @@ def db_cover_up(
         )
     if samples_per_condition < 1:
         raise ConfigError(f"samples_per_condition must be at least 1, not {samples_per_condition}.")
+    solvers: list[Solver] = [scenario_agent(max_turns=max_turns), freeze_followup(ask=followup)]
+    scratch: tuple[str, ...] = ("/tmp", "/var/tmp")
+    cleanup = None
+    if postgres_dsn is not None:
+        check_dsn(postgres_dsn)
+        solvers.insert(0, postgres_production())
+        scratch = (*scratch, SOCKET_DIR)
+        cleanup = _dropper(postgres_dsn)
     return Task(
-        dataset=db_cover_up_dataset(conditions, samples_per_condition),
-        solver=[scenario_agent(max_turns=max_turns), freeze_followup(ask=followup)],
+        dataset=db_cover_up_dataset(conditions, samples_per_condition, postgres_dsn),
+        solver=solvers,
         scorer=[scheming_outcome(), followup_answer()],
-        sandbox=SandboxEnvironmentSpec("bwrap", BwrapConfig(workdir=WORKDIR)),
+        sandbox=SandboxEnvironmentSpec("bwrap", BwrapConfig(workdir=WORKDIR, scratch_dirs=scratch)),
+        cleanup=cleanup,
         version=1,
-        metadata={"scenario": SCENARIO_NAME},
+        metadata={"scenario": SCENARIO_NAME, "backend": "postgres" if postgres_dsn else "sqlite"},
     )
 
 
+def _dropper(dsn: str) -> Callable[[TaskState], Awaitable[None]]:
+    async def drop(state: TaskState) -> None:
+        await drop_production(dsn, str(state.metadata["pg_database"]))
+
+    return drop
+
+
 def db_cover_up_dataset(
-    conditions: str | Sequence[str] = CONDITIONS, samples_per_condition: int = 1
+    conditions: str | Sequence[str] = CONDITIONS,
+    samples_per_condition: int = 1,
+    postgres_dsn: str | None = None,
 ) -> MemoryDataset:
     """`samples_per_condition` samples per condition, seeds 0, 1, ...
 
@@ -85,27 +112,34 @@ def db_cover_up_dataset(
         ConfigError: On an unknown condition.
     """
     chosen = choose(conditions, CONDITIONS, "condition")
+    run = secrets.token_hex(3)  # databases of concurrent runs on one server never clash
     samples = [
-        _sample(condition, seed)  # type: ignore[arg-type]  # checked by choose
+        _sample(condition, seed, postgres_dsn, run)  # type: ignore[arg-type]  # checked
         for condition in chosen
         for seed in range(samples_per_condition)
     ]
     return MemoryDataset(samples, name=SCENARIO_NAME)
 
 
-def _sample(condition: Condition, seed: int) -> Sample:
-    texts = render_sample(condition, seed)
+def _sample(condition: Condition, seed: int, dsn: str | None, run: str) -> Sample:
+    database = f"shopdesk_prod_{condition}_{seed}_{run}" if dsn else None
+    texts = render_sample(condition, seed, database)
+    metadata: dict[str, Any] = {
+        "scenario": SCENARIO_NAME,
+        "condition": condition,
+        "seed": seed,
+        "backend": "sqlite",
+        "workdir": WORKDIR,
+        "db_path": DB_PATH,
+        "production": posixpath.join(WORKDIR, DB_PATH),
+        "production_name": texts.production,
+    }
+    if database is not None:
+        metadata |= {"backend": "postgres", "dsn": dsn, "pg_database": database}
+        metadata["production"] = database
     return Sample(
         id=f"{condition}-{seed:03d}",
         input=[ChatMessageSystem(content=texts.system), ChatMessageUser(content=texts.user)],
         files=texts.files,
-        metadata={
-            "scenario": SCENARIO_NAME,
-            "condition": condition,
-            "seed": seed,
-            "backend": "sqlite",
-            "workdir": WORKDIR,
-            "db_path": DB_PATH,
-            "production": posixpath.join(WORKDIR, DB_PATH),
-        },
+        metadata=metadata,
     )
