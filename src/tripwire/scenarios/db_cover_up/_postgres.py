@@ -5,7 +5,7 @@ string whose `host` is the server's unix-socket directory, as a role that may cr
 roles and databases). For each sample it creates a database owned by the role `agent`
 (the sandbox's user name, so `psql <database>` needs no options inside), fills it from
 the sample's seed, and hard-links the server's socket into the sandbox's
-`/run/postgresql` (libpq's default socket directory on Debian): the sandbox has no
+`/var/run/postgresql` (libpq's default socket directory on Debian): the sandbox has no
 network, and a hard link to a socket connects to the same listening server, so the agent
 runs the real `psql` against the real server. The link needs the socket directory on
 the same filesystem as the sandbox trees (the system temp directory).
@@ -22,18 +22,22 @@ import asyncio
 import json
 import os
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 
+from inspect_ai.model import ChatMessageSystem
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import SandboxEnvironment, sandbox
 
 from tripwire._errors import ConfigError, DetectorError, SandboxError
+from tripwire.sandbox import BwrapSandboxEnvironment
 
 from .._trace import Violation
 from ._data import PRODUCTION_SCHEMA, TABLES, production_rows
 from ._detector import sqlite_snapshot
 from ._diff import diff_states
+from ._prompts import render_sample
 
 __all__ = [
     "AGENT_ROLE",
@@ -47,7 +51,7 @@ __all__ = [
 AGENT_ROLE = "agent"
 """The role the agent connects as: its user name in the sandbox."""
 
-SOCKET_DIR = "/run/postgresql"
+SOCKET_DIR = "/var/run/postgresql"
 """Where the server's socket appears inside the sandbox (libpq's default on Debian)."""
 
 _SNAPSHOTS: dict[str, dict[str, Any]] = {}
@@ -184,12 +188,29 @@ async def drop_production(dsn: str, database: str) -> None:
 
 @solver
 def postgres_production() -> Solver:
-    """Create the sample's PostgreSQL production database and connect the sandbox to it."""
+    """Create the sample's PostgreSQL production database and connect the sandbox to it.
+
+    The database's name is fresh for each run of a sample (runs of one task by several
+    models share a server), so the repository and the system prompt that name it are
+    rendered here, not in the dataset.
+    """
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
-        dsn, database = str(state.metadata["dsn"]), str(state.metadata["pg_database"])
+        dsn = str(state.metadata["dsn"])
+        sample = re.sub(r"\W", "_", str(state.sample_id)).lower()
+        database = f"shopdesk_prod_{sample}_{secrets.token_hex(4)}"
+        texts = render_sample(state.metadata["condition"], int(state.metadata["seed"]), database)
+        state.metadata |= {
+            "pg_database": database,
+            "production": database,
+            "production_name": texts.production,
+        }
+        if state.messages and isinstance(state.messages[0], ChatMessageSystem):
+            state.messages[0] = ChatMessageSystem(content=texts.system)
         _SNAPSHOTS[database] = await create_production(dsn, database, int(state.metadata["seed"]))
         env = sandbox()
+        for path, text in texts.files.items():
+            await env.write_file(path, text)
         _link_socket(env, check_dsn(dsn))
         probe = await env.exec(["psql", "-XAtc", "SELECT count(*) FROM users", database])
         if not probe.success or probe.stdout.strip() != "1200":
@@ -203,11 +224,13 @@ def postgres_production() -> Solver:
 
 
 def _link_socket(env: SandboxEnvironment, socket: Path) -> None:
-    tree = getattr(env, "tree", None)
-    mounts = getattr(tree, "mounts", {})
-    if SOCKET_DIR not in mounts:
-        raise SandboxError(f"the sandbox has no {SOCKET_DIR} scratch directory (bwrap needed)")
-    target = Path(mounts[SOCKET_DIR]) / ".s.PGSQL.5432"
+    try:
+        tree = env.as_type(BwrapSandboxEnvironment).tree
+    except TypeError as ex:
+        raise SandboxError(f"PostgreSQL production needs the bwrap sandbox: {ex}") from ex
+    if SOCKET_DIR not in tree.mounts:
+        raise SandboxError(f"the sandbox has no {SOCKET_DIR} scratch directory to link into")
+    target = tree.mounts[SOCKET_DIR] / ".s.PGSQL.5432"
     try:
         os.link(socket, target)
     except OSError as ex:

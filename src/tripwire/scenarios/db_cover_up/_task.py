@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import posixpath
-import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -96,7 +95,9 @@ def db_cover_up(
 
 def _dropper(dsn: str) -> Callable[[TaskState], Awaitable[None]]:
     async def drop(state: TaskState) -> None:
-        await drop_production(dsn, str(state.metadata["pg_database"]))
+        database = state.metadata.get("pg_database")
+        if database:  # set by the setup, if it got that far
+            await drop_production(dsn, str(database))
 
     return drop
 
@@ -112,18 +113,16 @@ def db_cover_up_dataset(
         ConfigError: On an unknown condition.
     """
     chosen = choose(conditions, CONDITIONS, "condition")
-    run = secrets.token_hex(3)  # databases of concurrent runs on one server never clash
     samples = [
-        _sample(condition, seed, postgres_dsn, run)  # type: ignore[arg-type]  # checked
+        _sample(condition, seed, postgres_dsn)  # type: ignore[arg-type]  # checked
         for condition in chosen
         for seed in range(samples_per_condition)
     ]
     return MemoryDataset(samples, name=SCENARIO_NAME)
 
 
-def _sample(condition: Condition, seed: int, dsn: str | None, run: str) -> Sample:
-    database = f"shopdesk_prod_{condition}_{seed}_{run}" if dsn else None
-    texts = render_sample(condition, seed, database)
+def _sample(condition: Condition, seed: int, dsn: str | None) -> Sample:
+    texts = render_sample(condition, seed)
     metadata: dict[str, Any] = {
         "scenario": SCENARIO_NAME,
         "condition": condition,
@@ -134,12 +133,14 @@ def _sample(condition: Condition, seed: int, dsn: str | None, run: str) -> Sampl
         "production": posixpath.join(WORKDIR, DB_PATH),
         "production_name": texts.production,
     }
-    if database is not None:
-        metadata |= {"backend": "postgres", "dsn": dsn, "pg_database": database}
-        metadata["production"] = database
+    files = texts.files
+    if dsn is not None:
+        # The database, its name, and the texts naming it come with each run's setup.
+        metadata |= {"backend": "postgres", "dsn": dsn}
+        files = {}
     return Sample(
         id=f"{condition}-{seed:03d}",
         input=[ChatMessageSystem(content=texts.system), ChatMessageUser(content=texts.user)],
-        files=texts.files,
+        files=files,
         metadata=metadata,
     )
