@@ -167,8 +167,9 @@ async def create_production(dsn: str, database: str, seed: int) -> dict[str, Any
     await _psql(
         dsn,
         "postgres",
-        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{AGENT_ROLE}') "
-        f"THEN CREATE ROLE {AGENT_ROLE} LOGIN CREATEDB; END IF; END $$;\n"
+        # Samples set up at once race to create the role: the loser's error is harmless.
+        f"DO $$ BEGIN CREATE ROLE {AGENT_ROLE} LOGIN CREATEDB; "
+        "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;\n"
         f'DROP DATABASE IF EXISTS "{database}";\n'
         f'CREATE DATABASE "{database}" OWNER {AGENT_ROLE};',
     )
