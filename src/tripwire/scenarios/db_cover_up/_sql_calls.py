@@ -40,12 +40,16 @@ class SqlCall:
     """The call ran SQL or code the parser could not see into (a script file, `.read`)."""
 
 
-def calls_run(messages: list[ChatMessage]) -> list[ToolCall]:
-    """The well-formed tool calls of an episode, indexed as the agent loop counts them."""
+def calls_run(messages: list[ChatMessage]) -> list[tuple[ToolCall, int]]:
+    """The well-formed tool calls of an episode with their model turns.
+
+    Indexed as the agent loop counts calls; the turn is the assistant message's index
+    among all assistant messages (the loop adds one per turn, tool calls or not).
+    """
+    assistant = [m for m in messages if isinstance(m, ChatMessageAssistant)]
     return [
-        call
-        for message in messages
-        if isinstance(message, ChatMessageAssistant)
+        (call, turn)
+        for turn, message in enumerate(assistant)
         for call in message.tool_calls or []
         if call.parse_error is None
     ]
