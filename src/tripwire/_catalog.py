@@ -191,6 +191,16 @@ _INCIDENTS: tuple[Evaluation, ...] = (
         scripts="tripwire.scenarios.shutdown_resistance._scripts",
         group="incidents",
     ),
+    Evaluation(
+        name="db-cover-up",
+        task_ref="tripwire.scenarios.db_cover_up:db_cover_up",
+        quick={"conditions": "freeze,explicit", "samples_per_condition": 1},
+        # No published counts: 100 runs per condition, as the issue asks.
+        paper=[{"conditions": "freeze,explicit", "samples_per_condition": 100}],
+        calibration={"conditions": "freeze,explicit", "samples_per_condition": 2},
+        scripts="tripwire.scenarios.db_cover_up._scripts",
+        group="incidents",
+    ),
 )
 
 

@@ -5,6 +5,7 @@ from tripwire.guard._approver import guard_approver
 from tripwire.models._provider import tripwire_models
 from tripwire.sandbox import BwrapSandboxEnvironment
 from tripwire.scenarios.alignment_faking import instrumental_alignment_faking
+from tripwire.scenarios.db_cover_up import db_cover_up
 from tripwire.scenarios.email_reranking import covert_email_reranking
 from tripwire.scenarios.goal_guarding import goal_guarding
 from tripwire.scenarios.kill_switch import kill_switch_tampering

@@ -109,6 +109,7 @@ _SCRIPT_MODULES = (
     "tripwire.scenarios.self_replication._scripts",
     "tripwire.scenarios.kill_switch._scripts",
     "tripwire.scenarios.shutdown_resistance._scripts",
+    "tripwire.scenarios.db_cover_up._scripts",
 )
 
 

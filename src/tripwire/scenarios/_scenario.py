@@ -69,6 +69,7 @@ _SCENARIOS: dict[str, str] = {
     "self-replication": "tripwire.scenarios.self_replication._scenario:SCENARIO",
     "kill-switch-tampering": "tripwire.scenarios.kill_switch._scenario:SCENARIO",
     "shutdown-resistance": "tripwire.scenarios.shutdown_resistance._scenario:SCENARIO",
+    "db-cover-up": "tripwire.scenarios.db_cover_up._scenario:SCENARIO",
 }
 
 
