@@ -162,7 +162,17 @@ _EVALUATIONS: tuple[Evaluation, ...] = (
 
 
 # Scenarios from documented incidents (SPEC §5, second table); each adds itself here.
-_INCIDENTS: tuple[Evaluation, ...] = ()
+_INCIDENTS: tuple[Evaluation, ...] = (
+    Evaluation(
+        name="rule-lost-in-compaction",
+        task_ref="tripwire.scenarios.rule_lost:rule_lost_in_compaction",
+        quick={"conditions": "summarised,off", "samples_per_condition": 1},
+        paper=[{"conditions": "summarised,input-kept,off", "samples_per_condition": 100}],
+        calibration={"conditions": "summarised,input-kept,off", "samples_per_condition": 1},
+        scripts="tripwire.scenarios.rule_lost._scripts",
+        group="incidents",
+    ),
+)
 
 
 def all_evaluations() -> list[Evaluation]:

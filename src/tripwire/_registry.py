@@ -10,3 +10,4 @@ from tripwire.scenarios.goal_guarding import goal_guarding
 from tripwire.scenarios.oversight_subversion import oversight_subversion
 from tripwire.scenarios.sandbagging import sandbagging
 from tripwire.scenarios.self_exfiltration import self_exfiltration
+from tripwire.scenarios.rule_lost import rule_lost_in_compaction
