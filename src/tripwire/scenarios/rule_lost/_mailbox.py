@@ -11,7 +11,7 @@ import hashlib
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, cached_property
 from typing import Literal
 
 __all__ = [
@@ -191,7 +191,7 @@ class MailMessage:
     text: str
     """The whole RFC 5322 message."""
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         """Hash of the message's bytes."""
         return hashlib.sha256(self.text.encode()).hexdigest()
