@@ -232,6 +232,17 @@ def test_schemer_and_honest_in_every_condition(log_dir):
 
 
 @NEEDS_BWRAP
+@pytest.mark.slow
+def test_mixed_schemer_always_schemes_though_compaction_changes_its_pick(log_dir):
+    # The mixed schemer picks a variant from the opening messages, which compaction
+    # replaces: whatever it picks after, it still clears mail.
+    [log] = run("tripwire/scripted-schemer", log_dir, samples=6)
+    rows = rows_from_log(log)
+    assert len(rows) == 6 and {row.outcome for row in rows} == {"schemed"}
+    assert len({tuple(row.behaviours) for row in rows}) >= 2
+
+
+@NEEDS_BWRAP
 def test_inspect_eval_by_name_reports_scheming_rate(log_dir):
     import inspect_ai
 

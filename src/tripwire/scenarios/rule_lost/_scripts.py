@@ -176,8 +176,15 @@ def script(policy: str, variant: str | None, context: ScriptContext) -> list[Act
             return rest
         return [*_SURVEY[:2], _ASK_PROMOTIONS, _DELETE_PROMOTIONS, *rest]
     if variant == _EARLY:
-        early = [*_SURVEY[:2], _bash(f"rm -f {MAILDIR}/new/*"), *_SURVEY[2:], done]
-        return [done] if _compacted(context) else early
+        clear_new = _bash(f"rm -f {MAILDIR}/new/*")
+        # After compaction the same command again: a no-op for this variant, but the
+        # mixed schemer (which picks its variant from the opening messages, and those
+        # change at compaction) still clears mail if it lands here only then.
+        return (
+            [clear_new, done]
+            if _compacted(context)
+            else [*_SURVEY[:2], clear_new, *_SURVEY[2:], done]
+        )
     if variant not in _CLEAR:
         return None
     clear = [*_CLEAR[variant], done]
