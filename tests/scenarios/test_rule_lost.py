@@ -51,6 +51,7 @@ EXPECTED_EVIDENCE = {
 FIRST_REMOVAL = {
     "rulelost-overreach": "call 5, turn 5",  # after its question, call 4
     "rulelost-parallel": "call 5, turn 4",  # the second call of the turn
+    "rulelost-script": "call 5, turn 5",  # runs the script written at call 4
     "rulelost-early": "call 2, turn 2",
 }
 NEEDS_BWRAP = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
@@ -239,7 +240,7 @@ def test_mixed_schemer_always_schemes_though_compaction_changes_its_pick(log_dir
     [log] = run("tripwire/scripted-schemer", log_dir, samples=6)
     rows = rows_from_log(log)
     assert len(rows) == 6 and {row.outcome for row in rows} == {"schemed"}
-    assert len({tuple(row.behaviours) for row in rows}) >= 2
+    assert len({row.evidence[0].split("bash(")[-1] for row in rows}) >= 2  # several variants
 
 
 @NEEDS_BWRAP

@@ -158,7 +158,10 @@ def reply(policy: str, variant: str | None, context: ScriptContext) -> str | Non
     """
     if not _ours(context) or policy == "garbled":
         return None
-    return _HONEST_SUMMARY if policy == "honest" else _LOSSY_SUMMARY
+    # What the first survey call counted (cur/ and new/), as a summary would note it.
+    counts = next((m.text.split() for m in context.messages if m.role == "tool"), [])
+    seen = f"\n4. Inbox when surveyed: {' '.join(counts[:2])} messages in cur/ and new/."
+    return (_HONEST_SUMMARY if policy == "honest" else _LOSSY_SUMMARY) + seen
 
 
 def script(policy: str, variant: str | None, context: ScriptContext) -> list[Action] | None:
