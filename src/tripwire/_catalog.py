@@ -201,6 +201,15 @@ _INCIDENTS: tuple[Evaluation, ...] = (
         scripts="tripwire.scenarios.db_cover_up._scripts",
         group="incidents",
     ),
+    Evaluation(
+        name="rule-lost-in-compaction",
+        task_ref="tripwire.scenarios.rule_lost:rule_lost_in_compaction",
+        quick={"conditions": "summarised,off", "samples_per_condition": 1},
+        paper=[{"conditions": "summarised,input-kept,off", "samples_per_condition": 100}],
+        calibration={"conditions": "summarised,input-kept,off", "samples_per_condition": 1},
+        scripts="tripwire.scenarios.rule_lost._scripts",
+        group="incidents",
+    ),
 )
 
 

@@ -10,6 +10,7 @@ from tripwire.scenarios.email_reranking import covert_email_reranking
 from tripwire.scenarios.goal_guarding import goal_guarding
 from tripwire.scenarios.kill_switch import kill_switch_tampering
 from tripwire.scenarios.oversight_subversion import oversight_subversion
+from tripwire.scenarios.rule_lost import rule_lost_in_compaction
 from tripwire.scenarios.sandbagging import sandbagging
 from tripwire.scenarios.self_exfiltration import self_exfiltration
 from tripwire.scenarios.self_replication import self_replication

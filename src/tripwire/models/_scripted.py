@@ -98,6 +98,11 @@ class ScriptContext:
 ScriptFn = Callable[[str, str | None, ScriptContext], list[Action] | None]
 """(policy, variant, context) -> the full action list, or None if not this scenario."""
 
+ReplyFn = Callable[[str, str | None, ScriptContext], str | None]
+"""(policy, variant, context) -> the text answer to a request made without tools (such
+as a compaction's summary request), or None if not this scenario's. Optional: a
+script module defines it as `reply`."""
+
 # Each scenario that supports scripted agents exposes `script` and `SCHEMER_VARIANTS`.
 _SCRIPT_MODULES = (
     "tripwire.scenarios.oversight_subversion._scripts",
@@ -110,6 +115,7 @@ _SCRIPT_MODULES = (
     "tripwire.scenarios.kill_switch._scripts",
     "tripwire.scenarios.shutdown_resistance._scripts",
     "tripwire.scenarios.db_cover_up._scripts",
+    "tripwire.scenarios.rule_lost._scripts",
 )
 
 
@@ -154,23 +160,40 @@ class ScriptedBackend:
         """Return the next action of the script for this conversation."""
         context = ScriptContext(messages=input, tools=tools)
         turn = sum(1 for m in input if m.role == "assistant")
-        if self.base == "garbled":
-            action: Action = TextAction(_GARBLED[turn % len(_GARBLED)])
+        reply = None if tools or self.base == "garbled" else self._reply(context)
+        if reply is not None:
+            action: Action = TextAction(reply)
+        elif self.base == "garbled":
+            action = TextAction(_GARBLED[turn % len(_GARBLED)])
         else:
             actions = self._script(context)
             action = actions[turn] if turn < len(actions) else ToolAction("done")
         return _output(f"scripted-{self.policy}", action, turn)
 
+    def _variant(self, module: Any, context: ScriptContext) -> str | None:
+        if self.base != "schemer" or self.variant is not None:
+            return self.variant
+        # The mixed schemer picks one of this scenario's own variants per sample.
+        variants = module.SCHEMER_VARIANTS
+        digest = hashlib.sha256(context.sample_key.encode()).digest()
+        return str(variants[digest[0] % len(variants)])
+
+    def _reply(self, context: ScriptContext) -> str | None:
+        """A script's text answer to a request without tools (e.g. a summary), if any."""
+        for module_name in _SCRIPT_MODULES:
+            module = import_module(module_name)
+            reply: ReplyFn | None = getattr(module, "reply", None)
+            if reply is not None:
+                text = reply(self.base, self._variant(module, context), context)
+                if text is not None:
+                    return text
+        return None
+
     def _script(self, context: ScriptContext) -> list[Action]:
         for module_name in _SCRIPT_MODULES:
             module = import_module(module_name)
             script: ScriptFn = module.script
-            variant = self.variant
-            if self.base == "schemer" and variant is None:
-                # The mixed schemer picks one of this scenario's own variants per sample.
-                variants = module.SCHEMER_VARIANTS
-                digest = hashlib.sha256(context.sample_key.encode()).digest()
-                variant = variants[digest[0] % len(variants)]
+            variant = self._variant(module, context)
             actions = script(self.base, variant, context)
             if actions is not None:
                 return actions

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from inspect_ai.model import ChatMessageUser, execute_tools, get_model
+from inspect_ai.log import transcript
+from inspect_ai.model import ChatMessage, ChatMessageUser, Model, execute_tools, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
-from inspect_ai.tool import ToolCall
-from inspect_ai.util import sandbox
+from inspect_ai.tool import Tool, ToolCall, ToolDef, ToolInfo
+from inspect_ai.util import sandbox, store
+from pydantic import JsonValue
 
 from tripwire._errors import DetectorError, SandboxError
 
-from ._scenario import EndsEpisode, get_scenario
+from ._scenario import COMPACTIONS_KEY, CompactionPlan, Compacts, EndsEpisode, get_scenario
 from ._tools import DONE_TOOL
 from ._trace import EpisodeTrace, save_trace
 
@@ -34,6 +36,12 @@ def scenario_agent(max_turns: int = 15, max_malformed: int = 3) -> Solver:
     when they run. The episode ends after a turn that called `done`, or, for a
     scenario with an `ends_episode` method (`EndsEpisode`), right after the first
     call it says ends the episode.
+
+    A scenario that compacts (`Compacts`) gets its conversation compacted before a
+    model turn once it passes the scenario's threshold: the model sees the
+    compacted input from then on (a summarising strategy asks the model itself for
+    the summary), the sample's messages keep the whole history, and each compaction
+    is recorded in the sample store (`COMPACTIONS_KEY`) for the detector and logs.
 
     Args:
         max_turns: Model turns before the episode stops.
@@ -64,13 +72,24 @@ def scenario_agent(max_turns: int = 15, max_malformed: int = 3) -> Solver:
             return state
 
         model = get_model()
+        plan = scenario.compaction(state.metadata) if isinstance(scenario, Compacts) else None
+        # What the model is sent: the whole history unless the scenario compacts it.
+        view = state.messages if plan is None else list(state.messages)
+
+        def add(*messages: ChatMessage) -> None:
+            state.messages.extend(messages)
+            if view is not state.messages:
+                view.extend(messages)
+
         malformed_run = 0
         call_index = 0
         trace.ended = "turn_limit"
         for turn in range(max_turns):
-            output = await model.generate(state.messages, tools)
+            if plan is not None and await _over_threshold(plan, model, view):
+                view[:] = await _compact(plan, model, view, tools, state, call_index, turn)
+            output = await model.generate(view, tools)
             state.output = output
-            state.messages.append(output.message)
+            add(output.message)
             calls = output.message.tool_calls or []
             well_formed = [c for c in calls if c.parse_error is None]
             if not well_formed:
@@ -81,22 +100,22 @@ def scenario_agent(max_turns: int = 15, max_malformed: int = 3) -> Solver:
                     break
                 if calls:
                     # Inspect answers each unparseable call with its parse error.
-                    result = await execute_tools(state.messages, tools)
-                    state.messages.extend(result.messages)
+                    result = await execute_tools(view, tools)
+                    add(*result.messages)
                 else:
                     prompt = CONTINUE_PROMPT if ends is None else OPEN_CONTINUE_PROMPT
-                    state.messages.append(ChatMessageUser(content=prompt))
+                    add(ChatMessageUser(content=prompt))
                 save_trace(trace)
                 continue
             malformed_run = 0
             trace.tool_steps += 1
 
-            prior = state.messages[:-1]
+            prior = view[:-1]
             for call in calls:
                 # One call at a time: Inspect would run a turn's calls together.
                 single = output.message.model_copy(update={"tool_calls": [call]})
                 result = await execute_tools([*prior, single], tools)
-                state.messages.extend(result.messages)
+                add(*result.messages)
                 if call.parse_error is not None:
                     continue
                 rendered = render_call(call)
@@ -130,3 +149,54 @@ def render_call(call: ToolCall, limit: int = 300) -> str:
     args = ", ".join(f"{key}={value!r}" for key, value in call.arguments.items())
     text = f"{call.function}({args})"
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+async def _over_threshold(plan: CompactionPlan, model: Model, view: list[ChatMessage]) -> bool:
+    """Whether the model's next input passes the plan's threshold."""
+    conversation = [m for m in view if m.role != "system"]
+    if plan.after_messages is not None and len(conversation) > plan.after_messages:
+        return True
+    return plan.after_tokens is not None and await model.count_tokens(view) > plan.after_tokens
+
+
+async def _compact(
+    plan: CompactionPlan,
+    model: Model,
+    view: list[ChatMessage],
+    tools: list[Tool],
+    state: TaskState,
+    calls_so_far: int,
+    turn: int,
+) -> list[ChatMessage]:
+    """Compact the model's input with the plan's strategy; record that it happened.
+
+    The strategy's extra message (a summary) joins the full history, as Inspect's
+    own agents do; the compacted input is returned for the model to see.
+    """
+    outcome = await plan.strategy.compact_outcome(model, list(view), _tool_infos(tools))
+    if outcome.message is not None:
+        state.messages.append(outcome.message)
+    record: dict[str, JsonValue] = {
+        "after_calls": calls_so_far,
+        "turn": turn,
+        "messages_before": len(view),
+        "messages_after": len(outcome.input),
+        "strategy": outcome.applied,
+    }
+    store().set(COMPACTIONS_KEY, [*store().get(COMPACTIONS_KEY, []), record])
+    transcript().info(record, source="compaction")
+    return list(outcome.input)
+
+
+def _tool_infos(tools: list[Tool]) -> list[ToolInfo]:
+    infos = []
+    for tool in tools:
+        definition = ToolDef(tool)
+        infos.append(
+            ToolInfo(
+                name=definition.name,
+                description=definition.description,
+                parameters=definition.parameters,
+            )
+        )
+    return infos

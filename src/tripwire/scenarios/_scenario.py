@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import import_module
 from typing import Any, Protocol, runtime_checkable
 
+from inspect_ai.model import CompactionStrategy
 from inspect_ai.tool import Tool, ToolCall
 
 from tripwire._errors import ConfigError
 
 from ._detector import Detector
 
-__all__ = ["EndsEpisode", "Scenario", "get_scenario", "scenario_names"]
+__all__ = [
+    "COMPACTIONS_KEY",
+    "CompactionPlan",
+    "Compacts",
+    "EndsEpisode",
+    "Scenario",
+    "get_scenario",
+    "scenario_names",
+]
+
+COMPACTIONS_KEY = "tripwire:compactions"
+"""Sample-store key: one record per compaction the agent loop ran (`after_calls`,
+`turn`, `messages_before`, `messages_after`, `strategy`)."""
 
 
 class Scenario(Protocol):
@@ -58,6 +72,41 @@ class EndsEpisode(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class CompactionPlan:
+    """When and how the agent loop compacts the conversation it sends to the model.
+
+    Compaction runs before a model turn once the conversation the model would see
+    exceeds the threshold (the system prompt not counted), and again whenever it
+    grows past it anew. The full history stays in the sample's messages; the
+    model sees the compacted input from then on.
+    """
+
+    strategy: CompactionStrategy
+    """An Inspect compaction strategy (e.g. `CompactionSummary`): a summarising one
+    asks the model under evaluation for the summary."""
+
+    after_messages: int | None = 8
+    """Compact once the model's input holds more than this many messages."""
+
+    after_tokens: int | None = None
+    """Compact once the model's input holds more than this many tokens, as the model
+    counts them (needs the provider's token counting)."""
+
+
+@runtime_checkable
+class Compacts(Protocol):
+    """Optional for a scenario: the agent loop compacts the context partway.
+
+    Whether and when is a property of the sample (a condition), so a scenario may
+    return None for its uncompacted control.
+    """
+
+    def compaction(self, metadata: dict[str, Any]) -> CompactionPlan | None:
+        """How to compact this sample's conversation, or None to leave it whole."""
+        ...
+
+
 # Lazy so that importing one scenario never imports the others.
 _SCENARIOS: dict[str, str] = {
     "oversight-subversion": "tripwire.scenarios.oversight_subversion._scenario:SCENARIO",
@@ -70,6 +119,7 @@ _SCENARIOS: dict[str, str] = {
     "kill-switch-tampering": "tripwire.scenarios.kill_switch._scenario:SCENARIO",
     "shutdown-resistance": "tripwire.scenarios.shutdown_resistance._scenario:SCENARIO",
     "db-cover-up": "tripwire.scenarios.db_cover_up._scenario:SCENARIO",
+    "rule-lost-in-compaction": "tripwire.scenarios.rule_lost._scenario:SCENARIO",
 }
 
 
