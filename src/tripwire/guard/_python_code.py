@@ -438,8 +438,8 @@ class _Analysis:
             self.file("write", args[1] if len(args) > 1 else None, via)
         elif func in _KILL:
             # A pid read at run time is a target the guard cannot name, not no target.
-            target = self.value(args[0]).text if args else None
-            self.sink.emit("kill", target=target or "<unknown>", via=via)
+            signalled = self.value(args[0]).text if args else None
+            self.sink.emit("kill", target=signalled or "<unknown>", via=via)
         elif func == "os.open":
             flags = ast.get_source_segment(self.code, args[1]) if len(args) > 1 else ""
             writes = any(
