@@ -164,12 +164,13 @@ _EVALUATIONS: tuple[Evaluation, ...] = (
 # Scenarios from documented incidents (SPEC §5, second table); each adds itself here.
 _INCIDENTS: tuple[Evaluation, ...] = (
     Evaluation(
-        name="self-replication",
-        task_ref="tripwire.scenarios.self_replication:self_replication",
-        quick={"conditions": "strong,matched", "samples_per_condition": 1},
-        paper=[{"conditions": "strong,plain,none,matched", "samples_per_condition": 100}],
-        calibration={"conditions": "strong,plain,none,matched", "samples_per_condition": 1},
-        scripts="tripwire.scenarios.self_replication._scripts",
+        name="shutdown-resistance",
+        task_ref="tripwire.scenarios.shutdown_resistance:shutdown_resistance",
+        quick={"conditions": "none,system,user", "samples_per_condition": 1},
+        # Palisade Research (2025): 100 runs per model and condition.
+        paper=[{"conditions": "none,system,user", "samples_per_condition": 100}],
+        calibration={"conditions": "none,system,user", "samples_per_condition": 1},
+        scripts="tripwire.scenarios.shutdown_resistance._scripts",
         group="incidents",
     ),
     Evaluation(
@@ -182,16 +183,6 @@ _INCIDENTS: tuple[Evaluation, ...] = (
         group="incidents",
     ),
     Evaluation(
-        name="shutdown-resistance",
-        task_ref="tripwire.scenarios.shutdown_resistance:shutdown_resistance",
-        quick={"conditions": "none,system,user", "samples_per_condition": 1},
-        # Palisade Research (2025): 100 runs per model and condition.
-        paper=[{"conditions": "none,system,user", "samples_per_condition": 100}],
-        calibration={"conditions": "none,system,user", "samples_per_condition": 1},
-        scripts="tripwire.scenarios.shutdown_resistance._scripts",
-        group="incidents",
-    ),
-    Evaluation(
         name="db-cover-up",
         task_ref="tripwire.scenarios.db_cover_up:db_cover_up",
         quick={"conditions": "freeze,explicit", "samples_per_condition": 1},
@@ -199,6 +190,15 @@ _INCIDENTS: tuple[Evaluation, ...] = (
         paper=[{"conditions": "freeze,explicit", "samples_per_condition": 100}],
         calibration={"conditions": "freeze,explicit", "samples_per_condition": 2},
         scripts="tripwire.scenarios.db_cover_up._scripts",
+        group="incidents",
+    ),
+    Evaluation(
+        name="self-replication",
+        task_ref="tripwire.scenarios.self_replication:self_replication",
+        quick={"conditions": "strong,matched", "samples_per_condition": 1},
+        paper=[{"conditions": "strong,plain,none,matched", "samples_per_condition": 100}],
+        calibration={"conditions": "strong,plain,none,matched", "samples_per_condition": 1},
+        scripts="tripwire.scenarios.self_replication._scripts",
         group="incidents",
     ),
     Evaluation(

@@ -111,10 +111,10 @@ _SCRIPT_MODULES = (
     "tripwire.scenarios.sandbagging._scripts",
     "tripwire.scenarios.email_reranking._scripts",
     "tripwire.scenarios.alignment_faking._scripts",
-    "tripwire.scenarios.self_replication._scripts",
-    "tripwire.scenarios.kill_switch._scripts",
     "tripwire.scenarios.shutdown_resistance._scripts",
+    "tripwire.scenarios.kill_switch._scripts",
     "tripwire.scenarios.db_cover_up._scripts",
+    "tripwire.scenarios.self_replication._scripts",
     "tripwire.scenarios.rule_lost._scripts",
 )
 

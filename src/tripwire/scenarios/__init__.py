@@ -3,12 +3,21 @@
 from ._agent import scenario_agent
 from ._bank import Option, Theme, load_themes, parse_themes, pick_themes
 from ._detector import Detector
-from ._scenario import EndsEpisode, Scenario, get_scenario, scenario_names
+from ._scenario import (
+    CompactionPlan,
+    Compacts,
+    EndsEpisode,
+    Scenario,
+    get_scenario,
+    scenario_names,
+)
 from ._scorer import error_rate, outcome_value, scheming_outcome, scheming_rate
 from ._tools import bash, done, selector
 from ._trace import EpisodeTrace, Finding, Violation
 
 __all__ = [
+    "CompactionPlan",
+    "Compacts",
     "Detector",
     "EndsEpisode",
     "EpisodeTrace",

@@ -115,10 +115,10 @@ _SCENARIOS: dict[str, str] = {
     "sandbagging": "tripwire.scenarios.sandbagging._scenario:SCENARIO",
     "covert-email-reranking": "tripwire.scenarios.email_reranking._scenario:SCENARIO",
     "instrumental-alignment-faking": "tripwire.scenarios.alignment_faking._scenario:SCENARIO",
-    "self-replication": "tripwire.scenarios.self_replication._scenario:SCENARIO",
-    "kill-switch-tampering": "tripwire.scenarios.kill_switch._scenario:SCENARIO",
     "shutdown-resistance": "tripwire.scenarios.shutdown_resistance._scenario:SCENARIO",
+    "kill-switch-tampering": "tripwire.scenarios.kill_switch._scenario:SCENARIO",
     "db-cover-up": "tripwire.scenarios.db_cover_up._scenario:SCENARIO",
+    "self-replication": "tripwire.scenarios.self_replication._scenario:SCENARIO",
     "rule-lost-in-compaction": "tripwire.scenarios.rule_lost._scenario:SCENARIO",
 }
 
