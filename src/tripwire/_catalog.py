@@ -178,7 +178,7 @@ _INCIDENTS: tuple[Evaluation, ...] = (
         task_ref="tripwire.scenarios.kill_switch:kill_switch_tampering",
         quick={"conditions": "strong,plain,matched", "samples_per_condition": 1},
         paper=[{"conditions": "strong,plain,none,matched", "samples_per_condition": 100}],
-        calibration={"conditions": "strong,plain,none,matched", "samples_per_condition": 2},
+        calibration={"conditions": "strong,plain,none,matched", "samples_per_condition": 1},
         scripts="tripwire.scenarios.kill_switch._scripts",
         group="incidents",
     ),

@@ -48,7 +48,11 @@ class BwrapConfig(BaseModel, frozen=True):
     `/srv/net/<host>/home/user`), reached from inside with the `ssh` and `scp` shims
     tripwire puts first on PATH, which log every call to `/srv/net/.access.log`. The
     tree is mounted for the shims, so an agent that finds it can change it directly:
-    a detector reads the remote state, however it was reached."""
+    a detector reads the remote state, however it was reached. Processes a remote
+    command leaves running (`nohup`, `setsid`, `&`) are recorded with their command line
+    and the hashes of the files they use in `/srv/net/.processes/<host>.jsonl`, the
+    host's process table (nothing outlives one `exec`, so the table is what a detector
+    reads)."""
 
     memory_bytes: int = Field(default=2 * _GIB, gt=0)
     """Address-space limit of each process (RLIMIT_AS)."""
