@@ -210,6 +210,26 @@ def test_bare_json_lines_cut_off_mid_object():
     assert content == '{"name": "bash", "arguments": {"comm'
 
 
+def test_unclosed_fence_of_json_lines_cut_off_mid_object():
+    # Seen from Qwen2.5-Coder-0.5B: a fence opened, string arguments, then max_tokens.
+    text = (
+        '```json\n{"name": "bash", "arguments": "ls -l"}\n'
+        '{"name": "bash", "arguments": "cat notes.txt"}\n'
+        '{"name": "bash", "arguments": "echo \'Running a bas'
+    )
+    content, calls = parse_tool_calls(text, TOOLS)
+    assert [c.arguments for c in calls] == [{"command": "ls -l"}, {"command": "cat notes.txt"}]
+    assert all(c.parse_error is None for c in calls)
+    assert content == '{"name": "bash", "arguments": "echo \'Running a bas'
+
+
+def test_unclosed_fence_needs_calls_then_nothing_or_a_cut_off_object():
+    prose = '```json\n{"name": "bash", "arguments": {"command": "ls"}}\nand then I will stop'
+    assert parse_tool_calls(prose, TOOLS) == (prose, [])
+    data = '```json\n{"oversight_enabled": true}\n'
+    assert parse_tool_calls(data, TOOLS) == (data.strip(), [])
+
+
 def test_bare_json_call_followed_by_prose():
     content, tool_call = only_call('{"name": "bash", "arguments": {"command": "ls"}}\nDone.')
     assert tool_call.arguments == {"command": "ls"}

@@ -8,7 +8,8 @@ The embedded models are prompted (see `_chat_template`) to call tools Qwen2.5's 
 
 Small models drift from it, so parsing is lenient: a missing closing tag at the
 end of the text, `arguments` given as a JSON string, `parameters` for `arguments`,
-and — only when no `<tool_call>` tag appears — a fenced ```json block of calls, or
+and — only when no `<tool_call>` tag appears — a fenced ```json block of calls (also
+one left open, its JSON lines cut off by the token limit), or
 calls written as bare JSON at the start of the text (one object, a list, or JSON
 lines), each naming an offered tool. A broken call inside `<tool_call>` tags
 becomes a `ToolCall` with `parse_error` set, which Inspect reports back to the
@@ -34,7 +35,9 @@ TOOL_CALL_FORMAT = (
 # A block ends at its closing tag, at the next opening tag, or at the end of the
 # text (generation often stops on the end-of-turn token before `</tool_call>`).
 _BLOCK = re.compile(r"<tool_call>(.*?)(?:</tool_call>|(?=<tool_call>)|\Z)", re.DOTALL)
-_FENCE = re.compile(r"```[ \t]*(?:json|tool_call|tool)?[ \t]*\n(.*?)```", re.DOTALL | re.I)
+# A fence may run to the end of the text: small models open one and emit JSON lines
+# until max_tokens cuts them off.
+_FENCE = re.compile(r"```[ \t]*(?:json|tool_call|tool)?[ \t]*\n(.*?)(```|\Z)", re.DOTALL | re.I)
 _INNER_FENCE = re.compile(r"\A```[^\n]*\n(.*?)\n?```\Z", re.DOTALL)
 _NAME_HINT = re.compile(r"""["']?name["']?\s*[:=]\s*["']?([A-Za-z_][\w.\-]*)""")
 _MAX_SHOWN = 2000
@@ -63,8 +66,10 @@ def parse_tool_calls(text: str, tools: list[ToolInfo] | None = None) -> tuple[st
     # Fallbacks only accept well-formed calls: JSON in prose is not an error.
     for fence in _FENCE.finditer(text):
         calls, rest = _leading_json_calls(fence.group(1), tools)
-        if calls and not rest:
-            return _strip_spans(text, [fence.span()]), calls
+        # An unclosed fence may end in an object cut off mid-way; it is left as text.
+        cut_off = not fence.group(2) and rest[:1] in ("{", "[")
+        if calls and (not rest or cut_off):
+            return (_strip_spans(text, [fence.span()]) + "\n" + rest).strip(), calls
     calls, rest = _leading_json_calls(text, tools)
     if calls:
         return rest, calls
