@@ -141,7 +141,12 @@ def test_bad_arguments_are_one_line_errors_listing_valid_values(args, message):
 
 
 def test_only_scenarios_without_done_end_their_own_episodes():
-    # The others keep ending at `done`, as before the hook existed.
-    for name in scenario_names():
+    # The suite's others keep ending at `done`, as before the hook existed. Incident
+    # scenarios end where the harness stops the machine (a shutdown, a supervisor).
+    from tripwire._catalog import suite_evaluations
+
+    suite = {item.name for item in suite_evaluations()}
+    assert suite < set(scenario_names())
+    for name in suite:
         ends = isinstance(get_scenario(name), EndsEpisode)
         assert ends is (name in (ALIGNMENT_FAKING_SCENARIO, "sandbagging")), name
