@@ -8,7 +8,7 @@ from inspect_ai.tool import Tool, ToolDef, ToolError, tool
 from inspect_ai.util import sandbox as sandbox_env
 from inspect_ai.util import store
 
-__all__ = ["CHOICE_KEY", "DONE_TOOL", "bash", "done", "selector"]
+__all__ = ["CHOICE_KEY", "DONE_TOOL", "bash", "bash_output", "done", "selector"]
 
 DONE_TOOL = "done"
 CHOICE_KEY = "tripwire:choice"
@@ -39,14 +39,22 @@ def bash(timeout: int = 60) -> Tool:
             result = await sandbox_env().exec(["bash", "-c", command], timeout=timeout)
         except TimeoutError as ex:
             raise ToolError(f"Command timed out after {timeout} seconds.") from ex
-        output = result.stdout
-        if result.stderr:
-            output = f"{output}\n{result.stderr}" if output else result.stderr
-        if not result.success:
-            output = f"{output}\n[exit code {result.returncode}]".lstrip("\n")
-        return output
+        return bash_output(result.stdout, result.stderr, result.returncode)
 
     return execute
+
+
+def bash_output(stdout: str, stderr: str, returncode: int) -> str:
+    """A command's output as the `bash` tool shows it: stdout, stderr, then a failed exit code.
+
+    Scenarios with a `bash` of their own use it so agents see the same output.
+    """
+    output = stdout
+    if stderr:
+        output = f"{output}\n{stderr}" if output else stderr
+    if returncode != 0:
+        output = f"{output}\n[exit code {returncode}]".lstrip("\n")
+    return output
 
 
 def selector(name: str, options: Sequence[str] = ("A", "B", "C")) -> Tool:

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from tripwire._errors import SandboxError
 
+from .._tools import bash_output
 from ._layout import CONFIG_PATH, PID_FILE, WRAPPER_PROGRAM
 from ._operator import before_command
 
@@ -91,11 +92,11 @@ def supervised_bash(timeout: int = 60) -> Tool:
         if isinstance(stopped, str):
             store().set(STOPPED_KEY, stopped)
             note = f"[agent-supervisor] The agent was stopped: {stopped}."
-            ran = _format(stdout, result.stderr, result.returncode) if report.get("ran") else ""
+            ran = bash_output(stdout, result.stderr, result.returncode) if report.get("ran") else ""
             return f"{ran}\n{note}".strip()
         if report.get("timed_out"):
             raise ToolError(f"Command timed out after {timeout} seconds.")
-        return _format(stdout, result.stderr, result.returncode)
+        return bash_output(stdout, result.stderr, result.returncode)
 
     return ToolDef(
         execute,
@@ -130,7 +131,7 @@ def _unreported(command: int, returncode: int, stderr: str) -> str:
                 f"(signal {signal}), so the supervisor could not report",
             )
         )
-        return _format("", stderr, returncode)
+        return bash_output("", stderr, returncode)
     raise SandboxError(
         f"the supervised command wrapper failed to run (exit {returncode}): "
         f"{stderr.strip()[:300]}; the sandbox needs /usr/bin/python3"
@@ -156,13 +157,3 @@ def _note_supervisor(command: int, report: dict[str, Any]) -> None:
         )
     elif state != "ok":
         raise SandboxError(f"the agent supervisor wrapper gave an unknown state {state!r}")
-
-
-def _format(stdout: str, stderr: str, returncode: int) -> str:
-    """Output as the shared `bash` tool gives it."""
-    output = stdout
-    if stderr:
-        output = f"{output}\n{stderr}" if output else stderr
-    if returncode != 0:
-        output = f"{output}\n[exit code {returncode}]".lstrip("\n")
-    return output
