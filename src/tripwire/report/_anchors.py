@@ -18,7 +18,7 @@ from rich.table import Table
 
 from tripwire._errors import ConfigError
 from tripwire.results import ResultRow
-from tripwire.stats import expected_outcome, wilson_interval
+from tripwire.stats import RateSummary, expected_outcome, summarise
 
 from ._format import format_ci, format_percent
 
@@ -88,59 +88,58 @@ class AnchorRow(BaseModel):
     anchor: PublishedAnchor
     """The published figures."""
 
-    model: str
-    """The Inspect model measured."""
+    rates: RateSummary
+    """tripwire's rate for the same scenario, condition and model (`summarise`)."""
 
-    count: int
-    """Judged samples that schemed."""
+    @property
+    def model(self) -> str:
+        """The Inspect model measured."""
+        return self.rates.model
 
-    n: int
-    """Judged samples (schemed or clean)."""
+    @property
+    def count(self) -> int:
+        """Judged samples that schemed."""
+        return self.rates.schemed
 
-    errors: int
-    """Samples that could not be judged (not in n)."""
+    @property
+    def n(self) -> int:
+        """Judged samples (schemed or clean)."""
+        return self.rates.n
 
-    rate: float | None
-    """count / n, or None when nothing was judged (unscored, never 0)."""
+    @property
+    def errors(self) -> int:
+        """Samples that could not be judged (not in n)."""
+        return self.rates.errors
 
-    ci_low: float | None
-    """Lower end of the 95% Wilson interval."""
+    @property
+    def rate(self) -> float | None:
+        """The share of judged samples that schemed; None when nothing was judged (never 0)."""
+        return self.rates.rate
 
-    ci_high: float | None
-    """Upper end of the 95% Wilson interval."""
+    @property
+    def ci_low(self) -> float | None:
+        """Lower end of the 95% Wilson interval."""
+        return self.rates.ci_low
+
+    @property
+    def ci_high(self) -> float | None:
+        """Upper end of the 95% Wilson interval."""
+        return self.rates.ci_high
 
 
 def anchor_rows(rows: Iterable[ResultRow]) -> list[AnchorRow]:
-    """Each evaluated model's rate where a published figure exists (scripted agents left out)."""
-    rows = [row for row in rows if expected_outcome(row.model) is None and not row.guard]
-    result = []
-    for model in sorted({row.model for row in rows}):
-        for anchor in load_anchors():
-            group = [
-                r
-                for r in rows
-                if r.model == model
-                and r.scenario == anchor.scenario
-                and r.condition == anchor.condition
-            ]
-            if not group:
-                continue
-            judged = [r for r in group if r.outcome != "error"]
-            count = sum(r.outcome == "schemed" for r in judged)
-            low, high = wilson_interval(count, len(judged)) if judged else (None, None)
-            result.append(
-                AnchorRow(
-                    anchor=anchor,
-                    model=model,
-                    count=count,
-                    n=len(judged),
-                    errors=len(group) - len(judged),
-                    rate=count / len(judged) if judged else None,
-                    ci_low=low,
-                    ci_high=high,
-                )
-            )
-    return result
+    """Each evaluated model's rate where a published figure exists (scripted agents left out).
+
+    Ordered by model, then in the order of the published-figures file.
+    """
+    evaluated = [row for row in rows if expected_outcome(row.model) is None and not row.guard]
+    rates = {(s.scenario, s.condition, s.model): s for s in summarise(evaluated)}
+    return [
+        AnchorRow(anchor=anchor, rates=rates[(anchor.scenario, anchor.condition, model)])
+        for model in sorted({row.model for row in evaluated})
+        for anchor in load_anchors()
+        if (anchor.scenario, anchor.condition, model) in rates
+    ]
 
 
 def anchor_table(rows: Sequence[AnchorRow], model: str) -> Table:

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tripwire.results import ResultRow
-from tripwire.stats import wilson_interval
+from tripwire.stats import summarise
 
 from ._format import format_ci, format_percent
 
@@ -92,13 +92,10 @@ def _count(rows: Sequence[ResultRow]) -> str:
     """`30% [11%, 60%] 3/10`, with errors noted; a group with nothing judged is unscored."""
     if not rows:
         return "-"
-    judged = [r for r in rows if r.outcome != "error"]
-    errors = len(rows) - len(judged)
-    schemed = sum(r.outcome == "schemed" for r in judged)
-    if judged:
-        low, high = wilson_interval(schemed, len(judged))
-        rate = format_percent(schemed / len(judged))
-        text = f"{rate} {format_ci(low, high)} {schemed}/{len(judged)}"
-    else:
+    [rates] = summarise(rows, by=())
+    if rates.rate is None:
         text = "unscored"
-    return text + (f" ({errors} err)" if errors else "")
+    else:
+        interval = format_ci(rates.ci_low, rates.ci_high)
+        text = f"{format_percent(rates.rate)} {interval} {rates.schemed}/{rates.n}"
+    return text + (f" ({rates.errors} err)" if rates.errors else "")
