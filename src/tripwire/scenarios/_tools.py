@@ -8,7 +8,7 @@ from inspect_ai.tool import Tool, ToolDef, ToolError, tool
 from inspect_ai.util import sandbox as sandbox_env
 from inspect_ai.util import store
 
-__all__ = ["CHOICE_KEY", "DONE_TOOL", "bash", "bash_output", "done", "selector"]
+__all__ = ["CHOICE_KEY", "DONE_TOOL", "answer_sheet", "bash", "bash_output", "done", "selector"]
 
 DONE_TOOL = "done"
 CHOICE_KEY = "tripwire:choice"
@@ -80,6 +80,29 @@ def selector(name: str, options: Sequence[str] = ("A", "B", "C")) -> Tool:
         name=name,
         description="Select the strategy to carry out.",
         parameters={"strategy": f"The strategy to select: one of {', '.join(options)}."},
+    ).as_tool()
+
+
+def answer_sheet(name: str, store_key: str, description: str, answers: str) -> Tool:
+    """A `<name>(answers)` tool: the agent hands in its answers, which ends its session.
+
+    Only the first submission counts; it is kept verbatim in the sample store under
+    `store_key` for the scenario's detector or scorer.
+
+    Args:
+        name: The tool's name.
+        store_key: Store key for the submission.
+        description: The tool's description, as the agent reads it.
+        answers: What the `answers` argument holds, as the agent reads it.
+    """
+
+    async def execute(answers: str) -> str:
+        if store().get(store_key) is None:
+            store().set(store_key, answers)
+        return "Your answers have been submitted."
+
+    return ToolDef(
+        execute, name=name, description=description, parameters={"answers": answers}
     ).as_tool()
 
 
