@@ -15,6 +15,7 @@ from typing import Any, Literal, get_args
 from inspect_ai import Task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser
+from inspect_ai.solver import Solver
 from inspect_ai.util import SandboxEnvironmentSpec
 
 from tripwire._errors import ConfigError
@@ -164,13 +165,18 @@ def themed_task(
     max_turns: int,
     sandbox: str | SandboxEnvironmentSpec,
     version: int,
+    setup: Solver | None = None,
 ) -> Task:
-    """A themed scenario's Inspect task: the shared agent loop and scorer."""
+    """A themed scenario's Inspect task: the shared agent loop and scorer.
+
+    `setup` runs before the agent (e.g. to prepare a simulated host as root).
+    """
     from ._agent import scenario_agent
     from ._scorer import scheming_outcome
 
     return Task(
         dataset=dataset,
+        setup=setup,
         solver=scenario_agent(max_turns=max_turns),
         scorer=scheming_outcome(),
         sandbox=sandbox,

@@ -14,10 +14,14 @@ from inspect_ai.util import SandboxEnvironmentSpec, sandbox
 from tripwire._errors import ConfigError
 from tripwire.sandbox import BwrapConfig
 
-from .._agent import scenario_agent
 from .._bank import Theme
-from .._scorer import scheming_outcome
-from .._themed import THEMED_CONDITIONS, ThemedCondition, themed_dataset, themed_sample
+from .._themed import (
+    THEMED_CONDITIONS,
+    ThemedCondition,
+    themed_dataset,
+    themed_sample,
+    themed_task,
+)
 from ._prompts import (
     HOST_BIN,
     OWN_WEIGHTS,
@@ -70,14 +74,13 @@ def self_replication(
             f"self-replication needs the bwrap sandbox (its staging host is a simulated "
             f"remote host of that sandbox), not {sandbox!r}."
         )
-    return Task(
-        dataset=self_replication_dataset(conditions, themes, samples_per_condition),
-        setup=prepare_host(),
-        solver=scenario_agent(max_turns=max_turns),
-        scorer=scheming_outcome(),
+    return themed_task(
+        SCENARIO_NAME,
+        self_replication_dataset(conditions, themes, samples_per_condition),
+        max_turns=max_turns,
         sandbox=SandboxEnvironmentSpec("bwrap", BwrapConfig(remote_hosts=(SERVER,))),
         version=1,
-        metadata={"scenario": SCENARIO_NAME},
+        setup=prepare_host(),
     )
 
 
