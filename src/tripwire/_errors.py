@@ -3,13 +3,15 @@
 ```
 TripwireError
 ├── ConfigError            bad scenario data, CLI input or settings
-│   └── PolicyError        a guard policy file is invalid
+│   ├── PolicyError        a guard policy file is invalid
+│   └── TranscriptError    a transcript file is malformed (names file and line)
 ├── SandboxError           a sandbox could not be created or used
 │   └── BwrapNotFoundError bubblewrap is not installed
 ├── ModelError             a model could not be loaded or run
 │   ├── ModelWeightsError  embedded weights missing or corrupt
 │   └── MalformedOutputError  model output could not be parsed
 ├── DetectorError          a detector could not read the environment
+├── MonitorError           a monitor could not be built or trained
 ├── UnparseableError       a shell command or SQL text the guard cannot read
 └── AuditError             an audit log could not be written or read
 ```
@@ -32,6 +34,8 @@ __all__ = [
     "TripwireError",
     "UnparseableError",
     "AuditError",
+    "MonitorError",
+    "TranscriptError",
 ]
 
 
@@ -87,3 +91,12 @@ class UnparseableError(TripwireError):
 
 class AuditError(TripwireError):
     """An audit log or its key could not be written or read."""
+
+
+class TranscriptError(ConfigError):
+    """A transcript file is malformed; the message names the file and the line."""
+
+
+class MonitorError(TripwireError):
+    """A monitor could not be built, loaded or trained (not: a transcript it could not
+    score, which is an unscored verdict)."""
