@@ -10,6 +10,7 @@ scores = [await RulesScorer().score(t) for t in report.transcripts]
 
 from ._cues import CueHit, ReasoningCue, find_cues, load_cues
 from ._ensemble import EnsembleScorer
+from ._inspect_scorer import transcript_monitor
 from ._metrics import DEFAULT_FPRS, MonitorMetrics, RocCurve, monitor_metrics, plot_roc
 from ._read_inspect import read_inspect_log, transcript_from_messages, transcript_from_sample
 from ._rules import RulesScorer, guard_decisions
@@ -46,6 +47,7 @@ __all__ = [
     "monitor_metrics",
     "plot_roc",
     "scorer_named",
+    "transcript_monitor",
     "read_inspect_log",
     "transcript_from_messages",
     "transcript_from_sample",
