@@ -243,11 +243,13 @@ def _sniff_head(head: bytes) -> SourceFormat | None:
             value = json.loads(line)
         except (ValueError, RecursionError):
             break  # a document spread over lines, or a line longer than the head
-        if isinstance(value, dict):
-            if _is_claude_event(value):
-                return "claude-code"
-            return "openai" if _OPENAI_KEY.search(line) or _is_openai_item(value) else None
-        break
+        if not isinstance(value, dict):
+            break
+        if _is_claude_event(value):
+            return "claude-code"
+        if _OPENAI_KEY.search(line) or _is_openai_item(value):
+            return "openai"
+        # A line neither names (a Claude Code snapshot, a log header): look at the next.
     if _CLAUDE_KEY.search(head):
         return "claude-code"
     if _OPENAI_KEY.search(head):
@@ -258,6 +260,8 @@ def _sniff_head(head: bytes) -> SourceFormat | None:
 def _is_claude_event(value: dict[str, Any]) -> bool:
     if value.get("type") not in _CLAUDE_EVENTS:
         return False
+    if value["type"] in ("file-history-snapshot", "queue-operation", "progress"):
+        return True  # events only Claude Code writes
     return any(key in value for key in _CLAUDE_KEYS) or isinstance(value.get("message"), dict)
 
 

@@ -19,6 +19,7 @@ Responses `reasoning` items.
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -82,7 +83,7 @@ def transcripts_from_openai(path: str | Path) -> Iterator[Transcript | Transcrip
             return
         second_raw = next(lines, None)
         if second_raw is None:
-            yield from _document(first[1], source, file.name)
+            yield from _document(first[1], source, file.name, line=first[0])
             return
         values = _values(second_raw, lines, source)
         if _is_conversation(first[1]):
@@ -129,10 +130,9 @@ def _whole(
             try:
                 value = loads(second[1], source, second[0])
             except TranscriptError:
-                raise
-            else:
-                if isinstance(value, dict | list):
-                    raise line_error from None
+                value = None
+            if isinstance(value, dict | list):
+                raise line_error from None
         raise
 
 
@@ -145,21 +145,27 @@ def _is_conversation(value: Any) -> bool:
     return "messages" in value or "input" in value or "output" in value
 
 
-def _document(value: Any, source: str, name: str) -> Iterator[Transcript]:
-    """The transcripts of a file that is one JSON value."""
+def _document(
+    value: Any, source: str, name: str, *, line: int | None = None
+) -> Iterator[Transcript]:
+    """The transcripts of a file that is one JSON value (on one `line`, when it is)."""
     if isinstance(value, list) and value and _is_conversation(value[0]):
         for index, conversation in enumerate(value):
             try:
-                yield _conversation(conversation, source, str(index))
+                yield _conversation(conversation, source, _ident(conversation, str(index)))
             except Malformed as ex:
-                raise located(source, None, f"[{index}]: {ex}") from None
+                raise located(source, line, f"[{index}]: {ex}") from None
         return
     try:
         if isinstance(value, dict) and _is_conversation(value):
             yield _conversation(value, source, name)
-        elif isinstance(value, list | dict):
+        elif isinstance(value, dict):  # a file holding a single message
             builder = _Builder()
-            for index, item in enumerate(value if isinstance(value, list) else [value]):
+            builder.add(value)
+            yield builder.transcript(source, name)
+        elif isinstance(value, list):
+            builder = _Builder()
+            for index, item in enumerate(value):
                 builder.add_at(item, f"[{index}]")
             yield builder.transcript(source, name)
         else:
@@ -168,7 +174,7 @@ def _document(value: Any, source: str, name: str) -> Iterator[Transcript]:
                 f"got a {kind(value)}"
             )
     except Malformed as ex:
-        raise located(source, None, str(ex)) from None
+        raise located(source, line, str(ex)) from None
 
 
 def _conversation_lines(
@@ -326,7 +332,8 @@ class _Builder:
         elif item_type == "reasoning":
             self._reasoning_item(item)
         elif item_type is not None and item_type.endswith("_call_output"):
-            self._result(item.get("call_id"), _output(item), item.get("is_error") is True)
+            text, failed = _output(item)
+            self._result(item.get("call_id"), text, failed or item.get("is_error") is True)
         elif item_type is not None and item_type.endswith("_call"):
             self._call_item(item, item_type)
         elif item_type is None:
@@ -451,7 +458,7 @@ class _Builder:
 
     def _codex_meta(self, item_type: str, payload: dict[str, Any]) -> None:
         if item_type == "session_meta":
-            for key in ("id", "cwd", "cli_version", "originator"):
+            for key in ("cwd", "cli_version", "originator"):
                 if isinstance(payload.get(key), str):
                     self.metadata[key] = payload[key]
             if isinstance(payload.get("id"), str):
@@ -515,11 +522,25 @@ def _function(value: Any, where: str) -> TranscriptToolCall:
     return TranscriptToolCall(tool=name, arguments=arguments(value.get("arguments")))
 
 
-def _output(item: dict[str, Any]) -> str:
+def _output(item: dict[str, Any]) -> tuple[str, bool]:
+    """A `*_call_output` item's text, and whether it reports a failure.
+
+    Codex CLI writes a shell call's output as JSON text, `{"output": ..., "metadata":
+    {"exit_code": 1}}`: the output is unwrapped and a non-zero exit code is an error.
+    """
     output = item.get("output")
-    if isinstance(output, dict):  # some logs keep {"output": ..., "metadata": ...}
+    if isinstance(output, str) and output.startswith('{"output"'):
+        try:
+            wrapped = json.loads(output)
+        except (ValueError, RecursionError):
+            wrapped = None
+        if isinstance(wrapped, dict) and isinstance(wrapped.get("output"), str):
+            metadata = wrapped.get("metadata")
+            code = metadata.get("exit_code") if isinstance(metadata, dict) else None
+            return wrapped["output"], isinstance(code, int) and code != 0
+    if isinstance(output, dict):  # some logs keep the object itself
         output = output.get("output", output.get("content"))
-    return "\n".join(_content(output)[0])
+    return "\n".join(_content(output)[0]), False
 
 
 def _content(value: Any) -> tuple[list[str], list[str]]:
