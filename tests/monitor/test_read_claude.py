@@ -1,5 +1,8 @@
 """The Claude Code session reader."""
 
+# Table-driven cases read best one case per line (as in tests/guard).
+# ruff: noqa: E501
+
 from __future__ import annotations
 
 import json
@@ -26,7 +29,12 @@ def _events(tmp_path: Path, *events: dict) -> Path:
 
 
 def _user(content, uuid="u1", session="s"):
-    return {"type": "user", "sessionId": session, "uuid": uuid, "message": {"role": "user", "content": content}}
+    return {
+        "type": "user",
+        "sessionId": session,
+        "uuid": uuid,
+        "message": {"role": "user", "content": content},
+    }
 
 
 def _assistant(blocks, message_id="msg_1", uuid="a1", session="s"):
@@ -68,7 +76,9 @@ def test_tool_calls_results_and_errors():
     assert failing.is_error and "1 failed" in failing.result
     assert not passing.is_error and passing.result.startswith("12 passed")
     assert edit.arguments["old_string"] == "return round(qty)"
-    assert edit.result.startswith("The file /Users/dev/projects/inventory/inventory/sync.py")  # parts
+    assert edit.result.startswith(
+        "The file /Users/dev/projects/inventory/inventory/sync.py"
+    )  # parts
 
 
 def test_redacted_thinking_leaves_no_reasoning_and_snapshots_progress_are_skipped():
@@ -95,7 +105,10 @@ def test_string_content_and_a_new_message_id_start_new_messages(tmp_path):
         _assistant([_bash("toolu_1")], "msg_1", "a1"),
         _user([{"type": "tool_result", "tool_use_id": "toolu_1", "content": "a b"}], "u2"),
         _assistant([_bash("toolu_2", "rm -rf b")], "msg_1", "a2"),  # same id, but after a result
-        _user([{"type": "tool_result", "tool_use_id": "toolu_2", "content": "", "is_error": False}], "u3"),
+        _user(
+            [{"type": "tool_result", "tool_use_id": "toolu_2", "content": "", "is_error": False}],
+            "u3",
+        ),
         _assistant("done", "msg_2", "a3"),
     )
     [transcript] = read_claude_code(path)
@@ -107,7 +120,12 @@ def test_string_content_and_a_new_message_id_start_new_messages(tmp_path):
 def test_sidechain_events_stay_in_their_session(tmp_path):
     sub = _assistant([_bash("toolu_9", "cat ~/.ssh/id_rsa")], "msg_9", "a9")
     sub["isSidechain"] = True
-    path = _events(tmp_path, _user("go"), sub, _user([{"type": "tool_result", "tool_use_id": "toolu_9", "content": "KEY"}], "u9"))
+    path = _events(
+        tmp_path,
+        _user("go"),
+        sub,
+        _user([{"type": "tool_result", "tool_use_id": "toolu_9", "content": "KEY"}], "u9"),
+    )
     [transcript] = read_claude_code(path)
     assert [c.result for c in transcript.tool_calls()] == ["KEY"]
     assert transcript.metadata["has_sidechain"] is True

@@ -142,33 +142,43 @@ def _iter(
     done: set[str] = set()
     for given in paths:
         source = str(given)
-        path = Path(os.path.expanduser(source))
-        if path.is_dir():
-            found = False
-            for file in _walk(path, source):
-                key = os.path.realpath(file)
-                if key in done:
-                    continue
-                chosen = format or _sniff_in_directory(Path(file))
-                if chosen is None:
-                    continue
-                found = True
-                done.add(key)
-                yield from _read_file(file, chosen)
-            if not found:
-                yield ReadFailure(
-                    file=source,
-                    message="no transcripts in this directory (looked for .json, .jsonl "
-                    "and .eval files in OpenAI, Claude Code or Inspect format)",
-                )
-        elif path.exists() or path.is_symlink():
-            key = os.path.realpath(path)
+        try:
+            yield from _iter_path(source, format, done)
+        except OSError as ex:  # a name too long, a directory we may not list
+            yield ReadFailure(file=source, message=f"cannot be read ({ex.strerror or ex})")
+
+
+def _iter_path(
+    source: str, format: SourceFormat | None, done: set[str]
+) -> Iterator[Transcript | ReadFailure]:
+    path = Path(os.path.expanduser(source))
+    if path.is_dir():
+        found = False
+        for file in _walk(path, source):
+            real = Path(os.path.expanduser(file))
+            key = os.path.realpath(real)
             if key in done:
+                found = True
                 continue
+            chosen = format or _sniff_in_directory(real)
+            if chosen is None:
+                continue
+            found = True
+            done.add(key)
+            yield from _read_file(file, chosen)
+        if not found:
+            yield ReadFailure(
+                file=source,
+                message="no transcripts in this directory (looked for .json, .jsonl "
+                "and .eval files in OpenAI, Claude Code or Inspect format)",
+            )
+    elif path.exists() or path.is_symlink():
+        key = os.path.realpath(path)
+        if key not in done:
             done.add(key)
             yield from _read_file(source, format or _format_of_named(path))
-        else:
-            yield ReadFailure(file=source, message="no such file or directory")
+    else:
+        yield ReadFailure(file=source, message="no such file or directory")
 
 
 def _walk(root: Path, source: str) -> Iterator[str]:
@@ -258,9 +268,10 @@ def _sniff_head(head: bytes) -> SourceFormat | None:
 
 
 def _is_claude_event(value: dict[str, Any]) -> bool:
-    if value.get("type") not in _CLAUDE_EVENTS:
+    event_type = value.get("type")
+    if not isinstance(event_type, str) or event_type not in _CLAUDE_EVENTS:
         return False
-    if value["type"] in ("file-history-snapshot", "queue-operation", "progress"):
+    if event_type in ("file-history-snapshot", "queue-operation", "progress"):
         return True  # events only Claude Code writes
     return any(key in value for key in _CLAUDE_KEYS) or isinstance(value.get("message"), dict)
 

@@ -314,6 +314,8 @@ class _Builder:
         if not isinstance(item, dict):
             raise Malformed(f"expected a message object, got a {kind(item)}")
         item_type = item.get("type")
+        if item_type is not None and not isinstance(item_type, str):
+            raise Malformed(f"`type` is a {kind(item_type)}, expected text")
         if item_type == "response_item" and isinstance(item.get("payload"), dict):
             item = item["payload"]
             item_type = item.get("type")
@@ -325,7 +327,7 @@ class _Builder:
         elif item_type in _CODEX_SKIP:
             return
         if item_type is not None and not isinstance(item_type, str):
-            raise Malformed(f"`type` is a {kind(item_type)}, expected text")
+            raise Malformed(f"payload `type` is a {kind(item_type)}, expected text")
         role = item.get("role")
         if role is not None and item_type in (None, "message"):
             self._message(item, role, responses=item_type == "message")
@@ -561,6 +563,8 @@ def _content(value: Any) -> tuple[list[str], list[str]]:
         if not isinstance(part, dict):
             raise Malformed(f"content[{index}] is a {kind(part)}, expected a content part")
         part_type = part.get("type")
+        if part_type is not None and not isinstance(part_type, str):
+            raise Malformed(f"content[{index}] `type` is a {kind(part_type)}, expected text")
         if part_type in _REASONING_PARTS:
             reasoning.append(reasoning_text(part))
         elif part_type in _TEXT_PARTS or (part_type is None and "text" in part):
