@@ -12,7 +12,17 @@ from ._cues import CueHit, ReasoningCue, find_cues, load_cues
 from ._ensemble import EnsembleScorer
 from ._inspect_scorer import transcript_monitor
 from ._metrics import DEFAULT_FPRS, MonitorMetrics, RocCurve, monitor_metrics, plot_roc
+from ._read import (
+    ReadFailure,
+    ReadReport,
+    SourceFormat,
+    iter_transcripts,
+    read_transcripts,
+    sniff_format,
+)
+from ._read_claude import read_claude_code
 from ._read_inspect import read_inspect_log, transcript_from_messages, transcript_from_sample
+from ._read_openai import read_openai
 from ._rules import RulesScorer, guard_decisions
 from ._score import MonitorScore, TranscriptScorer
 from ._select import SCORER_NAMES, ScorerName, scorer_named
@@ -30,11 +40,14 @@ __all__ = [
     "EnsembleScorer",
     "MonitorMetrics",
     "MonitorScore",
+    "ReadFailure",
+    "ReadReport",
     "ReasoningCue",
     "RocCurve",
     "RulesScorer",
     "SCORER_NAMES",
     "ScorerName",
+    "SourceFormat",
     "Role",
     "Transcript",
     "TranscriptFormat",
@@ -44,9 +57,14 @@ __all__ = [
     "find_cues",
     "load_cues",
     "guard_decisions",
+    "iter_transcripts",
     "monitor_metrics",
     "plot_roc",
+    "read_claude_code",
+    "read_openai",
+    "read_transcripts",
     "scorer_named",
+    "sniff_format",
     "transcript_monitor",
     "read_inspect_log",
     "transcript_from_messages",

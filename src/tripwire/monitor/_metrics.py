@@ -122,8 +122,9 @@ def plot_roc(metrics: Sequence[MonitorMetrics], path: str | Path) -> list[Path]:
 
     base = Path(path)
     base = base.with_suffix("") if base.suffix in (".png", ".svg") else base
-    style = {"svg.fonttype": "none", "svg.hashsalt": "tripwire", "text.parse_math": False}
-    with mpl.rc_context(style):
+    with mpl.rc_context(
+        {"svg.fonttype": "none", "svg.hashsalt": "tripwire", "text.parse_math": False}
+    ):
         figure = Figure(figsize=(9, 4.2), layout="constrained")
         linear, logged = figure.subplots(1, 2)
         for ax in (linear, logged):
