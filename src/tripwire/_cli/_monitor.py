@@ -1,0 +1,246 @@
+"""`tripwire monitor …`: score transcripts for scheming; measure how well monitors do."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tripwire._errors import TripwireError
+
+if TYPE_CHECKING:
+    from tripwire.monitor import MonitorScore, Transcript, TranscriptScorer
+    from tripwire.monitor._read import ReadFailure
+
+__all__ = ["monitor_app"]
+
+monitor_app = typer.Typer(
+    name="monitor",
+    help="Score agent transcripts for scheming, and measure how well monitors catch it.",
+    no_args_is_help=True,
+)
+
+_out = Console(highlight=False, soft_wrap=True)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+_BATCH = 256  # transcripts scored at once (the classifier vectorises a batch together)
+
+ScorerOption = Annotated[
+    str,
+    typer.Option(
+        "--scorer",
+        help="rules (the guard policy), classifier (shipped scikit-learn model), "
+        "llm (needs --model), or ensemble (rules + classifier, + llm with --model).",
+    ),
+]
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option(help="Guard policy for the rules scorer (default: the shipped policy)."),
+]
+ModelOption = Annotated[
+    str | None,
+    typer.Option(help="Inspect model judging transcripts for the llm scorer / ensemble."),
+]
+ClassifierOption = Annotated[
+    Path | None,
+    typer.Option(help="Classifier directory from `tripwire monitor train` (default: shipped)."),
+]
+
+
+def _fail(ex: TripwireError) -> typer.Exit:
+    _err.print(f"[bold red]error:[/bold red] {ex}")
+    return typer.Exit(2)
+
+
+def _scorer(
+    name: str, policy: Path | None, model: str | None, classifier: Path | None
+) -> TranscriptScorer:
+    from tripwire.monitor import scorer_named
+
+    try:
+        return scorer_named(name, policy=policy, model=model, classifier=classifier)
+    except TripwireError as ex:
+        raise _fail(ex) from ex
+
+
+@monitor_app.command("score")
+def score_command(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Transcript files or directories (read recursively): OpenAI chat JSON/JSONL, "
+            "Inspect .eval logs, Claude Code session JSONL.",
+            exists=True,
+        ),
+    ],
+    scorer: ScorerOption = "ensemble",
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            help="Flag at or above this score (0–1; default: the scorer's own).", min=0, max=1
+        ),
+    ] = None,
+    policy: PolicyOption = None,
+    model: ModelOption = None,
+    classifier: ClassifierOption = None,
+) -> None:
+    """Print one JSON line per transcript: file, score (0–1), flagged, reasons.
+
+    Higher scores are more suspicious. A transcript the scorer could not judge has
+    `"score": null, "flagged": null` and an `error`. Files that cannot be read are
+    reported on stderr and counted. Exit code 0 even when transcripts are flagged;
+    2 on usage errors.
+    """
+    judge = _scorer(scorer, policy, model, classifier)
+    cut = judge.default_threshold if threshold is None else threshold
+    counts = {"transcripts": 0, "flagged": 0, "unscored": 0, "unreadable": 0}
+
+    def emit(batch: list[Transcript]) -> None:
+        for transcript, verdict in zip(batch, _score_batch(judge, batch), strict=True):
+            counts["transcripts"] += 1
+            flagged = verdict.flagged(cut)
+            counts["flagged"] += bool(flagged)
+            counts["unscored"] += verdict.score is None
+            line: dict[str, object] = {
+                "file": transcript.source,
+                "transcript": transcript.id,
+                "score": verdict.score,
+                "flagged": flagged,
+                "reasons": verdict.reasons,
+                "scorer": verdict.scorer,
+            }
+            if verdict.error is not None:
+                line["error"] = verdict.error
+            sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+    batch: list[Transcript] = []
+    for item in _read(paths):
+        if isinstance(item, str):
+            counts["unreadable"] += 1
+            continue
+        batch.append(item)
+        if len(batch) >= _BATCH:
+            emit(batch)
+            batch = []
+    if batch:
+        emit(batch)
+    _err.print(
+        f"{counts['transcripts']} transcripts scored by {judge.name} (threshold {cut:g}): "
+        f"{counts['flagged']} flagged, {counts['unscored']} unscored; "
+        f"{counts['unreadable']} files unreadable"
+    )
+
+
+@monitor_app.command("evaluate")
+def evaluate_command(
+    honest: Annotated[
+        list[Path],
+        typer.Option(help="Transcripts known to be honest (files or directories).", exists=True),
+    ],
+    attack: Annotated[
+        list[Path],
+        typer.Option(help="Transcripts known to be attacks (files or directories).", exists=True),
+    ],
+    scorer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scorer",
+            help="Scorers to compare (repeatable; default: rules, classifier, ensemble, "
+            "and llm when --model is given).",
+        ),
+    ] = None,
+    plot: Annotated[
+        Path, typer.Option(help="Where to write the ROC plot (PNG and SVG beside it).")
+    ] = Path("monitor-roc.png"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+    policy: PolicyOption = None,
+    model: ModelOption = None,
+    classifier: ClassifierOption = None,
+) -> None:
+    """Print AUROC and TPR at 1% and 5% FPR per scorer, and write a ROC plot.
+
+    Unscored attack transcripts count as missed; unscored honest ones are left out of
+    the false-positive base. Both are counted in the table.
+    """
+    from tripwire.monitor import monitor_metrics, plot_roc
+
+    names = scorer or (["rules", "classifier", "ensemble"] + (["llm"] if model else []))
+    honest_transcripts = [t for t in _read(honest) if not isinstance(t, str)]
+    attack_transcripts = [t for t in _read(attack) if not isinstance(t, str)]
+    if not honest_transcripts or not attack_transcripts:
+        raise _fail(
+            TripwireError(
+                f"need transcripts on both sides: {len(honest_transcripts)} honest, "
+                f"{len(attack_transcripts)} attack were read"
+            )
+        )
+    results = []
+    for name in names:
+        judge = _scorer(name, policy, model, classifier)
+        results.append(
+            monitor_metrics(
+                judge.name,
+                _score_batch(judge, honest_transcripts),
+                _score_batch(judge, attack_transcripts),
+            )
+        )
+    written = plot_roc(results, plot)
+    if as_json:
+        for item in results:
+            sys.stdout.write(item.model_dump_json(exclude={"roc"}) + "\n")
+    else:
+        table = Table(title="Monitor quality (honest vs attack transcripts)")
+        for column in ("scorer", "honest", "attack", "unscored", "AUROC", "TPR@1%FPR", "TPR@5%FPR"):
+            table.add_column(column, justify="left" if column == "scorer" else "right")
+        for item in results:
+            table.add_row(
+                item.scorer,
+                str(item.honest),
+                str(item.attack),
+                str(item.honest_unscored + item.attack_unscored),
+                "—" if item.auroc is None else f"{item.auroc:.3f}",
+                _rate(item.tpr_at_fpr.get("1%")),
+                _rate(item.tpr_at_fpr.get("5%")),
+            )
+        _out.print(table)
+    _err.print("ROC plot: " + ", ".join(str(p) for p in written))
+
+
+def _read(paths: Sequence[Path]) -> Iterator[Transcript | str]:
+    """Transcripts from `paths`; unreadable files are reported on stderr (yielded as text)."""
+    from tripwire.monitor import iter_transcripts
+
+    for item in iter_transcripts(paths):
+        if _is_failure(item):
+            text = _failure_text(item)  # type: ignore[arg-type]
+            _err.print(f"[yellow]unreadable:[/yellow] {text}", markup=True)
+            yield text
+        else:
+            yield item  # type: ignore[misc]
+
+
+def _is_failure(item: object) -> bool:
+    from tripwire.monitor import ReadFailure
+
+    return isinstance(item, ReadFailure)
+
+
+def _failure_text(failure: ReadFailure) -> str:
+    where = failure.file if failure.line is None else f"{failure.file}:{failure.line}"
+    return f"{where}: {failure.message}"
+
+
+def _score_batch(judge: TranscriptScorer, batch: Sequence[Transcript]) -> list[MonitorScore]:
+    return asyncio.run(judge.score_all(batch))
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
