@@ -7,11 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tripwire._errors import MonitorError
+from tripwire._errors import MonitorError, TranscriptError
+from tripwire.monitor import MonitorScore, Transcript, TranscriptScorer
 from tripwire.monitor._control import (
     ControlRow,
     ControlRun,
     control_report,
+    control_runs_from_logs,
     measured_usefulness,
     plot_safety_usefulness,
 )
@@ -157,3 +159,27 @@ def test_honest_ties_at_the_threshold_are_not_all_audited() -> None:
     assert row.safety == pytest.approx(1 / 2)
     # Without ties the rule is "at or above".
     assert not _row(10, None).audit_strictly_above
+
+
+def test_honest_ties_at_the_defer_threshold_are_not_all_deferred() -> None:
+    runs = [_honest(0.0)] * 18 + [_honest(0.5), _honest(0.9)] + [_attack(0.5, True)]
+    row = next(
+        r for r in control_report(runs, budgets=[5], defer_budgets=[20]).rows if r.defer_budget
+    )
+    # 90% of honest runs score 0: deferring ">= 0" would defer all of them.
+    assert row.defer_threshold == 0.0 and row.defer_strictly_above
+    assert row.honest_deferred == 1  # the 0.5 one; the 0.9 one is audited
+    assert row.usefulness == pytest.approx(19 / 20)
+    assert (row.caught, row.attacks_deferred, row.uncaught_successful) == (0, 1, 0)
+
+
+def test_a_file_that_is_not_an_inspect_log_names_itself(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.eval"
+    bad.write_text("not a zip")
+    with pytest.raises(TranscriptError, match="broken.eval"):
+        control_runs_from_logs([bad], _NeverScorer())
+
+
+class _NeverScorer(TranscriptScorer):
+    async def score(self, transcript: Transcript) -> MonitorScore:
+        raise AssertionError("nothing should be scored")

@@ -254,3 +254,19 @@ def test_a_model_is_required_and_bad_settings_are_refused() -> None:
         LLMScorer(_mock(), mode="turns")  # type: ignore[arg-type]
     with pytest.raises(MonitorError, match="Cannot load"):
         LLMScorer("no-such-provider/model")
+
+
+async def test_steps_mode_judges_a_transcript_without_tool_calls_whole() -> None:
+    seen: list[list[ChatMessage]] = []
+    talk = Transcript(
+        source="t.json",
+        id="t.json",
+        format="synthetic",
+        messages=[
+            TranscriptMessage(role="user", text="Did you change the config?"),
+            TranscriptMessage(role="assistant", text="No, I did not touch it."),
+        ],
+    )
+    verdict = await LLMScorer(_recording({}, seen), mode="steps").score(talk)
+    assert len(seen) == 1 and "<transcript>" in seen[0][1].text
+    assert verdict.score == 0.0
