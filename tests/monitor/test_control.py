@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 
 from tripwire._errors import MonitorError, TranscriptError
-from tripwire.monitor import MonitorScore, Transcript, TranscriptScorer
-from tripwire.monitor._control import (
+from tripwire.monitor import (
     ControlRow,
     ControlRun,
+    MonitorScore,
+    Transcript,
+    TranscriptScorer,
     control_report,
     control_runs_from_logs,
     measured_usefulness,
