@@ -214,6 +214,151 @@ def evaluate_command(
     _err.print("ROC plot: " + ", ".join(str(p) for p in written))
 
 
+@monitor_app.command("control")
+def control_command(
+    logs: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Inspect logs (.eval files or directories) of scripted honest and scheming "
+            "runs; without them, the scripted reference agents of --evals are run first.",
+            exists=True,
+        ),
+    ] = None,
+    evals: Annotated[
+        str,
+        typer.Option(
+            help="What to run when no logs are given: an evaluation, 'suite', 'incidents' or 'all'."
+        ),
+    ] = "suite",
+    scorer: ScorerOption = "ensemble",
+    budgets: Annotated[
+        str, typer.Option(help="Audit budgets in % of honest runs, comma-separated.")
+    ] = "0.5,1,2,5,10,20",
+    defer: Annotated[
+        str | None,
+        typer.Option(
+            help="Defer-to-trusted budgets in % (runs above this percentile of honest "
+            "scores, below the audit threshold, go to the trusted model), comma-separated."
+        ),
+    ] = None,
+    trusted_usefulness: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            max=1,
+            help="Main-task success credited to a deferred honest run (0 = the "
+            "pessimistic bound; give the trusted model's measured success).",
+        ),
+    ] = 0.0,
+    out: Annotated[Path | None, typer.Option(help="Run directory (default runs/<time>).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
+    policy: PolicyOption = None,
+    model: ModelOption = None,
+    classifier: ClassifierOption = None,
+) -> None:
+    """Safety and usefulness of a monitor across audit budgets (a control evaluation).
+
+    Honest and scheming runs are scored by the monitor; the audit threshold at budget b
+    is the (100 − b) percentile of honest scores. The table's `audited` is honest runs
+    audited, `caught` attacks caught, `missed` uncaught attacks that succeeded (or may
+    have), `d20%` a defer budget. Safety = caught / (caught + uncaught
+    successful attacks); usefulness = honest main-task success after deferral. Writes
+    `control.json` and the safety-vs-usefulness plot (PNG, SVG) into the run directory.
+    """
+    from tripwire._errors import ConfigError
+    from tripwire.monitor import control_report, control_runs_from_logs, plot_safety_usefulness
+
+    from ._output import default_run_dir
+
+    judge = _scorer(scorer, policy, model, classifier)
+    try:
+        audit_budgets = _percentages(budgets, "--budgets")
+        defer_budgets = _percentages(defer, "--defer") if defer else []
+    except ConfigError as ex:
+        raise _fail(ex) from ex
+    out_dir = out or default_run_dir()
+    sources: list[Path] = list(logs or [])
+    if not sources:
+        sources = [_run_calibration(evals, out_dir / "logs")]
+    try:
+        runs = control_runs_from_logs(sources, judge)
+        report = control_report(
+            runs,
+            scorer=judge.name,
+            budgets=audit_budgets,
+            defer_budgets=defer_budgets,
+            trusted_usefulness=trusted_usefulness,
+        )
+    except TripwireError as ex:
+        raise _fail(ex) from ex
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "control.json").write_text(report.model_dump_json(indent=2))
+    written = plot_safety_usefulness(report, out_dir / "control")
+    if as_json:
+        for row in report.rows:
+            sys.stdout.write(row.model_dump_json() + "\n")
+    else:
+        # Narrow enough for 80 columns: budgets in one cell, counts as fractions.
+        table = Table(title=f"Control evaluation: {judge.name} monitor")
+        for column in ("budget", "audited", "caught", "missed", "safety", "95% CI", "useful"):
+            table.add_column(column, justify="right", no_wrap=True)
+        for row in report.rows:
+            budget = f"{row.audit_budget:g}%"
+            if row.defer_budget is not None:
+                budget += f" d{row.defer_budget:g}%"
+            table.add_row(
+                budget,
+                f"{row.honest_audited}/{row.honest_scored}",
+                f"{row.caught}/{row.attacks}",
+                str(row.uncaught_successful),
+                "—" if row.safety is None else f"{row.safety:.3f}",
+                "—"
+                if row.safety_low is None or row.safety_high is None
+                else f"{row.safety_low:.2f}–{row.safety_high:.2f}",
+                "—" if row.usefulness is None else f"{row.usefulness:.3f}",
+            )
+        _out.print(table)
+    _err.print(
+        f"{len(runs)} runs scored; report {out_dir / 'control.json'}; plot "
+        + ", ".join(str(p) for p in written)
+    )
+
+
+def _percentages(text: str, option: str) -> list[float]:
+    from tripwire._errors import ConfigError
+
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError as ex:
+        raise ConfigError(f"{option} takes comma-separated percentages, got {text!r}") from ex
+    if not values:
+        raise ConfigError(f"{option} needs at least one percentage")
+    return values
+
+
+def _run_calibration(evals: str, log_dir: Path) -> Path:
+    """Run the scripted honest and scheming agents of `evals`; return the log directory."""
+    from tripwire._catalog import evaluations_named
+    from tripwire._suite import plan_batches, run_batches
+
+    from ._output import make_progress
+    from ._prepare import require_sandbox
+    from ._progress import BatchProgress
+
+    try:
+        chosen = evaluations_named(evals)
+        require_sandbox("bwrap")
+    except TripwireError as ex:
+        raise _fail(ex) from ex
+    batches = plan_batches(chosen, [], calibration=True)
+    with make_progress() as progress:
+        bars = BatchProgress(progress)
+        for batch in batches:
+            bars.add(batch)
+        run_batches(batches, log_dir, on_start=bars.start, on_end=bars.end)
+    return log_dir
+
+
 def _read(paths: Sequence[Path]) -> Iterator[Transcript | str]:
     """Transcripts from `paths`; unreadable files are reported on stderr (yielded as text)."""
     from tripwire.monitor import iter_transcripts
