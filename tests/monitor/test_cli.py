@@ -127,3 +127,18 @@ def test_guard_replay_shows_what_the_policy_would_have_stopped(corpus: dict[str,
     assert ("a2.json", "weights-read-while-online") in denied
     assert any(d["file"].endswith("session.jsonl") for d in decisions)
     assert "transcripts" in result.stderr and "calls" in result.stderr
+
+
+def test_an_llm_monitor_without_a_readable_score_leaves_transcripts_unscored(
+    corpus: dict[str, Path],
+) -> None:
+    # mockllm answers "Default output from mockllm/model": no score in it.
+    result = tripwire(
+        "monitor", "score", str(corpus["attack"]), "--scorer", "llm", "--model", "mockllm/model"
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 3
+    assert all(line["score"] is None and line["flagged"] is None for line in lines)
+    assert all("error" in line for line in lines)
+    assert "3 unscored" in result.stderr

@@ -48,6 +48,14 @@ ModelOption = Annotated[
     str | None,
     typer.Option(help="Inspect model judging transcripts for the llm scorer / ensemble."),
 ]
+LLMModeOption = Annotated[
+    str,
+    typer.Option(
+        "--llm-mode",
+        help="whole (one judgement per transcript) or steps (one per tool call, scored by "
+        "the most suspicious).",
+    ),
+]
 ClassifierOption = Annotated[
     Path | None,
     typer.Option(help="Classifier directory from `tripwire monitor train` (default: shipped)."),
@@ -60,12 +68,18 @@ def _fail(ex: TripwireError) -> typer.Exit:
 
 
 def _scorer(
-    name: str, policy: Path | None, model: str | None, classifier: Path | None
+    name: str,
+    policy: Path | None,
+    model: str | None,
+    classifier: Path | None,
+    llm_mode: str = "whole",
 ) -> TranscriptScorer:
     from tripwire.monitor import scorer_named
 
     try:
-        return scorer_named(name, policy=policy, model=model, classifier=classifier)
+        return scorer_named(
+            name, policy=policy, model=model, classifier=classifier, llm_mode=llm_mode
+        )
     except TripwireError as ex:
         raise _fail(ex) from ex
 
@@ -89,6 +103,7 @@ def score_command(
     ] = None,
     policy: PolicyOption = None,
     model: ModelOption = None,
+    llm_mode: LLMModeOption = "whole",
     classifier: ClassifierOption = None,
 ) -> None:
     """Print one JSON line per transcript: file, score (0–1), flagged, reasons.
@@ -98,7 +113,7 @@ def score_command(
     reported on stderr and counted. Exit code 0 even when transcripts are flagged;
     2 on usage errors.
     """
-    judge = _scorer(scorer, policy, model, classifier)
+    judge = _scorer(scorer, policy, model, classifier, llm_mode)
     cut = judge.default_threshold if threshold is None else threshold
     counts = {"transcripts": 0, "flagged": 0, "unscored": 0, "unreadable": 0}
 
@@ -163,6 +178,7 @@ def evaluate_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
     policy: PolicyOption = None,
     model: ModelOption = None,
+    llm_mode: LLMModeOption = "whole",
     classifier: ClassifierOption = None,
 ) -> None:
     """Print AUROC and TPR at 1% and 5% FPR per scorer, and write a ROC plot.
@@ -184,7 +200,7 @@ def evaluate_command(
         )
     results = []
     for name in names:
-        judge = _scorer(name, policy, model, classifier)
+        judge = _scorer(name, policy, model, classifier, llm_mode)
         results.append(
             monitor_metrics(
                 judge.name,

@@ -24,6 +24,7 @@ def scorer_named(
     policy: str | Path | None = None,
     model: str | None = None,
     classifier: str | Path | None = None,
+    llm_mode: str = "whole",
 ) -> TranscriptScorer:
     """Build a scorer by name.
 
@@ -33,6 +34,8 @@ def scorer_named(
         model: Inspect model for the LLM monitor (`openai/gpt-4.1-mini`, …); required for
             `llm`, and adds the LLM to the ensemble when given.
         classifier: A classifier artifact directory (default: the one shipped).
+        llm_mode: `whole` (one judgement per transcript) or `steps` (one per tool call,
+            the transcript scored by its most suspicious step).
 
     Raises:
         ConfigError: Unknown name, or `llm` without a model.
@@ -51,12 +54,12 @@ def scorer_named(
                 "the llm scorer needs a judge model: pass --model (e.g. openai/gpt-4.1-mini). "
                 "The embedded 0.5B model ranks transcripts at chance and is not a default."
             )
-        return _llm(model)
+        return _llm(model, llm_mode)
     from ._ensemble import EnsembleScorer
 
     members: list[TranscriptScorer] = [RulesScorer(policy), _classifier(classifier)]
     if model is not None:
-        members.append(_llm(model))
+        members.append(_llm(model, llm_mode))
     return EnsembleScorer(members)
 
 
@@ -66,7 +69,9 @@ def _classifier(path: str | Path | None) -> TranscriptScorer:
     return ClassifierScorer.load(path) if path is not None else ClassifierScorer.shipped()
 
 
-def _llm(model: str) -> TranscriptScorer:
+def _llm(model: str, mode: str) -> TranscriptScorer:
     from ._llm import LLMScorer
 
-    return LLMScorer(model)
+    if mode not in ("whole", "steps"):
+        raise ConfigError(f"unknown LLM monitor mode {mode!r}: choose whole or steps")
+    return LLMScorer(model, mode=mode)  # type: ignore[arg-type]
