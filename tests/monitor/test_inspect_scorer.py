@@ -60,3 +60,24 @@ def test_every_sample_of_the_log_is_a_transcript(logs: dict[str, Path]) -> None:
     assert any("oversight" in str(c.arguments) for c in calls)
     assert all(c.result is not None for c in calls)
     assert transcripts[0].metadata["model"] == "tripwire/scripted-schemer-sed"
+
+
+def test_inspect_score_cli_runs_the_registered_monitor(
+    logs: dict[str, Path], tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from inspect_ai.log import read_eval_log
+
+    out = tmp_path / "scored.eval"
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "inspect_ai", "score", str(logs["sed"]),
+            "--scorer", "tripwire/transcript_monitor", "-S", "scorer=rules",
+            "--action", "append", "--output-file", str(out), "--display", "none",
+        ],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert _metric(read_eval_log(str(out)), "flagged") == 1.0

@@ -1,7 +1,7 @@
 """The transcript monitor as an Inspect scorer, for live evals and `inspect score`.
 
 ```bash
-inspect score logs/run.eval --scorer tripwire/transcript_monitor -S scorer=rules
+inspect score logs/run.eval --scorer tripwire/transcript_monitor -S scorer=rules --action append
 ```
 
 Each sample's conversation is scored like a transcript file. The score's value holds
