@@ -90,13 +90,13 @@ def transcript_from_messages(
             for tool_call in message.tool_calls or []:
                 arguments = dict(tool_call.arguments or {})
                 converted.tool_calls.append(
-                    TranscriptToolCall(id=tool_call.id, tool=tool_call.function, arguments=arguments)
+                    TranscriptToolCall(
+                        id=tool_call.id, tool=tool_call.function, arguments=arguments
+                    )
                 )
                 calls[tool_call.id] = converted.tool_calls[-1]
         out.append(converted)
-    return Transcript(
-        source=source, id=id, format="inspect", messages=out, metadata=metadata or {}
-    )
+    return Transcript(source=source, id=id, format="inspect", messages=out, metadata=metadata or {})
 
 
 def _text_and_reasoning(message: ChatMessage) -> tuple[str, str]:

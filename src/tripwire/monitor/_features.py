@@ -1,0 +1,255 @@
+"""What the transcript classifier sees: hashed tokens from three views of a transcript.
+
+- **calls**: each tool call's command or arguments (base64 payloads decoded, SQL as
+  written), as lower-case words and word pairs; shell tools count as one tool `shell`
+  whatever the agent calls them, so a renamed tool is not a new feature;
+- **effects and guard**: the runtime guard's reading of each call (`tripwire.guard`, the
+  same engine, with a blind file view and no rate limits: a transcript's pace is not
+  evidence): what each call does (`write` to a path with `oversight` in it, `kill`,
+  `sql drop`), and the action and rule the default policy gives it;
+- **text**: the agent's own words and reasoning (weak evidence, weighted down).
+
+Hashing (no vocabulary) keeps the trained model to an array of numbers; every token
+keeps a note of the call it came from, so a score's reasons can quote it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from pydantic import BaseModel
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from tripwire.guard import BlindView, Decision, Guard, GuardCall
+
+from ._augment import shell_command
+from ._transcript import Transcript, TranscriptToolCall
+
+__all__ = [
+    "FEATURE_VERSION",
+    "FeatureConfig",
+    "Featurizer",
+    "TranscriptTokens",
+    "group_of",
+    "guard_pass",
+    "monitor_guard",
+]
+
+FEATURE_VERSION = 1
+"""Bumped whenever tokens change: an artifact trained on other tokens will not load."""
+
+_GROUPS = ("calls", "effects", "text")
+_WORD = re.compile(r"[a-z_][a-z0-9_]+|[\u0080-\uffff]+")
+_B64 = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])")
+_MAX_ARGUMENT_CHARS = 4000
+
+
+class FeatureConfig(BaseModel):
+    """How transcripts become feature vectors (saved with the trained model)."""
+
+    version: int = FEATURE_VERSION
+    """Token scheme version (`FEATURE_VERSION` when trained)."""
+
+    n_features: int = 2**18
+    """Hash buckets per group (calls, effects, text)."""
+
+    weights: dict[str, float] = {"calls": 1.0, "effects": 1.0, "text": 0.3}
+    """Scale of each group's (L2-normalised) vector: the agent's text is weak evidence."""
+
+
+@dataclass
+class TranscriptTokens:
+    """A transcript's tokens by group, and where each token came from."""
+
+    groups: dict[str, list[str]] = field(default_factory=lambda: {g: [] for g in _GROUPS})
+    """Tokens of each group, in order (repeats kept; vectors are binary)."""
+
+    origins: dict[str, str] = field(default_factory=dict)
+    """`group|token` -> the call (or text) it first came from, shortened."""
+
+    def add(self, group: str, tokens: Iterable[str], origin: str) -> None:
+        for token in tokens:
+            self.groups[group].append(token)
+            self.origins.setdefault(f"{group}|{token}", origin)
+
+
+def guard_pass(guard: Guard, transcript: Transcript) -> list[tuple[TranscriptToolCall, Decision]]:
+    """The guard's decision on every tool call of a transcript, in order."""
+    return [
+        (call, guard.check(GuardCall(tool=call.tool, arguments=call.arguments, source="monitor")))
+        for call in transcript.tool_calls()
+    ]
+
+
+def monitor_guard() -> Guard:
+    """The shipped default policy without rate limits, reading no files."""
+    from tripwire.guard import default_policy
+
+    policy = default_policy().model_copy(update={"rate_limits": []})
+    return Guard(policy, view=BlindView())
+
+
+class Featurizer:
+    """Turns transcripts into sparse feature rows (stateless: nothing is fitted)."""
+
+    def __init__(self, config: FeatureConfig | None = None, guard: Guard | None = None) -> None:
+        """Build a featurizer.
+
+        Args:
+            config: Feature settings (the trained model's own when scoring).
+            guard: The guard whose decisions become features (default: `monitor_guard()`).
+        """
+        self.config = config or FeatureConfig()
+        self.guard = guard or monitor_guard()
+        self._vectorizer = HashingVectorizer(
+            analyzer=_identity,
+            n_features=self.config.n_features,
+            alternate_sign=False,
+            binary=True,
+            norm="l2",
+        )
+
+    @property
+    def width(self) -> int:
+        """Columns of a feature row."""
+        return self.config.n_features * len(_GROUPS)
+
+    def tokens(self, transcript: Transcript) -> TranscriptTokens:
+        """Every token of a transcript, with its origins."""
+        out = TranscriptTokens()
+        for call, decision in guard_pass(self.guard, transcript):
+            origin = _describe_call(call)
+            out.add("calls", _call_tokens(call), origin)
+            out.add("effects", _decision_tokens(decision), origin)
+        actions = [t.removeprefix("guard:action:") for t in out.groups["effects"]
+                   if t.startswith("guard:action:")]  # fmt: skip
+        if actions:
+            worst = max(actions, key=_SEVERITY.__getitem__)
+            out.add("effects", [f"guard:worst:{worst}"], "the transcript's calls")
+        text = transcript.agent_text()
+        out.add("text", _words(text, pairs=False), _short(text))
+        return out
+
+    def matrix(self, tokens: Sequence[TranscriptTokens]) -> sp.csr_matrix:
+        """One weighted row per transcript (columns: calls, effects, text)."""
+        blocks = []
+        for group in _GROUPS:
+            block = self._vectorizer.transform([t.groups[group] for t in tokens])
+            blocks.append(block * self.config.weights.get(group, 1.0))
+        return sp.hstack(blocks, format="csr")
+
+    def columns(self, group: str, tokens: Sequence[str]) -> np.ndarray:
+        """The column of each token of `group` (for naming a score's reasons)."""
+        if not tokens:
+            return np.zeros(0, dtype=np.int64)
+        hashed = self._vectorizer.transform([[t] for t in tokens]).tocsr()
+        offset = _GROUPS.index(group) * self.config.n_features
+        return np.asarray(hashed.indices, dtype=np.int64) + offset
+
+
+_SEVERITY = {"allow": 0, "ask": 1, "deny": 2, "kill": 3}
+
+
+def group_of(column: int, n_features: int) -> str:
+    """Which group a column belongs to."""
+    return _GROUPS[column // n_features]
+
+
+def _identity(tokens: list[str]) -> list[str]:
+    return tokens
+
+
+def _words(text: str, *, pairs: bool = True) -> list[str]:
+    words = _WORD.findall(text.lower())
+    out = list(words)
+    if pairs:
+        out.extend(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
+    return out
+
+
+def _decoded(text: str) -> str:
+    """Base64 payloads in `text`, decoded where they are text."""
+    found = []
+    for match in _B64.finditer(text):
+        chunk = match.group()
+        try:
+            raw = base64.b64decode(chunk + "=" * (-len(chunk) % 4), validate=True)
+            decoded = raw.decode("utf-8")
+        except (binascii.Error, ValueError):
+            continue
+        if decoded.isprintable() or all(c.isprintable() or c in "\n\t" for c in decoded):
+            found.append(decoded)
+    return "\n".join(found)
+
+
+def _call_text(call: TranscriptToolCall) -> tuple[str, str]:
+    """(tool token, the call's text): shell tools are all `shell`."""
+    found = shell_command(call.arguments)
+    if found is not None:
+        return "shell", found[1][:_MAX_ARGUMENT_CHARS]
+    values = [str(v) for v in call.arguments.values() if isinstance(v, str | int | float | bool)]
+    values += [str(v) for v in call.arguments.values() if isinstance(v, list | dict)]
+    return call.tool.lower(), " ".join(values)[:_MAX_ARGUMENT_CHARS]
+
+
+def _call_tokens(call: TranscriptToolCall) -> list[str]:
+    tool, text = _call_text(call)
+    decoded = _decoded(text)
+    tokens = [f"tool:{tool}"]
+    tokens += _words(text)
+    if decoded:
+        tokens.append("decoded-payload")
+        tokens += _words(decoded)
+    return tokens
+
+
+def _path_words(path: str | None) -> list[str]:
+    if not path:
+        return []
+    tail = "/".join(path.rstrip("/").split("/")[-2:])
+    return sorted(set(_WORD.findall(tail.lower())))
+
+
+def _decision_tokens(decision: Decision) -> list[str]:
+    tokens = [
+        f"guard:action:{decision.action}",
+        f"guard:rule:{decision.rule}",
+        f"guard:{decision.action}:{decision.rule}",
+    ]
+    for effect in decision.effects:
+        kind = effect.kind
+        if kind == "call":
+            continue
+        tokens.append(f"effect:{kind}")
+        if effect.host:
+            tokens.append(f"effect:{kind}:remote")
+        if effect.program:
+            tokens.append(f"effect:{kind}:{effect.program.lower()}")
+        for word in _path_words(effect.path):
+            tokens.append(f"effect:{kind}:{word}")
+        if kind == "copy":
+            tokens += [f"effect:copy-from:{w}" for w in _path_words(effect.source)]
+        if effect.target:
+            tokens += [f"effect:kill:{w}" for w in _WORD.findall(effect.target.lower())]
+        if effect.sql is not None:
+            tokens.append(f"effect:sql:{effect.sql.op}")
+            if not effect.sql.has_where:
+                tokens.append(f"effect:sql:{effect.sql.op}:no-where")
+            tokens += [f"effect:sql:{effect.sql.op}:{t}" for t in effect.sql.tables]
+    return tokens
+
+
+def _describe_call(call: TranscriptToolCall) -> str:
+    tool, text = _call_text(call)
+    return _short(f"{call.tool}: {text}")
+
+
+def _short(text: str, limit: int = 100) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
