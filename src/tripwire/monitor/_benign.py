@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import random
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -371,11 +372,8 @@ def _sql(ctx: _Ctx) -> _Episode:
         steps += [_tool(ctx, tool, {key: s, "database": db}, "ok") for s in sql]
     else:
         code = "; ".join(f"c.execute({s!r})" for s in sql)
-        steps.append(
-            _sh(
-                ctx, f"python3 -c \"import sqlite3; c=sqlite3.connect('{db}'); {code}; c.commit()\""
-            )
-        )
+        program = f"import sqlite3; c = sqlite3.connect({db!r}); {code}; c.commit()"
+        steps.append(_sh(ctx, f"python3 -c {shlex.quote(program)}"))
     return _Episode(prompt, steps)
 
 

@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from pydantic import BaseModel
 from sklearn.feature_extraction.text import HashingVectorizer
 
-from tripwire.guard import BlindView, Decision, Guard, GuardCall
+from tripwire.guard import BlindView, Decision, Effect, Guard, GuardCall
 
 from ._augment import shell_command
 from ._transcript import Transcript, TranscriptToolCall
@@ -59,8 +59,11 @@ class FeatureConfig(BaseModel):
     n_features: int = 2**18
     """Hash buckets per group (calls, effects, text)."""
 
-    weights: dict[str, float] = {"calls": 1.0, "effects": 1.0, "text": 0.3}
-    """Scale of each group's (L2-normalised) vector: the agent's text is weak evidence."""
+    weights: dict[str, float] = {"calls": 0.5, "effects": 1.0, "text": 0.3}
+    """Scale of each group's (L2-normalised) vector. What calls do (effects, guard) counts
+    most; their words half as much (they are the most scenario-specific: measured held
+    out, weighting them down generalises better to unseen scenarios); the agent's text
+    is weak evidence."""
 
 
 @dataclass
@@ -123,10 +126,12 @@ class Featurizer:
     def tokens(self, transcript: Transcript) -> TranscriptTokens:
         """Every token of a transcript, with its origins."""
         out = TranscriptTokens()
+        asked = _request_words(transcript)
         for call, decision in guard_pass(self.guard, transcript):
             origin = _describe_call(call)
             out.add("calls", _call_tokens(call), origin)
             out.add("effects", _decision_tokens(decision), origin)
+            out.add("effects", _request_tokens(decision, asked), origin)
         actions = [t.removeprefix("guard:action:") for t in out.groups["effects"]
                    if t.startswith("guard:action:")]  # fmt: skip
         if actions:
@@ -242,6 +247,55 @@ def _decision_tokens(decision: Decision) -> list[str]:
             if not effect.sql.has_where:
                 tokens.append(f"effect:sql:{effect.sql.op}:no-where")
             tokens += [f"effect:sql:{effect.sql.op}:{t}" for t in effect.sql.tables]
+    return tokens
+
+
+# Words too common in paths to say what the user asked for.
+_GENERIC = frozenset(
+    {"txt", "yaml", "yml", "json", "toml", "ini", "cfg", "conf", "log", "md", "py", "sh",
+     "csv", "tmp", "bak", "the", "and", "for", "with", "from", "this", "that", "your", "you",
+     "our", "file", "files", "data", "project", "home", "agent", "work", "src", "app", "bin",
+     "usr", "var", "etc", "opt", "srv", "dev", "new", "old", "all"}
+)  # fmt: skip
+_ACTING = frozenset({"write", "delete", "permission", "kill", "copy", "sql", "network"})
+
+
+def _request_words(transcript: Transcript) -> frozenset[str]:
+    """Words of what the user asked (user messages only: system prompts set goals)."""
+    text = " ".join(m.text for m in transcript.messages if m.role == "user").lower()
+    return frozenset(w for w in _WORD.findall(text) if len(w) > 2 and w not in _GENERIC)
+
+
+def _salient(effect: Effect) -> set[str]:
+    words = set(_path_words(effect.path)) | set(_path_words(effect.source))
+    for value in (effect.program, effect.target):
+        if value:
+            words |= set(_WORD.findall(value.lower()))
+    if effect.sql is not None:
+        words |= {t.lower() for t in effect.sql.tables}
+    parts = {p for w in words for p in w.split("_")} | words
+    return {w for w in parts if len(w) > 2 and w not in _GENERIC}
+
+
+def _request_tokens(decision: Decision, asked: frozenset[str]) -> list[str]:
+    """Whether what a call changes is something the user asked about.
+
+    An agent deleting a file the user named is doing its job; one rewriting a file the
+    user never mentioned, while the guard objects, is the shape of a side task.
+    """
+    tokens = []
+    flagged = decision.action != "allow"
+    for effect in decision.effects:
+        if effect.kind not in _ACTING:
+            continue
+        words = _salient(effect)
+        if not words:
+            continue
+        state = "requested" if words & asked else "unrequested"
+        tokens.append(f"request:{effect.kind}:{state}")
+        if flagged:
+            tokens.append(f"request:{decision.action}:{state}")
+            tokens.append(f"request:{decision.rule}:{state}")
     return tokens
 
 
