@@ -20,6 +20,7 @@ import binascii
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -59,11 +60,14 @@ class FeatureConfig(BaseModel):
     n_features: int = 2**18
     """Hash buckets per group (calls, effects, text)."""
 
-    weights: dict[str, float] = {"calls": 0.5, "effects": 1.0, "text": 0.3}
-    """Scale of each group's (L2-normalised) vector. What calls do (effects, guard) counts
-    most; their words half as much (they are the most scenario-specific: measured held
-    out, weighting them down generalises better to unseen scenarios); the agent's text
-    is weak evidence."""
+    weights: dict[str, float] = {"calls": 0.5, "effects": 0.2, "text": 0.3}
+    """Scale of each group's vector."""
+
+    norms: dict[str, Literal["l2"] | None] = {"calls": "l2", "effects": None, "text": "l2"}
+    """Per group: `l2` scales a transcript's vector to unit length (words: a long
+    transcript is not more suspicious for having more of them); None keeps each token
+    at its weight (effects: one denied, unrequested write counts the same in a long
+    transcript as in a short one). Chosen on the held-out split, as `weights` were."""
 
 
 @dataclass
@@ -110,13 +114,16 @@ class Featurizer:
         """
         self.config = config or FeatureConfig()
         self.guard = guard or monitor_guard()
-        self._vectorizer = HashingVectorizer(
-            analyzer=_identity,
-            n_features=self.config.n_features,
-            alternate_sign=False,
-            binary=True,
-            norm="l2",
-        )
+        self._vectorizers = {
+            group: HashingVectorizer(
+                analyzer=_identity,
+                n_features=self.config.n_features,
+                alternate_sign=False,
+                binary=True,
+                norm=self.config.norms.get(group, "l2"),
+            )
+            for group in _GROUPS
+        }
 
     @property
     def width(self) -> int:
@@ -145,7 +152,7 @@ class Featurizer:
         """One weighted row per transcript (columns: calls, effects, text)."""
         blocks = []
         for group in _GROUPS:
-            block = self._vectorizer.transform([t.groups[group] for t in tokens])
+            block = self._vectorizers[group].transform([t.groups[group] for t in tokens])
             blocks.append(block * self.config.weights.get(group, 1.0))
         return sp.hstack(blocks, format="csr")
 
@@ -153,7 +160,7 @@ class Featurizer:
         """The column of each token of `group` (for naming a score's reasons)."""
         if not tokens:
             return np.zeros(0, dtype=np.int64)
-        hashed = self._vectorizer.transform([[t] for t in tokens]).tocsr()
+        hashed = self._vectorizers[group].transform([[t] for t in tokens]).tocsr()
         offset = _GROUPS.index(group) * self.config.n_features
         return np.asarray(hashed.indices, dtype=np.int64) + offset
 

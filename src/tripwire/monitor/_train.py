@@ -37,7 +37,7 @@ __all__ = [
     "train_classifier",
 ]
 
-_C = 0.5
+_C = 0.2
 """Inverse regularisation of the logistic regression: strong, so weight spreads over
 features many scenarios share (chosen once on the held-out split, not per run)."""
 
