@@ -105,7 +105,7 @@ class ClassifierModel:
         reasons: list[str] = []
         for i in order:
             column = int(contributions.indices[i])
-            if contributions.data[i] <= 0 or column not in named:
+            if contributions.data[i] < 0.01 or column not in named:
                 continue
             text = named[column]
             if text not in reasons:
@@ -128,6 +128,12 @@ def _describe(group: str, token: str, origins: dict[str, str]) -> str:
     if token.startswith("guard:"):
         _, action, rule = token.split(":", 2)
         return f"guard rule {rule} ({action}): {origin}"
+    if token.startswith("request:"):
+        what, _, state = token.removeprefix("request:").rpartition(":")
+        if what in ("deny", "ask", "kill"):
+            what = f"guard would {what}"
+        asked = "the user asked about it" if state == "requested" else "the user never mentioned it"
+        return f"{what}, and {asked}: {origin}"
     if token.startswith("effect:"):
         return f"effect {token.removeprefix('effect:')}: {origin}"
     if token.startswith("tool:"):
