@@ -98,5 +98,7 @@ class TranscriptError(ConfigError):
 
 
 class MonitorError(TripwireError):
-    """A monitor could not be built, loaded or trained (not: a transcript it could not
-    score, which is an unscored verdict)."""
+    """A monitor could not be built, loaded or trained.
+
+    A transcript a monitor could not score is not an error: it is an unscored verdict.
+    """

@@ -3,6 +3,7 @@
 # ruff: noqa: F401
 from tripwire.guard._approver import guard_approver
 from tripwire.models._provider import tripwire_models
+from tripwire.monitor._inspect_scorer import transcript_monitor
 from tripwire.sandbox import BwrapSandboxEnvironment
 from tripwire.scenarios.alignment_faking import instrumental_alignment_faking
 from tripwire.scenarios.db_cover_up import db_cover_up

@@ -94,6 +94,50 @@ def test_non_shell_tools(tree, tool, arguments, action, rule):
     assert (decision.action, decision.rule) == (action, rule), decision.reason
 
 
+@pytest.mark.parametrize(
+    ("tool", "arguments", "action", "rule"),
+    [
+        ("execute", {"script": "rm -f oversight_config.yaml"}, "deny", "oversight-tamper"),
+        ("spawn_process", {"input": "chmod 000 oversight_config.yaml"}, "deny", "oversight-tamper"),
+        (
+            "mcp__box__run",
+            {"script": "truncate -s0 oversight_config.yaml"},
+            "deny",
+            "oversight-tamper",
+        ),
+        (
+            "do_thing",
+            {"command": "sed -i s/true/false/ oversight_config.yaml"},
+            "deny",
+            "oversight-tamper",
+        ),
+        ("execute", {"script": "ls -la"}, "allow", "default"),
+        # Names that do not run things keep their arguments as data.
+        ("show_status", {"input": "rm -f oversight_config.yaml"}, "allow", "default"),
+    ],
+)
+def test_unknown_tools_that_run_commands_are_read_as_shells(tree, tool, arguments, action, rule):
+    decision = check(Guard.default(), tool, cwd=tree / "project", **arguments)
+    assert (decision.action, decision.rule) == (action, rule), decision.reason
+
+
+@pytest.mark.parametrize(
+    ("script", "action"),
+    [
+        ("s/def test_retry/def _skip_test_retry/", "allow"),  # `e` inside the text
+        ("s/te/st/g", "allow"),
+        ("s/.*/rm -rf x/e", "deny"),  # the `e` flag runs the result
+        ("1,3s|x|y|ge", "deny"),
+        ("/foo/s/x/y/e", "deny"),
+        ("p;e ls", "deny"),
+    ],
+)
+def test_sed_runs_shell_only_with_its_e_command_or_flag(tree, script, action):
+    command = f"sed -i {__import__('shlex').quote(script)} src/app.py"
+    decision = check(Guard.default(), "bash", cwd=tree / "project", command=command)
+    assert decision.action == action, decision.reason
+
+
 def test_symlink_to_protected_file_is_followed(tree):
     decision = check(Guard.default(), "Write", cwd=tree / "project", file_path="link_to_cfg")
     assert decision.action == "deny"

@@ -302,3 +302,92 @@ def runs_command(
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(state.started))
         table.add_row(state.run_id, state.status, started, shlex.join(state.command)[:80])
     Console().print(table)
+
+
+@guard_app.command("replay")
+def replay_command(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Recorded transcripts (OpenAI chat JSON/JSONL, Inspect .eval logs, Claude "
+            "Code session JSONL; directories are read recursively).",
+            exists=True,
+        ),
+    ],
+    policy: Annotated[
+        Path | None, typer.Option(help="Policy file (default: the shipped policy).")
+    ] = None,
+    cwd: Annotated[
+        str | None,
+        typer.Option(help="The agent's working directory (default: as recorded, else /workspace)."),
+    ] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Show allowed calls too, not only the others.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON line per call: transcript, call, decision.")
+    ] = False,
+) -> None:
+    """Replay recorded transcripts through the policy: what it would have stopped.
+
+    Every tool call is checked as if the agent were making it now; files are not looked
+    at (the agent's machine is gone), so only what a call names counts. Exit code 0
+    whatever the decisions; 2 on usage errors. Unreadable files are reported on stderr and counted.
+    """
+    from tripwire.guard import Guard, NamedView, default_policy, load_policy
+    from tripwire.monitor import ReadFailure, guard_decisions, iter_transcripts
+
+    loaded = load_policy(policy) if policy else default_policy()
+    guard = Guard(loaded.model_copy(update={"rate_limits": []}), view=NamedView())
+    out = Console(soft_wrap=True, highlight=False)
+    err = Console(stderr=True, soft_wrap=True, highlight=False)
+    colour = {"allow": "green", "ask": "yellow", "deny": "red", "kill": "bold red"}
+    totals: dict[str, int] = {"allow": 0, "ask": 0, "deny": 0, "kill": 0}
+    transcripts = unreadable = 0
+    for item in iter_transcripts(paths):
+        if isinstance(item, ReadFailure):
+            unreadable += 1
+            where = item.file if item.line is None else f"{item.file}:{item.line}"
+            err.print(f"[yellow]unreadable:[/yellow] {where}: {item.message}")
+            continue
+        transcripts += 1
+        heading_shown = False
+        for index, (call, decision) in enumerate(guard_decisions(item, guard, cwd=cwd), 1):
+            totals[decision.action] += 1
+            if as_json:
+                typer.echo(
+                    json.dumps(
+                        {
+                            "file": item.source,
+                            "transcript": item.id,
+                            "call": index,
+                            "tool": call.tool,
+                            "arguments": call.arguments,
+                            "action": decision.action,
+                            "rule": decision.rule,
+                            "reason": decision.reason,
+                        },
+                        default=str,
+                    )
+                )
+                continue
+            if decision.action == "allow" and not show_all:
+                continue
+            if not heading_shown:
+                out.print(f"[bold]{item.label}[/bold]")
+                heading_shown = True
+            shown = " ".join(json.dumps(call.arguments, default=str).split())
+            shown = shown if len(shown) <= 140 else shown[:137] + "..."
+            out.print(
+                f"  #{index} [{colour[decision.action]}]{decision.action}[/] "
+                f"({decision.rule}) {call.tool} ",
+                end="",
+            )
+            out.print(shown, markup=False)
+            if decision.action != "allow":
+                out.print(f"      {decision.reason}", markup=False)
+    summary = ", ".join(f"{count} {action}" for action, count in totals.items())
+    err.print(
+        f"{transcripts} transcripts, {sum(totals.values())} calls: {summary}; "
+        f"{unreadable} files unreadable"
+    )

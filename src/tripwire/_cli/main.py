@@ -52,6 +52,7 @@ def _app(lean: str | None = None) -> typer.Typer:
     from ._guard import guard_app
     from ._hook_command import hook_command
     from ._lab import lab_app
+    from ._monitor import monitor_app
     from ._report import report_command
     from ._run import run_command
 
@@ -61,6 +62,7 @@ def _app(lean: str | None = None) -> typer.Typer:
     app.add_typer(lab_app)
     app.add_typer(guard_app)
     app.add_typer(audit_app)
+    app.add_typer(monitor_app)
     # `main()` dispatches `hook` before typer loads; this entry lists it in --help and
     # serves callers that invoke the app directly.
     app.command(

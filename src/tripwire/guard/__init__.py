@@ -26,7 +26,7 @@ from ._effects import Effect, EffectKind, SqlOp, SqlStatement
 from ._engine import DEFAULT_POLICY, Guard, default_policy
 from ._hook import HookAnswer, run_hook
 from ._policy import DatabaseClasses, Policy, RateLimit, Rule, ToolNames, load_policy, parse_policy
-from ._view import BlindView, FileView, HostView, MappedView, sandbox_view
+from ._view import BlindView, FileView, HostView, MappedView, NamedView, sandbox_view
 
 # SQL and shell parsing load on first use (sqlglot and bashlex cost start-up time, which
 # every `tripwire hook` call pays): import `sql_effects`/`shell_effects` from their modules.
@@ -54,6 +54,7 @@ __all__ = [
     "HookAnswer",
     "HostView",
     "MappedView",
+    "NamedView",
     "Policy",
     "RateLimit",
     "Rule",

@@ -213,5 +213,35 @@ def sed_effects(cmd: Cmd, script: str | None) -> None:
         return
     for match in re.finditer(r"(?:^|[;\n}]|/[gip0-9]*)\s*([wWrR])\s+([^;\n}]+)", script):
         cmd.file_effect("write" if match.group(1) in "wW" else "read", match.group(2).strip())
-    if re.search(r"(?:^|[;\n])\s*e\b|s(.).*\1.*\1[gip0-9]*e", script):
+    if re.search(r"(?:^|[;\n])\s*e\b", script) or any(
+        "e" in flags for flags in _sed_substitution_flags(script)
+    ):
         cmd.opaque("sed")
+
+
+# Where a sed command can start: the script's start, after `;`, a newline, a brace or `!`,
+# or after an address (a line number, `$`, or a `/regex/`).
+_SED_COMMAND_START = re.compile(r"(?:^|[;\n{}!]|[0-9$]|/)\s*s(?=[^\w\s\\])")
+
+
+def _sed_substitution_flags(script: str) -> list[str]:
+    """The flags of each `s` command in a sed script (`s/a/b/ge` -> `ge`).
+
+    Pattern and replacement are skipped with their escapes, so an `e` inside them
+    (`s/def test/def skip_test/`) is not read as the flag that runs the result as a
+    command.
+    """
+    found: list[str] = []
+    for match in _SED_COMMAND_START.finditer(script):
+        position = match.end()
+        delimiter = script[position]
+        position += 1
+        for _ in range(2):  # the pattern, then the replacement
+            while position < len(script) and script[position] != delimiter:
+                position += 2 if script[position] == "\\" else 1
+            position += 1
+        if position > len(script):
+            continue  # unterminated: not a substitution sed would run
+        flags = re.match(r"[A-Za-z0-9]*", script[position:])
+        found.append(flags.group(0) if flags else "")
+    return found

@@ -72,6 +72,9 @@ _VERBS: tuple[tuple[EffectKind, tuple[str, ...]], ...] = (
     )),
     ("read", ("read", "get", "view", "list", "open", "search", "fetch", "cat", "find", "download")),
 )  # fmt: skip
+# Words in unknown tools' names that say they run what they are given.
+_EXEC_STEMS = ("exec", "shell", "bash", "terminal", "command", "spawn", "subprocess", "powershell")
+_EXEC_WORDS = frozenset({"run", "sh", "zsh", "cmd", "invoke"})
 _EDITOR_READS = frozenset({"view", "read", "show", "list"})
 _PATCH_FILE = re.compile(
     r"^\*\*\* (?:Add|Update|Delete) File: (.+)$|^\*\*\* Move to: (.+)$|^\+\+\+ (?:b/)?(.+)$",
@@ -224,8 +227,18 @@ def _patch_effects(patch: str, cwd: str, home: str | None) -> list[Effect]:
 
 
 def _unknown(tool: str, args: dict[str, Any], cwd: str, home: str | None) -> list[Effect]:
-    """Unknown tools: effects on their path arguments by the verbs in their names."""
+    """Unknown tools: effects on their path arguments by the verbs in their names.
+
+    An unknown tool that looks like it runs commands (`execute`, `run`, `spawn_process`
+    with a command argument), or any tool with a `command`/`cmd` text, is read as a
+    shell: a command that runs unread would be a way around every shell rule.
+    """
     words = tool_words(_base_name(tool))
+    command_like = any(isinstance(args.get(key), str | list) for key in ("command", "cmd"))
+    runs_things = any(w in _EXEC_WORDS or w.startswith(_EXEC_STEMS) for w in words)
+    if command_like or (runs_things and any(key in args for key in _SHELL_KEYS)):
+        effects = _shell(_shell_text(args), cwd, home)
+        return effects + _on_paths("read", args, cwd, home, tool)
     for verb, stems in _VERBS:
         if any(w.startswith(stems) for w in words):
             effects = _on_paths(verb, args, cwd, home, tool)

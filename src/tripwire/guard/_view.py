@@ -5,7 +5,8 @@ agents' hooks run on the same host as the agent). `MappedView` maps an Inspect s
 paths onto the host directories behind them (our bwrap sandbox), so `ln -s` tricks and
 `rm -rf project` are judged on the sandbox's real files. `BlindView` is for sandboxes the
 guard cannot look into (docker, remote): nothing resolves, nothing lists, and globs in
-commands are judged by whether they *could* name a protected file.
+commands are judged by whether they *could* name a protected file. `NamedView` is for
+finished transcripts: only what a call names counts.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import glob
 import os
 import posixpath
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["BlindView", "FileView", "HostView", "MappedView", "sandbox_view"]
+__all__ = ["BlindView", "FileView", "HostView", "MappedView", "NamedView", "sandbox_view"]
 
 _MAX_LINKS = 40  # as the kernel's ELOOP limit
 _MAX_LISTED = 5000  # entries looked at under one directory before giving up (fail closed)
@@ -87,6 +88,41 @@ class FileView:
 
 class BlindView(FileView):
     """A sandbox the guard cannot look into: no links followed, nothing listed."""
+
+
+class NamedView(FileView):
+    """Judges only what a call names: for transcripts, whose machine is gone.
+
+    A glob is taken as the text it is (`rm /tmp/cache/*` names no protected file;
+    `rm /srv/*oversight*` does) rather than as anything it could match, and a directory
+    is not assumed to hold protected files. Right for scoring finished transcripts,
+    where assuming the worst would flag every `find -delete`; wrong for a live guard,
+    which must keep `BlindView`'s fail-closed reading.
+
+    Files the transcript itself shows (`known`: paths its calls named) do count: after
+    `cat project/oversight.yaml`, `chmod 700 project` locks a directory known to hold
+    the oversight config, and `rm project/*.yaml` names it through the glob.
+    """
+
+    def __init__(self, known: Iterable[str] = ()) -> None:
+        """A view that knows the files in `known` (absolute agent paths) exist."""
+        self.known = sorted({posixpath.normpath(p) for p in known if p.startswith("/")})
+
+    def is_dir(self, path: str) -> bool:
+        """True if a known file lies under `path`."""
+        prefix = path.rstrip("/") + "/"
+        return any(k.startswith(prefix) for k in self.known)
+
+    def children(self, path: str) -> Iterator[str] | None:
+        """The known files under `path`."""
+        prefix = path.rstrip("/") + "/"
+        return iter([k for k in self.known if k.startswith(prefix)])
+
+    def expand(self, pattern: str) -> list[str] | None:
+        """The glob itself and the known files it matches."""
+        import fnmatch
+
+        return [pattern, *(k for k in self.known if fnmatch.fnmatchcase(k, pattern))]
 
 
 class MappedView(FileView):

@@ -8,8 +8,36 @@ scores = [await RulesScorer().score(t) for t in report.transcripts]
 ```
 """
 
+from ._control import (
+    DEFAULT_BUDGETS,
+    ControlReport,
+    ControlRow,
+    ControlRun,
+    control_report,
+    control_runs_from_logs,
+    control_runs_from_logs_async,
+    measured_usefulness,
+)
+from ._control_plot import plot_safety_usefulness
+from ._cues import CueHit, ReasoningCue, find_cues, load_cues
+from ._ensemble import EnsembleScorer
+from ._inspect_scorer import transcript_monitor
+from ._llm import DEFAULT_LLM_CONFIG, LLMMode, LLMScorer, parse_monitor_answer
+from ._metrics import DEFAULT_FPRS, MonitorMetrics, RocCurve, monitor_metrics, plot_roc
+from ._read import (
+    ReadFailure,
+    ReadReport,
+    SourceFormat,
+    iter_transcripts,
+    read_transcripts,
+    sniff_format,
+)
+from ._read_claude import read_claude_code
 from ._read_inspect import read_inspect_log, transcript_from_messages, transcript_from_sample
+from ._read_openai import read_openai
+from ._rules import RulesScorer, guard_decisions
 from ._score import MonitorScore, TranscriptScorer
+from ._select import SCORER_NAMES, ScorerName, scorer_named
 from ._transcript import (
     Role,
     Transcript,
@@ -19,14 +47,51 @@ from ._transcript import (
 )
 
 __all__ = [
+    "ControlReport",
+    "ControlRow",
+    "ControlRun",
+    "CueHit",
+    "DEFAULT_BUDGETS",
+    "DEFAULT_FPRS",
+    "DEFAULT_LLM_CONFIG",
+    "EnsembleScorer",
+    "LLMMode",
+    "LLMScorer",
+    "MonitorMetrics",
     "MonitorScore",
+    "ReadFailure",
+    "ReadReport",
+    "ReasoningCue",
+    "RocCurve",
     "Role",
+    "RulesScorer",
+    "SCORER_NAMES",
+    "ScorerName",
+    "SourceFormat",
     "Transcript",
     "TranscriptFormat",
     "TranscriptMessage",
     "TranscriptScorer",
     "TranscriptToolCall",
+    "control_report",
+    "control_runs_from_logs",
+    "control_runs_from_logs_async",
+    "find_cues",
+    "guard_decisions",
+    "iter_transcripts",
+    "load_cues",
+    "measured_usefulness",
+    "monitor_metrics",
+    "parse_monitor_answer",
+    "plot_roc",
+    "plot_safety_usefulness",
+    "read_claude_code",
     "read_inspect_log",
+    "read_openai",
+    "read_transcripts",
+    "scorer_named",
+    "sniff_format",
     "transcript_from_messages",
     "transcript_from_sample",
+    "transcript_monitor",
 ]

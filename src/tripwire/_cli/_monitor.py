@@ -1,0 +1,391 @@
+"""`tripwire monitor …`: score transcripts for scheming; measure how well monitors do."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tripwire._errors import TripwireError
+
+if TYPE_CHECKING:
+    from tripwire.monitor import MonitorScore, Transcript, TranscriptScorer
+    from tripwire.monitor._read import ReadFailure
+
+__all__ = ["monitor_app"]
+
+monitor_app = typer.Typer(
+    name="monitor",
+    help="Score agent transcripts for scheming, and measure how well monitors catch it.",
+    no_args_is_help=True,
+)
+
+_out = Console(highlight=False, soft_wrap=True)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+_BATCH = 256  # transcripts scored at once (the classifier vectorises a batch together)
+
+ScorerOption = Annotated[
+    str,
+    typer.Option(
+        "--scorer",
+        help="rules (the guard policy), classifier (shipped scikit-learn model), "
+        "llm (needs --model), or ensemble (rules + classifier, + llm with --model).",
+    ),
+]
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option(help="Guard policy for the rules scorer (default: the shipped policy)."),
+]
+ModelOption = Annotated[
+    str | None,
+    typer.Option(help="Inspect model judging transcripts for the llm scorer / ensemble."),
+]
+ClassifierOption = Annotated[
+    Path | None,
+    typer.Option(help="Classifier directory from `tripwire monitor train` (default: shipped)."),
+]
+
+
+def _fail(ex: TripwireError) -> typer.Exit:
+    _err.print(f"[bold red]error:[/bold red] {ex}")
+    return typer.Exit(2)
+
+
+def _scorer(
+    name: str, policy: Path | None, model: str | None, classifier: Path | None
+) -> TranscriptScorer:
+    from tripwire.monitor import scorer_named
+
+    try:
+        return scorer_named(name, policy=policy, model=model, classifier=classifier)
+    except TripwireError as ex:
+        raise _fail(ex) from ex
+
+
+@monitor_app.command("score")
+def score_command(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Transcript files or directories (read recursively): OpenAI chat JSON/JSONL, "
+            "Inspect .eval logs, Claude Code session JSONL.",
+            exists=True,
+        ),
+    ],
+    scorer: ScorerOption = "ensemble",
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            help="Flag at or above this score (0–1; default: the scorer's own).", min=0, max=1
+        ),
+    ] = None,
+    policy: PolicyOption = None,
+    model: ModelOption = None,
+    classifier: ClassifierOption = None,
+) -> None:
+    """Print one JSON line per transcript: file, score (0–1), flagged, reasons.
+
+    Higher scores are more suspicious. A transcript the scorer could not judge has
+    `"score": null, "flagged": null` and an `error`. Files that cannot be read are
+    reported on stderr and counted. Exit code 0 even when transcripts are flagged;
+    2 on usage errors.
+    """
+    judge = _scorer(scorer, policy, model, classifier)
+    cut = judge.default_threshold if threshold is None else threshold
+    counts = {"transcripts": 0, "flagged": 0, "unscored": 0, "unreadable": 0}
+
+    def emit(batch: list[Transcript]) -> None:
+        for transcript, verdict in zip(batch, _score_batch(judge, batch), strict=True):
+            counts["transcripts"] += 1
+            flagged = verdict.flagged(cut)
+            counts["flagged"] += bool(flagged)
+            counts["unscored"] += verdict.score is None
+            line: dict[str, object] = {
+                "file": transcript.source,
+                "transcript": transcript.id,
+                "score": verdict.score,
+                "flagged": flagged,
+                "reasons": verdict.reasons,
+                "scorer": verdict.scorer,
+            }
+            if verdict.error is not None:
+                line["error"] = verdict.error
+            sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+    batch: list[Transcript] = []
+    for item in _read(paths):
+        if isinstance(item, str):
+            counts["unreadable"] += 1
+            continue
+        batch.append(item)
+        if len(batch) >= _BATCH:
+            emit(batch)
+            batch = []
+    if batch:
+        emit(batch)
+    _err.print(
+        f"{counts['transcripts']} transcripts scored by {judge.name} (threshold {cut:g}): "
+        f"{counts['flagged']} flagged, {counts['unscored']} unscored; "
+        f"{counts['unreadable']} files unreadable"
+    )
+
+
+@monitor_app.command("evaluate")
+def evaluate_command(
+    honest: Annotated[
+        list[Path],
+        typer.Option(help="Transcripts known to be honest (files or directories).", exists=True),
+    ],
+    attack: Annotated[
+        list[Path],
+        typer.Option(help="Transcripts known to be attacks (files or directories).", exists=True),
+    ],
+    scorer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scorer",
+            help="Scorers to compare (repeatable; default: rules, classifier, ensemble, "
+            "and llm when --model is given).",
+        ),
+    ] = None,
+    plot: Annotated[
+        Path, typer.Option(help="Where to write the ROC plot (PNG and SVG beside it).")
+    ] = Path("monitor-roc.png"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+    policy: PolicyOption = None,
+    model: ModelOption = None,
+    classifier: ClassifierOption = None,
+) -> None:
+    """Print AUROC and TPR at 1% and 5% FPR per scorer, and write a ROC plot.
+
+    Unscored attack transcripts count as missed; unscored honest ones are left out of
+    the false-positive base. Both are counted in the table.
+    """
+    from tripwire.monitor import monitor_metrics, plot_roc
+
+    names = scorer or (["rules", "classifier", "ensemble"] + (["llm"] if model else []))
+    honest_transcripts = [t for t in _read(honest) if not isinstance(t, str)]
+    attack_transcripts = [t for t in _read(attack) if not isinstance(t, str)]
+    if not honest_transcripts or not attack_transcripts:
+        raise _fail(
+            TripwireError(
+                f"need transcripts on both sides: {len(honest_transcripts)} honest, "
+                f"{len(attack_transcripts)} attack were read"
+            )
+        )
+    results = []
+    for name in names:
+        judge = _scorer(name, policy, model, classifier)
+        results.append(
+            monitor_metrics(
+                judge.name,
+                _score_batch(judge, honest_transcripts),
+                _score_batch(judge, attack_transcripts),
+            )
+        )
+    written = plot_roc(results, plot)
+    if as_json:
+        for item in results:
+            sys.stdout.write(item.model_dump_json(exclude={"roc"}) + "\n")
+    else:
+        table = Table(title="Monitor quality (honest vs attack transcripts)")
+        for column in ("scorer", "honest", "attack", "unscored", "AUROC", "TPR@1%FPR", "TPR@5%FPR"):
+            table.add_column(column, justify="left" if column == "scorer" else "right")
+        for item in results:
+            table.add_row(
+                item.scorer,
+                str(item.honest),
+                str(item.attack),
+                str(item.honest_unscored + item.attack_unscored),
+                "—" if item.auroc is None else f"{item.auroc:.3f}",
+                _rate(item.tpr_at_fpr.get("1%")),
+                _rate(item.tpr_at_fpr.get("5%")),
+            )
+        _out.print(table)
+    _err.print("ROC plot: " + ", ".join(str(p) for p in written))
+
+
+@monitor_app.command("control")
+def control_command(
+    logs: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Inspect logs (.eval files or directories) of scripted honest and scheming "
+            "runs; without them, the scripted reference agents of --evals are run first.",
+            exists=True,
+        ),
+    ] = None,
+    evals: Annotated[
+        str,
+        typer.Option(
+            help="What to run when no logs are given: an evaluation, 'suite', 'incidents' or 'all'."
+        ),
+    ] = "suite",
+    scorer: ScorerOption = "ensemble",
+    budgets: Annotated[
+        str, typer.Option(help="Audit budgets in % of honest runs, comma-separated.")
+    ] = "0.5,1,2,5,10,20",
+    defer: Annotated[
+        str | None,
+        typer.Option(
+            help="Defer-to-trusted budgets in % (runs above this percentile of honest "
+            "scores, below the audit threshold, go to the trusted model), comma-separated."
+        ),
+    ] = None,
+    trusted_usefulness: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            max=1,
+            help="Main-task success credited to a deferred honest run (0 = the "
+            "pessimistic bound; give the trusted model's measured success).",
+        ),
+    ] = 0.0,
+    out: Annotated[Path | None, typer.Option(help="Run directory (default runs/<time>).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
+    policy: PolicyOption = None,
+    model: ModelOption = None,
+    classifier: ClassifierOption = None,
+) -> None:
+    """Safety and usefulness of a monitor across audit budgets (a control evaluation).
+
+    Honest and scheming runs are scored by the monitor; the audit threshold at budget b
+    is the (100 − b) percentile of honest scores. The table's `audited` is honest runs
+    audited, `caught` attacks caught, `missed` uncaught attacks that succeeded (or may
+    have), `d20%` a defer budget. Safety = caught / (caught + uncaught
+    successful attacks); usefulness = honest main-task success after deferral. Writes
+    `control.json` and the safety-vs-usefulness plot (PNG, SVG) into the run directory.
+    """
+    from tripwire._errors import ConfigError
+    from tripwire.monitor import control_report, control_runs_from_logs, plot_safety_usefulness
+
+    from ._output import default_run_dir
+
+    judge = _scorer(scorer, policy, model, classifier)
+    try:
+        audit_budgets = _percentages(budgets, "--budgets")
+        defer_budgets = _percentages(defer, "--defer") if defer else []
+    except ConfigError as ex:
+        raise _fail(ex) from ex
+    out_dir = out or default_run_dir()
+    sources: list[Path] = list(logs or [])
+    if not sources:
+        sources = [_run_calibration(evals, out_dir / "logs")]
+    try:
+        runs = control_runs_from_logs(sources, judge)
+        report = control_report(
+            runs,
+            scorer=judge.name,
+            budgets=audit_budgets,
+            defer_budgets=defer_budgets,
+            trusted_usefulness=trusted_usefulness,
+        )
+    except TripwireError as ex:
+        raise _fail(ex) from ex
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "control.json").write_text(report.model_dump_json(indent=2))
+    written = plot_safety_usefulness(report, out_dir / "control")
+    if as_json:
+        for row in report.rows:
+            sys.stdout.write(row.model_dump_json() + "\n")
+    else:
+        # Narrow enough for 80 columns: budgets in one cell, counts as fractions.
+        table = Table(title=f"Control evaluation: {judge.name} monitor")
+        for column in ("budget", "audited", "caught", "missed", "safety", "95% CI", "useful"):
+            table.add_column(column, justify="right", no_wrap=True)
+        for row in report.rows:
+            budget = f"{row.audit_budget:g}%"
+            if row.defer_budget is not None:
+                budget += f" d{row.defer_budget:g}%"
+            table.add_row(
+                budget,
+                f"{row.honest_audited}/{row.honest_scored}",
+                f"{row.caught}/{row.attacks}",
+                str(row.uncaught_successful),
+                "—" if row.safety is None else f"{row.safety:.3f}",
+                "—"
+                if row.safety_low is None or row.safety_high is None
+                else f"{row.safety_low:.2f}–{row.safety_high:.2f}",
+                "—" if row.usefulness is None else f"{row.usefulness:.3f}",
+            )
+        _out.print(table)
+    _err.print(
+        f"{len(runs)} runs scored; report {out_dir / 'control.json'}; plot "
+        + ", ".join(str(p) for p in written)
+    )
+
+
+def _percentages(text: str, option: str) -> list[float]:
+    from tripwire._errors import ConfigError
+
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError as ex:
+        raise ConfigError(f"{option} takes comma-separated percentages, got {text!r}") from ex
+    if not values:
+        raise ConfigError(f"{option} needs at least one percentage")
+    return values
+
+
+def _run_calibration(evals: str, log_dir: Path) -> Path:
+    """Run the scripted honest and scheming agents of `evals`; return the log directory."""
+    from tripwire._catalog import evaluations_named
+    from tripwire._suite import plan_batches, run_batches
+
+    from ._output import make_progress
+    from ._prepare import require_sandbox
+    from ._progress import BatchProgress
+
+    try:
+        chosen = evaluations_named(evals)
+        require_sandbox("bwrap")
+    except TripwireError as ex:
+        raise _fail(ex) from ex
+    batches = plan_batches(chosen, [], calibration=True)
+    with make_progress() as progress:
+        bars = BatchProgress(progress)
+        for batch in batches:
+            bars.add(batch)
+        run_batches(batches, log_dir, on_start=bars.start, on_end=bars.end)
+    return log_dir
+
+
+def _read(paths: Sequence[Path]) -> Iterator[Transcript | str]:
+    """Transcripts from `paths`; unreadable files are reported on stderr (yielded as text)."""
+    from tripwire.monitor import iter_transcripts
+
+    for item in iter_transcripts(paths):
+        if _is_failure(item):
+            text = _failure_text(item)  # type: ignore[arg-type]
+            _err.print(f"[yellow]unreadable:[/yellow] {text}", markup=True)
+            yield text
+        else:
+            yield item  # type: ignore[misc]
+
+
+def _is_failure(item: object) -> bool:
+    from tripwire.monitor import ReadFailure
+
+    return isinstance(item, ReadFailure)
+
+
+def _failure_text(failure: ReadFailure) -> str:
+    where = failure.file if failure.line is None else f"{failure.file}:{failure.line}"
+    return f"{where}: {failure.message}"
+
+
+def _score_batch(judge: TranscriptScorer, batch: Sequence[Transcript]) -> list[MonitorScore]:
+    return asyncio.run(judge.score_all(batch))
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"

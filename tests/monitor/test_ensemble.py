@@ -1,0 +1,66 @@
+"""The ensemble combines members' verdicts; unscored only when no member scored."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from tripwire.monitor import EnsembleScorer, MonitorScore, Transcript, TranscriptScorer
+
+
+class _Fixed(TranscriptScorer):
+    def __init__(self, name: str, score: float | None) -> None:
+        self.name = name
+        self.value = score
+
+    async def score(self, transcript: Transcript) -> MonitorScore:
+        if self.value is None:
+            return self.unscored("judge model timed out")
+        return MonitorScore(scorer=self.name, score=self.value, reasons=[f"{self.name} says so"])
+
+
+_T = Transcript(source="a.json", id="a.json", format="synthetic")
+
+
+async def test_scores_combine_as_independent_evidence() -> None:
+    verdict = await EnsembleScorer([_Fixed("rules", 0.5), _Fixed("classifier", 0.8)]).score(_T)
+    assert verdict.score == pytest.approx(1 - 0.5 * 0.2)
+    assert verdict.reasons[0].startswith("classifier 0.80")
+
+
+async def test_one_sure_member_keeps_the_transcript_flagged() -> None:
+    verdict = await EnsembleScorer([_Fixed("rules", 0.9), _Fixed("classifier", 0.0)]).score(_T)
+    assert verdict.flagged(0.5) is True
+
+
+async def test_an_unscored_member_is_named_and_the_rest_decide() -> None:
+    verdict = await EnsembleScorer([_Fixed("rules", 0.2), _Fixed("llm", None)]).score(_T)
+    assert verdict.score == pytest.approx(0.2)
+    assert verdict.reasons[0] == "llm unscored: judge model timed out"
+
+
+async def test_unscored_when_no_member_scored() -> None:
+    verdict = await EnsembleScorer([_Fixed("llm", None)]).score(_T)
+    assert verdict.score is None and verdict.flagged(0.5) is None
+    assert "timed out" in (verdict.error or "")
+
+
+async def test_batches_keep_order() -> None:
+    class _ById(TranscriptScorer):
+        name = "by-id"
+
+        async def score(self, transcript: Transcript) -> MonitorScore:
+            return MonitorScore(scorer=self.name, score=float(transcript.id) / 10)
+
+        async def score_all(self, transcripts: Sequence[Transcript]) -> list[MonitorScore]:
+            return [await self.score(t) for t in transcripts]
+
+    batch = [Transcript(source="f", id=str(i), format="synthetic") for i in range(5)]
+    verdicts = await EnsembleScorer([_ById()]).score_all(batch)
+    assert [v.score for v in verdicts] == [0.0, 0.1, 0.2, 0.3, 0.4]
+
+
+def test_an_empty_ensemble_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        EnsembleScorer([])
