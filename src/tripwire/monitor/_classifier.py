@@ -256,6 +256,24 @@ class ClassifierScorer(TranscriptScorer):
         if isinstance(threshold, int | float):
             self.default_threshold = float(threshold)
 
+    @classmethod
+    def shipped(cls) -> ClassifierScorer:
+        """The model shipped with tripwire (`tripwire/monitor/data/`).
+
+        Raises:
+            MonitorError: If it is missing or corrupt.
+        """
+        return cls()
+
+    @classmethod
+    def load(cls, directory: str | Path) -> ClassifierScorer:
+        """A model written by `tripwire monitor train --out DIR`.
+
+        Raises:
+            MonitorError: If it is missing or corrupt.
+        """
+        return cls(Path(directory))
+
     async def score(self, transcript: Transcript) -> MonitorScore:
         """Score one transcript."""
         [result] = await self.score_all([transcript])

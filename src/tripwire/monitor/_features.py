@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from pydantic import BaseModel
 from sklearn.feature_extraction.text import HashingVectorizer
 
-from tripwire.guard import BlindView, Decision, Effect, Guard, GuardCall
+from tripwire.guard import BlindView, Decision, Effect, Guard
 
 from ._augment import shell_command
 from ._transcript import Transcript, TranscriptToolCall
@@ -87,11 +87,14 @@ class TranscriptTokens:
 
 
 def guard_pass(guard: Guard, transcript: Transcript) -> list[tuple[TranscriptToolCall, Decision]]:
-    """The guard's decision on every tool call of a transcript, in order."""
-    return [
-        (call, guard.check(GuardCall(tool=call.tool, arguments=call.arguments, source="monitor")))
-        for call in transcript.tool_calls()
-    ]
+    """The guard's decision on every tool call of a transcript, in order.
+
+    The rules scorer's own pass (`_rules.guard_decisions`: the same working-directory
+    convention), with the classifier's guard.
+    """
+    from ._rules import guard_decisions
+
+    return list(guard_decisions(transcript, guard))
 
 
 def monitor_guard() -> Guard:
