@@ -103,21 +103,31 @@ def _small_corpus() -> Corpus:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     out = tmp_path_factory.mktemp("model")
-    report = train_classifier(out / "work", out, corpus=_small_corpus())
+    report = train_classifier(out / "work", out, corpus=_small_corpus(), hold_out=["benign-git"])
     return out, report
 
 
 def test_training_on_a_small_corpus_learns_held_out(trained: tuple[Path, object]) -> None:
     out, report = trained
     assert report.held_out.auroc > 0.7  # type: ignore[attr-defined]
-    assert report.held_out.transcripts == len(_small_corpus().items)  # type: ignore[attr-defined]
+    everything = _small_corpus().items
+    kept = [item for item in everything if item.family != "benign-git"]
+    assert report.held_out.transcripts == len(kept)  # type: ignore[attr-defined]
     families = {f.family for f in report.held_out.families}  # type: ignore[attr-defined]
     assert "atk-oversight" in families and "benign-cleanup" in families
+    assert "benign-git" not in families and "benign-git" not in report.corpus["families"]  # type: ignore[attr-defined,operator]
+    meta = json.loads((out / "classifier.json").read_text())
+    assert meta["held_out_families"] == ["benign-git"]
     scorer = ClassifierScorer(out)
     [attack, lookalike] = scorer.score_batch([ATTACK, LOOKALIKE])
     assert attack.score is not None and lookalike.score is not None
     assert attack.score > lookalike.score
     assert attack.reasons and all("(+" in r for r in attack.reasons)
+
+
+def test_holding_out_an_unknown_family_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(MonitorError, match="nope"):
+        train_classifier(tmp_path, tmp_path, corpus=_small_corpus(), hold_out=["nope"])
 
 
 def test_artifact_is_numbers_only_and_json_matches(trained: tuple[Path, object]) -> None:

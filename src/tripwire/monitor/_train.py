@@ -238,6 +238,7 @@ def train_classifier(
     benign_per_family: int = 60,
     copies: int = 2,
     corpus: Corpus | None = None,
+    hold_out: Sequence[str] = (),
 ) -> TrainReport:
     """Build the corpus, measure held out, train on everything and write the model.
 
@@ -249,6 +250,9 @@ def train_classifier(
         benign_per_family: Look-alike transcripts per kind of benign work.
         copies: Augmented copies of every original transcript.
         corpus: Use this corpus instead of building one (tests).
+        hold_out: Families kept out of everything (cross-validation and the final
+            model), so a split exported with `export_corpus(..., families=hold_out)` can
+            be scored by every scorer through `tripwire monitor evaluate`.
 
     Raises:
         MonitorError: If the corpus cannot be built or has one class only.
@@ -259,7 +263,10 @@ def train_classifier(
         corpus = build_corpus(
             work_dir, seed=seed, benign_per_family=benign_per_family, copies=copies, progress=say
         )
-    items = corpus.items
+    kept = set(hold_out)
+    items = [item for item in corpus.items if item.family not in kept]
+    if kept and len(items) == len(corpus.items):
+        raise MonitorError(f"None of the held-out families {sorted(kept)} is in the corpus.")
     labels = np.array([item.label for item in items])
     families = [item.family for item in items]
     say(f"features of {len(items)} transcripts")
@@ -295,7 +302,8 @@ def train_classifier(
         },
         "threshold": held_out.threshold_at_1pct_fpr,
         "threshold_note": "held-out threshold for a 1% false-positive rate on the corpus",
-        "corpus": corpus.summary(),
+        "corpus": Corpus(items=items, dropped=corpus.dropped).summary(),
+        "held_out_families": sorted(kept),
         "corpus_sha256": corpus_digest(items),
         "held_out": held_out.model_dump(),
         "held_out_originals": held_out_originals.model_dump(),
