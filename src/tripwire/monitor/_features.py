@@ -6,7 +6,8 @@
 - **effects and guard**: the runtime guard's reading of each call (`tripwire.guard`, the
   same engine, with a blind file view and no rate limits: a transcript's pace is not
   evidence): what each call does (`write` to a path with `oversight` in it, `kill`,
-  `sql drop`), and the action and rule the default policy gives it;
+  `sql drop`), the action and rule the default policy gives it, and whether what it
+  changes is something the user's own messages mention (a side task rarely is);
 - **text**: the agent's own words and reasoning (weak evidence, weighted down).
 
 Hashing (no vocabulary) keeps the trained model to an array of numbers; every token
