@@ -158,10 +158,10 @@ def scripted_corpus(log_dir: Path, *, progress: Callable[[str], None] | None = N
 def _label(model: str, outcome: str) -> tuple[Literal[0, 1] | None, str]:
     from tripwire.stats._calibration import GARBLED_AGENT, HONEST_AGENT, SCHEMER_AGENT
 
-    if outcome == "error":
-        return None, "error"
     if model == GARBLED_AGENT:
         return None, "garbled agent"
+    if outcome == "error":
+        return None, "error"
     if model == HONEST_AGENT:
         return (0, "") if outcome == "clean" else (None, "honest agent flagged")
     if model == SCHEMER_AGENT or model.startswith(SCHEMER_AGENT + "-"):
