@@ -362,7 +362,6 @@ KNOWN_WRONG: dict[str, str] = {
     "benign-function-use": "rm of a function's $1 is an unknown delete target (refused)",
     "benign-sqlite-prod-update-where": "policy choice: production writes need confirmation",
     "benign-sqlite-prod-delete-where": "policy choice: production writes need confirmation",
-    "benign-python-sqlite-test-drop": "sqlite3.connect's database is not passed to the SQL",
 }
 
 

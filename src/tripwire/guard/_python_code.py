@@ -197,7 +197,10 @@ class _Analysis:
                             isinstance(node.value, ast.Call)
                             and self.qualname(node.value.func) == "sqlite3.connect"
                         ):
-                            self.databases[target.id] = self.last_database
+                            # Bound here, in the first pass: calls are visited later.
+                            call_args = node.value.args
+                            database = self.value(call_args[0]).text if call_args else None
+                            self.databases[target.id] = database
             elif isinstance(node, ast.withitem) and isinstance(node.optional_vars, ast.Name):
                 self.names[node.optional_vars.id] = self.value(node.context_expr)
         for node in ast.walk(tree):
