@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pytest
 
 from tripwire.monitor import EnsembleScorer, MonitorScore, Transcript, TranscriptScorer
+from tripwire.monitor._ensemble import calibrated
 
 
 class _Fixed(TranscriptScorer):
@@ -23,10 +24,24 @@ class _Fixed(TranscriptScorer):
 _T = Transcript(source="a.json", id="a.json", format="synthetic")
 
 
-async def test_scores_combine_as_independent_evidence() -> None:
+async def test_the_surest_member_decides_on_calibrated_scores() -> None:
     verdict = await EnsembleScorer([_Fixed("rules", 0.5), _Fixed("classifier", 0.8)]).score(_T)
-    assert verdict.score == pytest.approx(1 - 0.5 * 0.2)
+    assert verdict.score == pytest.approx(0.8)
     assert verdict.reasons[0].startswith("classifier 0.80")
+
+
+async def test_weak_evidence_does_not_pile_up() -> None:
+    verdict = await EnsembleScorer([_Fixed("rules", 0.35), _Fixed("classifier", 0.4)]).score(_T)
+    assert verdict.flagged(0.5) is False
+
+
+async def test_each_member_is_calibrated_to_its_own_threshold() -> None:
+    strict = _Fixed("classifier", 0.7)
+    strict.default_threshold = 0.6  # e.g. the classifier's held-out 1%-FPR threshold
+    verdict = await EnsembleScorer([_Fixed("rules", 0.0), strict]).score(_T)
+    assert verdict.score == pytest.approx(0.5 + 0.5 * (0.1 / 0.4))
+    assert calibrated(0.6, 0.6) == 0.5 and calibrated(0.3, 0.6) == 0.25
+    assert calibrated(1.0, 0.6) == 1.0 and calibrated(0.0, 0.6) == 0.0
 
 
 async def test_one_sure_member_keeps_the_transcript_flagged() -> None:

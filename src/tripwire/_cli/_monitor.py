@@ -230,6 +230,85 @@ def evaluate_command(
     _err.print("ROC plot: " + ", ".join(str(p) for p in written))
 
 
+@monitor_app.command("train")
+def train_command(
+    out: Annotated[
+        Path,
+        typer.Option(help="Where to write classifier.npz and classifier.json."),
+    ] = Path("monitor-classifier"),
+    work: Annotated[
+        Path,
+        typer.Option(help="Work directory: the scripted runs' logs are cached here and reused."),
+    ] = Path("runs/monitor-train"),
+    seed: Annotated[int, typer.Option(help="Seeds the look-alikes, augmentation and solver.")] = 0,
+    hold_out: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--hold-out",
+            help="Keep this family (a scenario such as db-cover-up, or a kind of benign "
+            "work such as benign-process) out of training; repeatable.",
+        ),
+    ] = None,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the corpus (only the held-out families when --hold-out is "
+            "given) as OpenAI JSONL under DIR/honest and DIR/attack, for `monitor evaluate`."
+        ),
+    ] = None,
+) -> None:
+    """Build the labelled corpus from the scripted agents and look-alikes; train the classifier.
+
+    The shipped model was made with `tripwire monitor train --out
+    src/tripwire/monitor/data`. Use another model with `--classifier DIR`.
+    """
+    from tripwire.monitor import build_corpus, export_corpus, train_classifier
+
+    from ._prepare import require_sandbox
+
+    def say(line: str) -> None:
+        _err.print(f"[dim]{line}[/dim]")
+
+    try:
+        require_sandbox("bwrap")
+        corpus = build_corpus(work, seed=seed, progress=say)
+        report = train_classifier(
+            work, out, seed=seed, progress=say, corpus=corpus, hold_out=hold_out or ()
+        )
+    except TripwireError as ex:
+        raise _fail(ex) from ex
+    if export is not None:
+        counts = export_corpus(corpus.items, export, families=hold_out or None)
+        _err.print(f"exported {counts['honest']} honest, {counts['attack']} attack to {export}")
+    held = report.held_out
+    table = Table(title="Classifier, held out by family (leave one family out)")
+    for column in ("family", "honest", "attack", "AUROC", "TPR@1%FPR", "FPR"):
+        table.add_column(column, justify="left" if column == "family" else "right")
+    for family in held.families:
+        table.add_row(
+            family.family,
+            str(family.honest),
+            str(family.attack),
+            "—" if family.auroc is None else f"{family.auroc:.3f}",
+            _rate(family.tpr_at_1pct_fpr),
+            _rate(family.fpr_at_1pct_threshold),
+        )
+    table.add_row(
+        "all",
+        "",
+        str(held.transcripts),
+        f"{held.auroc:.3f}",
+        _rate(held.tpr_at_1pct_fpr),
+        "1%",
+        style="bold",
+    )
+    _out.print(table)
+    _err.print(
+        f"model {report.artifact} ({report.artifact_bytes / 1024:.0f} KiB), trained in "
+        f"{report.train_seconds:.0f} s; {report.throughput:.0f} transcripts/s"
+    )
+
+
 @monitor_app.command("control")
 def control_command(
     logs: Annotated[

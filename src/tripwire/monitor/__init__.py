@@ -6,7 +6,13 @@ from tripwire.monitor import read_transcripts, RulesScorer
 report = read_transcripts(["runs/"])  # OpenAI JSON/JSONL, Inspect .eval, Claude Code JSONL
 scores = [await RulesScorer().score(t) for t in report.transcripts]
 ```
+
+The classifier, its corpus and training load scikit-learn and the scenario harness, so
+they are imported on first use (`tripwire.monitor.ClassifierScorer` still works).
 """
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from ._control import (
     DEFAULT_BUDGETS,
@@ -46,15 +52,47 @@ from ._transcript import (
     TranscriptToolCall,
 )
 
+if TYPE_CHECKING:
+    from ._benign import benign_corpus
+    from ._classifier import ClassifierScorer
+    from ._corpus import Corpus, LabelledTranscript, export_corpus
+    from ._train import HeldOutMetrics, TrainReport, build_corpus, train_classifier
+
+# Names whose modules import scikit-learn or the scenario harness: loaded on first use.
+_LAZY = {
+    "benign_corpus": "._benign",
+    "ClassifierScorer": "._classifier",
+    "Corpus": "._corpus",
+    "LabelledTranscript": "._corpus",
+    "export_corpus": "._corpus",
+    "HeldOutMetrics": "._train",
+    "TrainReport": "._train",
+    "build_corpus": "._train",
+    "train_classifier": "._train",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
+    "ClassifierScorer",
     "ControlReport",
     "ControlRow",
     "ControlRun",
+    "Corpus",
     "CueHit",
     "DEFAULT_BUDGETS",
     "DEFAULT_FPRS",
     "DEFAULT_LLM_CONFIG",
     "EnsembleScorer",
+    "HeldOutMetrics",
+    "LabelledTranscript",
     "LLMMode",
     "LLMScorer",
     "MonitorMetrics",
@@ -68,14 +106,18 @@ __all__ = [
     "SCORER_NAMES",
     "ScorerName",
     "SourceFormat",
+    "TrainReport",
     "Transcript",
     "TranscriptFormat",
     "TranscriptMessage",
     "TranscriptScorer",
     "TranscriptToolCall",
+    "benign_corpus",
+    "build_corpus",
     "control_report",
     "control_runs_from_logs",
     "control_runs_from_logs_async",
+    "export_corpus",
     "find_cues",
     "guard_decisions",
     "iter_transcripts",
@@ -91,6 +133,7 @@ __all__ = [
     "read_transcripts",
     "scorer_named",
     "sniff_format",
+    "train_classifier",
     "transcript_from_messages",
     "transcript_from_sample",
     "transcript_monitor",
