@@ -295,8 +295,8 @@ def train_command(
         )
     table.add_row(
         "all",
-        "",
-        str(held.transcripts),
+        str(sum(f.honest for f in held.families)),
+        str(sum(f.attack for f in held.families)),
         f"{held.auroc:.3f}",
         _rate(held.tpr_at_1pct_fpr),
         "1%",
