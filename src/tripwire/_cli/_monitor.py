@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -77,9 +78,14 @@ def _scorer(
     from tripwire.monitor import scorer_named
 
     try:
-        return scorer_named(
-            name, policy=policy, model=model, classifier=classifier, llm_mode=llm_mode
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            judge = scorer_named(
+                name, policy=policy, model=model, classifier=classifier, llm_mode=llm_mode
+            )
+        for warning in caught:  # one line, not a source listing
+            _err.print(f"[yellow]warning:[/yellow] {warning.message}")
+        return judge
     except TripwireError as ex:
         raise _fail(ex) from ex
 

@@ -16,12 +16,11 @@ what a sub-agent ran is what the agent ran.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._read_lines import Malformed, arguments, json_lines, kind, located
-from ._transcript import Role, Transcript, TranscriptMessage, TranscriptToolCall
+from ._read_lines import Malformed, MessageDraft, arguments, json_lines, kind, located
+from ._transcript import Transcript, TranscriptToolCall
 
 __all__ = ["read_claude_code"]
 
@@ -79,29 +78,12 @@ def read_claude_code(path: str | Path) -> Iterator[Transcript]:
         yield session.transcript(source)
 
 
-@dataclass
-class _Draft:
-    role: Role
-    message_id: str | None = None
-    texts: list[str] = field(default_factory=list)
-    reasoning: list[str] = field(default_factory=list)
-    calls: list[TranscriptToolCall] = field(default_factory=list)
-
-    def message(self) -> TranscriptMessage:
-        return TranscriptMessage(
-            role=self.role,
-            text="\n".join(t for t in self.texts if t),
-            reasoning="\n".join(r for r in self.reasoning if r),
-            tool_calls=self.calls,
-        )
-
-
 class _Session:
     """One session's messages, built event by event."""
 
     def __init__(self, session_id: str) -> None:
         self.id = session_id
-        self.drafts: list[_Draft] = []
+        self.drafts: list[MessageDraft] = []
         self.metadata: dict[str, Any] = {"session_id": session_id}
         self.uuids: set[str] = set()
         self._calls: dict[str, TranscriptToolCall] = {}
@@ -113,7 +95,7 @@ class _Session:
         if event_type == "system":
             content = event.get("content")
             if isinstance(content, str) and content.strip():
-                self.drafts.append(_Draft(role="system", texts=[content]))
+                self.drafts.append(MessageDraft(role="system", texts=[content]))
             return
         message = event.get("message")
         if not isinstance(message, dict):
@@ -147,7 +129,7 @@ class _Session:
         if content is None:
             return
         if isinstance(content, str):
-            self.drafts.append(_Draft(role="user", texts=[content]))
+            self.drafts.append(MessageDraft(role="user", texts=[content]))
             return
         texts: list[str] = []
         for index, block in enumerate(_blocks(content, "user")):
@@ -158,7 +140,7 @@ class _Session:
                 self._result(block, index)
             # images and documents carry no text a monitor reads
         if texts:
-            self.drafts.append(_Draft(role="user", texts=texts))
+            self.drafts.append(MessageDraft(role="user", texts=texts))
 
     def _assistant(self, message: dict[str, Any]) -> None:
         message_id = message.get("id") if isinstance(message.get("id"), str) else None
@@ -171,7 +153,7 @@ class _Session:
         ):
             draft = last  # the next content block of the same API message
         else:
-            draft = _Draft(role="assistant", message_id=message_id)
+            draft = MessageDraft(role="assistant", message_id=message_id)
             self.drafts.append(draft)
         model = message.get("model")
         if isinstance(model, str) and model and not model.startswith("<"):

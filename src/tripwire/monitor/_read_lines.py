@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tripwire._errors import TranscriptError
 
+from ._transcript import Role, TranscriptMessage, TranscriptToolCall
+
 __all__ = [
     "Malformed",
+    "MessageDraft",
     "arguments",
     "json_lines",
     "kind",
@@ -23,6 +27,27 @@ __all__ = [
     "located",
     "reasoning_text",
 ]
+
+
+@dataclass
+class MessageDraft:
+    """A message being assembled (texts joined once at the end: no quadratic `+=`)."""
+
+    role: Role
+    message_id: str | None = None
+    """The source's message id, where parts of one message arrive apart (Claude Code)."""
+    texts: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+    calls: list[TranscriptToolCall] = field(default_factory=list)
+
+    def message(self) -> TranscriptMessage:
+        """The finished message."""
+        return TranscriptMessage(
+            role=self.role,
+            text="\n".join(t for t in self.texts if t),
+            reasoning="\n".join(r for r in self.reasoning if r),
+            tool_calls=self.calls,
+        )
 
 
 class Malformed(Exception):

@@ -22,14 +22,21 @@ from __future__ import annotations
 import json
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from tripwire._errors import TranscriptError
 
-from ._read_lines import Malformed, arguments, kind, loads, located, reasoning_text
-from ._transcript import Role, Transcript, TranscriptMessage, TranscriptToolCall
+from ._read_lines import (
+    Malformed,
+    MessageDraft,
+    arguments,
+    kind,
+    loads,
+    located,
+    reasoning_text,
+)
+from ._transcript import Role, Transcript, TranscriptToolCall
 
 __all__ = ["read_openai", "transcripts_from_openai"]
 
@@ -273,35 +280,17 @@ def _describe(value: Any) -> str:
     return f"a {kind(value)}"
 
 
-@dataclass
-class _Draft:
-    """A message being assembled (texts joined once at the end: no quadratic `+=`)."""
-
-    role: Role
-    texts: list[str] = field(default_factory=list)
-    reasoning: list[str] = field(default_factory=list)
-    calls: list[TranscriptToolCall] = field(default_factory=list)
-
-    def message(self) -> TranscriptMessage:
-        return TranscriptMessage(
-            role=self.role,
-            text="\n".join(t for t in self.texts if t),
-            reasoning="\n".join(r for r in self.reasoning if r),
-            tool_calls=self.calls,
-        )
-
-
 class _Builder:
     """Turns messages and items, in order, into one transcript's messages."""
 
     def __init__(self) -> None:
-        self.drafts: list[_Draft] = []
+        self.drafts: list[MessageDraft] = []
         self.metadata: dict[str, Any] = {}
         self.session: str | None = None
         self._by_id: dict[str, TranscriptToolCall] = {}
         self._waiting: deque[TranscriptToolCall] = deque()  # calls not yet answered, in order
         self._legacy: dict[str, deque[TranscriptToolCall]] = {}  # function_call by name
-        self._turn: _Draft | None = None  # the Responses assistant turn items still join
+        self._turn: MessageDraft | None = None  # the Responses assistant turn items still join
 
     def add_at(self, item: Any, where: str) -> None:
         try:
@@ -470,8 +459,8 @@ class _Builder:
 
     # -- shared --------------------------------------------------------------------
 
-    def _new(self, role: Role, *, turn: bool = False) -> _Draft:
-        draft = _Draft(role=role)
+    def _new(self, role: Role, *, turn: bool = False) -> MessageDraft:
+        draft = MessageDraft(role=role)
         self.drafts.append(draft)
         self._turn = draft if turn else None
         return draft
