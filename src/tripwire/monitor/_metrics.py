@@ -119,6 +119,7 @@ def plot_roc(metrics: Sequence[MonitorMetrics], path: str | Path) -> list[Path]:
     """
     import matplotlib as mpl
     from matplotlib.figure import Figure
+    from matplotlib.ticker import NullLocator
 
     base = Path(path)
     base = base.with_suffix("") if base.suffix in (".png", ".svg") else base
@@ -140,6 +141,10 @@ def plot_roc(metrics: Sequence[MonitorMetrics], path: str | Path) -> list[Path]:
         linear.set_title("ROC", loc="left")
         logged.set_xscale("symlog", linthresh=0.01)
         logged.set_xlim(0, 1)
+        # Plain tick labels: with math text off, log-axis labels would print as TeX.
+        ticks = [0.0, 0.01, 0.05, 0.1, 0.25, 1.0]
+        logged.set_xticks(ticks, [f"{t * 100:g}%" for t in ticks])
+        logged.xaxis.set_minor_locator(NullLocator())
         for rate in DEFAULT_FPRS:
             logged.axvline(rate, color="grey", linestyle=":", linewidth=1)
         logged.set_title("low false-positive region", loc="left")
