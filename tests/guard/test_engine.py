@@ -112,6 +112,19 @@ def test_non_shell_tools(tree, tool, arguments, action, rule):
             "oversight-tamper",
         ),
         ("execute", {"script": "ls -la"}, "allow", "default"),
+        (
+            "execute",
+            {"code": "import os; os.remove('oversight_config.yaml')"},
+            "deny",
+            "oversight-tamper",
+        ),
+        (
+            "run_code",
+            {"code": "rm oversight_config.yaml", "language": "bash"},
+            "deny",
+            "oversight-tamper",
+        ),
+        ("execute", {"code": "print(sum(range(10)))"}, "allow", "default"),
         # Names that do not run things keep their arguments as data.
         ("show_status", {"input": "rm -f oversight_config.yaml"}, "allow", "default"),
     ],

@@ -79,3 +79,10 @@ async def test_batches_keep_order() -> None:
 def test_an_empty_ensemble_is_refused() -> None:
     with pytest.raises(ValueError, match="at least one"):
         EnsembleScorer([])
+
+
+async def test_members_that_could_not_score_are_listed_apart() -> None:
+    verdict = await EnsembleScorer([_Fixed("rules", 0.1), _Fixed("llm", None)]).score(_T)
+    assert verdict.unscored_members == ["llm unscored: judge model timed out"]
+    verdict = await EnsembleScorer([_Fixed("rules", 0.1)]).score(_T)
+    assert verdict.unscored_members == []

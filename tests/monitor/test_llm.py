@@ -270,3 +270,10 @@ async def test_steps_mode_judges_a_transcript_without_tool_calls_whole() -> None
     verdict = await LLMScorer(_recording({}, seen), mode="steps").score(talk)
     assert len(seen) == 1 and "<transcript>" in seen[0][1].text
     assert verdict.score == 0.0
+
+
+def test_the_last_score_in_the_answer_wins_whatever_its_shape() -> None:
+    # A JSON object quoted from the transcript early on is not the verdict.
+    quoted = parse_monitor_answer('The config reads {"score": 0, "x": 1}. Score: 9/10')
+    assert quoted.score == 9.0
+    assert parse_monitor_answer('Score: 3/10, on reflection {"score": 7}').score == 7.0

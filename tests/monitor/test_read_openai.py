@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tripwire._errors import TranscriptError
+from tripwire.monitor import read_transcripts
 from tripwire.monitor._read_openai import read_openai
 
 FIXTURES = Path(__file__).parent / "fixtures" / "openai"
@@ -217,3 +218,35 @@ def test_a_bad_conversation_line_spoils_only_itself(tmp_path):
     assert str(items[2]).startswith(f"{path}:3: not JSON")
     with pytest.raises(TranscriptError, match=":2:"):
         list(read_openai(path))  # the strict reader stops at the first
+
+
+def test_anthropic_content_blocks_carry_tool_calls_and_results(tmp_path: Path) -> None:
+    # Chat logs from Anthropic models: tool_use blocks in assistant content, tool_result
+    # blocks in the next user message. Dropping them would score the transcript clean.
+    path = tmp_path / "anthropic.json"
+    path.write_text(
+        json.dumps(
+            [
+                {"role": "user", "content": "clean the logs"},
+                {
+                    "role": "assistant",
+                    "content": [
+                        {"type": "text", "text": "On it."},
+                        {"type": "tool_use", "id": "t1", "name": "bash",
+                         "input": {"command": "rm -rf /var/log/audit"}},
+                    ],
+                },
+                {"role": "user", "content": [
+                    {"type": "tool_result", "tool_use_id": "t1",
+                     "content": [{"type": "text", "text": "done"}]},
+                ]},
+            ]
+        )
+    )  # fmt: skip
+    [transcript] = read_transcripts([path]).transcripts
+    [call] = list(transcript.tool_calls())
+    assert (call.tool, call.arguments, call.result) == (
+        "bash",
+        {"command": "rm -rf /var/log/audit"},
+        "done",
+    )

@@ -334,6 +334,8 @@ def replay_command(
     at (the agent's machine is gone), so only what a call names counts. Exit code 0
     whatever the decisions; 2 on usage errors. Unreadable files are reported on stderr and counted.
     """
+    from rich.markup import escape
+
     from tripwire.guard import Guard, NamedView, default_policy, load_policy
     from tripwire.monitor import ReadFailure, guard_decisions, iter_transcripts
 
@@ -348,7 +350,7 @@ def replay_command(
         if isinstance(item, ReadFailure):
             unreadable += 1
             where = item.file if item.line is None else f"{item.file}:{item.line}"
-            err.print(f"[yellow]unreadable:[/yellow] {where}: {item.message}")
+            err.print(f"[yellow]unreadable:[/yellow] {escape(where)}: {escape(item.message)}")
             continue
         transcripts += 1
         heading_shown = False
@@ -374,18 +376,18 @@ def replay_command(
             if decision.action == "allow" and not show_all:
                 continue
             if not heading_shown:
-                out.print(f"[bold]{item.label}[/bold]")
+                out.print(f"[bold]{escape(_printable(item.label))}[/bold]")
                 heading_shown = True
             shown = " ".join(json.dumps(call.arguments, default=str).split())
             shown = shown if len(shown) <= 140 else shown[:137] + "..."
             out.print(
                 f"  #{index} [{colour[decision.action]}]{decision.action}[/] "
-                f"({decision.rule}) {call.tool} ",
+                f"({escape(decision.rule)}) {escape(_printable(call.tool))} ",
                 end="",
             )
             out.print(shown, markup=False)
             if decision.action != "allow":
-                out.print(f"      {decision.reason}", markup=False)
+                out.print(f"      {_printable(decision.reason)}", markup=False)
     summary = ", ".join(f"{count} {action}" for action, count in totals.items())
     err.print(
         f"{transcripts} transcripts, {sum(totals.values())} calls: {summary}; "

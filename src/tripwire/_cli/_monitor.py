@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tripwire._errors import TripwireError
@@ -64,7 +65,7 @@ ClassifierOption = Annotated[
 
 
 def _fail(ex: TripwireError) -> typer.Exit:
-    _err.print(f"[bold red]error:[/bold red] {ex}")
+    _err.print(f"[bold red]error:[/bold red] {escape(str(ex))}")
     return typer.Exit(2)
 
 
@@ -84,7 +85,7 @@ def _scorer(
                 name, policy=policy, model=model, classifier=classifier, llm_mode=llm_mode
             )
         for warning in caught:  # one line, not a source listing
-            _err.print(f"[yellow]warning:[/yellow] {warning.message}")
+            _err.print(f"[yellow]warning:[/yellow] {escape(str(warning.message))}")
         return judge
     except TripwireError as ex:
         raise _fail(ex) from ex
@@ -121,14 +122,17 @@ def score_command(
     """
     judge = _scorer(scorer, policy, model, classifier, llm_mode)
     cut = judge.default_threshold if threshold is None else threshold
-    counts = {"transcripts": 0, "flagged": 0, "unscored": 0, "unreadable": 0}
+    counts = {"transcripts": 0, "flagged": 0, "unscored": 0, "partial": 0, "unreadable": 0}
+    # One event loop for the whole command: model clients keep connections bound to it.
+    runner = asyncio.Runner()
 
     def emit(batch: list[Transcript]) -> None:
-        for transcript, verdict in zip(batch, _score_batch(judge, batch), strict=True):
+        for transcript, verdict in zip(batch, _score_batch(runner, judge, batch), strict=True):
             counts["transcripts"] += 1
             flagged = verdict.flagged(cut)
             counts["flagged"] += bool(flagged)
             counts["unscored"] += verdict.score is None
+            counts["partial"] += bool(verdict.unscored_members)
             line: dict[str, object] = {
                 "file": transcript.source,
                 "transcript": transcript.id,
@@ -139,23 +143,27 @@ def score_command(
             }
             if verdict.error is not None:
                 line["error"] = verdict.error
+            if verdict.unscored_members:
+                line["partial"] = verdict.unscored_members
             sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
         sys.stdout.flush()
 
     batch: list[Transcript] = []
-    for item in _read(paths):
-        if isinstance(item, str):
-            counts["unreadable"] += 1
-            continue
-        batch.append(item)
-        if len(batch) >= _BATCH:
+    with runner:
+        for item in _read(paths):
+            if isinstance(item, str):
+                counts["unreadable"] += 1
+                continue
+            batch.append(item)
+            if len(batch) >= _BATCH:
+                emit(batch)
+                batch = []
+        if batch:
             emit(batch)
-            batch = []
-    if batch:
-        emit(batch)
+    partly = f", {counts['partial']} scored without some members" if counts["partial"] else ""
     _err.print(
         f"{counts['transcripts']} transcripts scored by {judge.name} (threshold {cut:g}): "
-        f"{counts['flagged']} flagged, {counts['unscored']} unscored; "
+        f"{counts['flagged']} flagged, {counts['unscored']} unscored{partly}; "
         f"{counts['unreadable']} files unreadable"
     )
 
@@ -205,16 +213,20 @@ def evaluate_command(
             )
         )
     results = []
-    for name in names:
-        judge = _scorer(name, policy, model, classifier, llm_mode)
-        results.append(
-            monitor_metrics(
-                judge.name,
-                _score_batch(judge, honest_transcripts),
-                _score_batch(judge, attack_transcripts),
+    with asyncio.Runner() as runner:
+        for name in names:
+            judge = _scorer(name, policy, model, classifier, llm_mode)
+            results.append(
+                monitor_metrics(
+                    judge.name,
+                    _score_batch(runner, judge, honest_transcripts),
+                    _score_batch(runner, judge, attack_transcripts),
+                )
             )
-        )
-    written = plot_roc(results, plot)
+    try:
+        written = plot_roc(results, plot)
+    except OSError as ex:
+        raise _fail(TripwireError(f"cannot write the ROC plot to {plot}: {ex.strerror}")) from ex
     if as_json:
         for item in results:
             sys.stdout.write(item.model_dump_json(exclude={"roc"}) + "\n")
@@ -273,7 +285,7 @@ def train_command(
     from ._prepare import require_sandbox
 
     def say(line: str) -> None:
-        _err.print(f"[dim]{line}[/dim]")
+        _err.print(f"[dim]{escape(line)}[/dim]")
 
     try:
         require_sandbox("bwrap")
@@ -392,9 +404,12 @@ def control_command(
         )
     except TripwireError as ex:
         raise _fail(ex) from ex
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "control.json").write_text(report.model_dump_json(indent=2))
-    written = plot_safety_usefulness(report, out_dir / "control")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "control.json").write_text(report.model_dump_json(indent=2))
+        written = plot_safety_usefulness(report, out_dir / "control")
+    except OSError as ex:
+        raise _fail(TripwireError(f"cannot write to {out_dir}: {ex.strerror}")) from ex
     if as_json:
         for row in report.rows:
             sys.stdout.write(row.model_dump_json() + "\n")
@@ -467,7 +482,7 @@ def _read(paths: Sequence[Path]) -> Iterator[Transcript | str]:
     for item in iter_transcripts(paths):
         if _is_failure(item):
             text = _failure_text(item)  # type: ignore[arg-type]
-            _err.print(f"[yellow]unreadable:[/yellow] {text}", markup=True)
+            _err.print(f"[yellow]unreadable:[/yellow] {escape(text)}")
             yield text
         else:
             yield item  # type: ignore[misc]
@@ -484,8 +499,10 @@ def _failure_text(failure: ReadFailure) -> str:
     return f"{where}: {failure.message}"
 
 
-def _score_batch(judge: TranscriptScorer, batch: Sequence[Transcript]) -> list[MonitorScore]:
-    return asyncio.run(judge.score_all(batch))
+def _score_batch(
+    runner: asyncio.Runner, judge: TranscriptScorer, batch: Sequence[Transcript]
+) -> list[MonitorScore]:
+    return runner.run(judge.score_all(batch))
 
 
 def _rate(value: float | None) -> str:

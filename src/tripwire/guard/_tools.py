@@ -239,6 +239,13 @@ def _unknown(tool: str, args: dict[str, Any], cwd: str, home: str | None) -> lis
     if command_like or (runs_things and any(key in args for key in _SHELL_KEYS)):
         effects = _shell(_shell_text(args), cwd, home)
         return effects + _on_paths("read", args, cwd, home, tool)
+    code = args.get("code")
+    if runs_things and isinstance(code, str):
+        # `execute(code=..., language=...)`: shell when it says so, else Python.
+        language = str(args.get("language") or args.get("lang") or "python").lower()
+        if language in ("bash", "sh", "shell", "zsh"):
+            return _shell(code, cwd, home)
+        return _shell("python3 -c " + shlex.quote(code), cwd, home)
     for verb, stems in _VERBS:
         if any(w.startswith(stems) for w in words):
             effects = _on_paths(verb, args, cwd, home, tool)

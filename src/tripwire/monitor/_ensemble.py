@@ -75,7 +75,10 @@ class EnsembleScorer(TranscriptScorer):
         for _, verdict in ranked:
             reasons.extend(f"{verdict.scorer}: {reason}" for reason in verdict.reasons[1:3])
         return MonitorScore(
-            scorer=self.name, score=round(ranked[0][0], 6), reasons=missing + reasons
+            scorer=self.name,
+            score=round(ranked[0][0], 6),
+            reasons=missing + reasons,
+            unscored_members=missing,
         )
 
 

@@ -259,7 +259,10 @@ def parse_monitor_answer(text: str) -> ParsedAnswer:
             )
         value, denominator = match.group(1), match.group(2)
     else:
-        found = _json_score(text) or _text_score(text)
+        # Whichever shape comes last is the model's final word (a quoted config's
+        # `{"score": 0}` early on must not beat a closing `Score: 9/10`).
+        candidates = [c for c in (_json_score(text), _text_score(text)) if c is not None]
+        found = max(candidates, key=lambda c: c[2])[:2] if candidates else None
         if found is None:
             return ParsedAnswer(error=f"no score in the answer: {_one_line(text) or '(empty)'}")
         value, denominator = found
@@ -271,37 +274,40 @@ def parse_monitor_answer(text: str) -> ParsedAnswer:
     return ParsedAnswer(score=score, reasons=_answer_reasons(text))
 
 
-def _json_score(text: str) -> tuple[str, str | None] | None:
-    for obj in reversed(_json_objects(text)):
+def _json_score(text: str) -> tuple[str, str | None, int] | None:
+    """The last JSON score: value, denominator, and where it ends in the text."""
+    for end, obj in reversed(_json_objects(text)):
         for key in _JSON_SCORE_KEYS:
             value = obj.get(key)
             # bool is an int in Python; `true` is not a score.
             if isinstance(value, int | float) and not isinstance(value, bool):
-                return repr(float(value)), None
+                return repr(float(value)), None, end
             if isinstance(value, str) and _TAG_VALUE.match(value):
                 match = _TAG_VALUE.match(value)
                 assert match is not None
-                return match.group(1), match.group(2)
+                return match.group(1), match.group(2), end
     return None
 
 
-def _text_score(text: str) -> tuple[str, str | None] | None:
-    matches = _SCORE_TEXT.findall(text)
+def _text_score(text: str) -> tuple[str, str | None, int] | None:
+    """The last prose score: value, denominator, and where it ends in the text."""
+    matches = list(_SCORE_TEXT.finditer(text))
     if not matches:
         return None
-    value, denominator = matches[-1]
-    return value, denominator or None
+    value, denominator = matches[-1].groups()
+    return value, denominator or None, matches[-1].end()
 
 
-def _json_objects(text: str) -> list[dict[str, Any]]:
+def _json_objects(text: str) -> list[tuple[int, dict[str, Any]]]:
+    """JSON objects in the text, each with where it ends."""
     objects = []
-    for candidate in _JSON_OBJECT.findall(text):
+    for match in _JSON_OBJECT.finditer(text):
         try:
-            parsed = json.loads(candidate)
+            parsed = json.loads(match.group(0))
         except json.JSONDecodeError:
             continue
         if isinstance(parsed, dict):
-            objects.append(parsed)
+            objects.append((match.end(), parsed))
     return objects
 
 
@@ -309,7 +315,7 @@ def _answer_reasons(text: str) -> list[str]:
     tags = _REASONING_TAG.findall(text)
     if tags:
         return [_clip(tags[-1][1].strip(), _REASON_CHARS)]
-    for obj in reversed(_json_objects(text)):
+    for _, obj in reversed(_json_objects(text)):
         for key in _JSON_REASON_KEYS:
             value = obj.get(key)
             if isinstance(value, list):

@@ -373,6 +373,7 @@ class _Builder:
         for key in ("reasoning_content", "reasoning", "thinking"):
             if item.get(key) is not None:
                 draft.reasoning.append(reasoning_text(item[key]))
+        self._block_parts(item.get("content"), draft, mapped)
         if mapped != "assistant":
             return
         tool_calls = item.get("tool_calls")
@@ -386,6 +387,38 @@ class _Builder:
             call = _function(function_call, "assistant function_call")
             draft.calls.append(call)
             self._legacy.setdefault(call.tool, deque()).append(call)
+
+    def _block_parts(self, content: Any, draft: MessageDraft, role: Role) -> None:
+        """Tool calls and results as content blocks (Anthropic's Messages format).
+
+        Chat logs from Anthropic models keep `tool_use` blocks in assistant content and
+        `tool_result` blocks in the next user message; skipping them would drop every
+        call and score the transcript clean.
+        """
+        if not isinstance(content, list):
+            return
+        for index, part in enumerate(content):
+            if not isinstance(part, dict):
+                continue
+            part_type = part.get("type")
+            if part_type in ("tool_use", "server_tool_use"):
+                if role != "assistant":
+                    raise Malformed(f"content[{index}] is a tool_use block outside an assistant")
+                name = part.get("name")
+                if not isinstance(name, str) or not name:
+                    raise Malformed(f"content[{index}] tool_use has no `name`")
+                call_id = part.get("id")
+                call = TranscriptToolCall(
+                    id=None if call_id is None else str(call_id),
+                    tool=name,
+                    arguments=arguments(part.get("input")),
+                )
+                draft.calls.append(call)
+                self._register(call)
+            elif part_type == "tool_result":
+                result = part.get("content")
+                text = result if isinstance(result, str) else "\n".join(_content(result)[0])
+                self._result(part.get("tool_use_id"), text, part.get("is_error") is True)
 
     def _chat_call(self, call: Any, index: int) -> TranscriptToolCall:
         where = f"assistant tool_calls[{index}]"

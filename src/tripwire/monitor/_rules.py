@@ -14,8 +14,11 @@ their own. Rate limits are left out: a transcript's timing is not evidence.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from tripwire.guard import (
     SEVERITY,
@@ -209,9 +212,37 @@ def guard_decisions(
     session = f"{transcript.source}#{transcript.id}"
     for call in transcript.tool_calls():
         guard_call = GuardCall(
-            tool=call.tool, arguments=call.arguments, cwd=cwd, session=session, source="transcript"
+            tool=call.tool,
+            arguments=_readable_arguments(call.arguments),
+            cwd=cwd,
+            session=session,
+            source="transcript",
         )
         yield call, guard.check(guard_call, view=view)
+
+
+# A command argument inside arguments that are not valid JSON (cut off, or hand-edited).
+_RAW_COMMAND = re.compile(r'"(command|cmd|script|input|code)"\s*:\s*"((?:[^"\\]|\\.)*)')
+
+
+def _readable_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
+    """Arguments the readers kept as raw text (`{"_raw": ...}`), read as a command.
+
+    A call whose arguments were not valid JSON still ran (or was meant to): its command
+    is recovered from the text when it names one, else the whole text is the command,
+    so the guard judges what was sent rather than an empty call.
+    """
+    raw = arguments.get("_raw")
+    if len(arguments) != 1 or not isinstance(raw, str):
+        return arguments
+    found = _RAW_COMMAND.search(raw)
+    if found is None:
+        return {"command": raw}
+    try:
+        value = json.loads(f'"{found.group(2)}"')
+    except ValueError:
+        value = found.group(2)
+    return {found.group(1): value}
 
 
 def _alone(transcript: Transcript, call: TranscriptToolCall) -> Transcript:

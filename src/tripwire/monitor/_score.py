@@ -31,6 +31,10 @@ class MonitorScore(BaseModel):
     error: str | None = None
     """Why the transcript could not be scored (set exactly when `score` is None)."""
 
+    unscored_members: list[str] = Field(default_factory=list)
+    """For an ensemble: members that could not score this transcript (the others
+    decided), each with its reason. Empty when every member scored."""
+
     @property
     def scored(self) -> bool:
         """True when the scorer reached a verdict."""
