@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -32,7 +33,7 @@ FileArgument = Annotated[Path, typer.Argument(help="The audit log (JSONL).")]
 
 def _fail(ex: TripwireError) -> typer.Exit:
     """One red line on stderr and exit code 2: the input could not be read."""
-    _err.print(f"[bold red]error:[/bold red] {ex}")
+    _err.print(f"[bold red]error:[/bold red] {escape(str(ex))}")
     return typer.Exit(2)
 
 

@@ -336,11 +336,11 @@ def replay_command(
     """
     from rich.markup import escape
 
-    from tripwire.guard import Guard, NamedView, default_policy, load_policy
+    from tripwire.guard import NamedView, default_policy, load_policy
     from tripwire.monitor import ReadFailure, guard_decisions, iter_transcripts
+    from tripwire.monitor._rules import transcript_guard
 
-    loaded = load_policy(policy) if policy else default_policy()
-    guard = Guard(loaded.model_copy(update={"rate_limits": []}), view=NamedView())
+    guard = transcript_guard(load_policy(policy) if policy else default_policy(), NamedView())
     out = Console(soft_wrap=True, highlight=False)
     err = Console(stderr=True, soft_wrap=True, highlight=False)
     colour = {"allow": "green", "ask": "yellow", "deny": "red", "kill": "bold red"}
@@ -349,8 +349,7 @@ def replay_command(
     for item in iter_transcripts(paths):
         if isinstance(item, ReadFailure):
             unreadable += 1
-            where = item.file if item.line is None else f"{item.file}:{item.line}"
-            err.print(f"[yellow]unreadable:[/yellow] {escape(where)}: {escape(item.message)}")
+            err.print(f"[yellow]unreadable:[/yellow] {escape(str(item))}")
             continue
         transcripts += 1
         heading_shown = False

@@ -120,6 +120,8 @@ def score_command(
     reported on stderr and counted. Exit code 0 even when transcripts are flagged;
     2 on usage errors.
     """
+    from tripwire.monitor import Transcript
+
     judge = _scorer(scorer, policy, model, classifier, llm_mode)
     cut = judge.default_threshold if threshold is None else threshold
     counts = {"transcripts": 0, "flagged": 0, "unscored": 0, "partial": 0, "unreadable": 0}
@@ -151,7 +153,7 @@ def score_command(
     batch: list[Transcript] = []
     with runner:
         for item in _read(paths):
-            if isinstance(item, str):
+            if not isinstance(item, Transcript):
                 counts["unreadable"] += 1
                 continue
             batch.append(item)
@@ -200,11 +202,11 @@ def evaluate_command(
     Unscored attack transcripts count as missed; unscored honest ones are left out of
     the false-positive base. Both are counted in the table.
     """
-    from tripwire.monitor import monitor_metrics, plot_roc
+    from tripwire.monitor import Transcript, monitor_metrics, plot_roc
 
     names = scorer or (["rules", "classifier", "ensemble"] + (["llm"] if model else []))
-    honest_transcripts = [t for t in _read(honest) if not isinstance(t, str)]
-    attack_transcripts = [t for t in _read(attack) if not isinstance(t, str)]
+    honest_transcripts = [t for t in _read(honest) if isinstance(t, Transcript)]
+    attack_transcripts = [t for t in _read(attack) if isinstance(t, Transcript)]
     if not honest_transcripts or not attack_transcripts:
         raise _fail(
             TripwireError(
@@ -475,28 +477,14 @@ def _run_calibration(evals: str, log_dir: Path) -> Path:
     return log_dir
 
 
-def _read(paths: Sequence[Path]) -> Iterator[Transcript | str]:
-    """Transcripts from `paths`; unreadable files are reported on stderr (yielded as text)."""
-    from tripwire.monitor import iter_transcripts
+def _read(paths: Sequence[Path]) -> Iterator[Transcript | ReadFailure]:
+    """Transcripts from `paths`; unreadable files are reported on stderr as they come."""
+    from tripwire.monitor import ReadFailure, iter_transcripts
 
     for item in iter_transcripts(paths):
-        if _is_failure(item):
-            text = _failure_text(item)  # type: ignore[arg-type]
-            _err.print(f"[yellow]unreadable:[/yellow] {escape(text)}")
-            yield text
-        else:
-            yield item  # type: ignore[misc]
-
-
-def _is_failure(item: object) -> bool:
-    from tripwire.monitor import ReadFailure
-
-    return isinstance(item, ReadFailure)
-
-
-def _failure_text(failure: ReadFailure) -> str:
-    where = failure.file if failure.line is None else f"{failure.file}:{failure.line}"
-    return f"{where}: {failure.message}"
+        if isinstance(item, ReadFailure):
+            _err.print(f"[yellow]unreadable:[/yellow] {escape(str(item))}")
+        yield item
 
 
 def _score_batch(

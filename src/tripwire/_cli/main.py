@@ -87,6 +87,7 @@ def main() -> None:
 
         sys.exit(hook_main(sys.argv[2:]))
     from rich.console import Console
+    from rich.markup import escape
 
     from tripwire._errors import TripwireError
 
@@ -94,7 +95,8 @@ def main() -> None:
     try:
         _app(lean)()
     except TripwireError as ex:
+        # The message may quote user input (paths, transcript text): never markup.
         Console(stderr=True, soft_wrap=True).print(
-            f"[bold red]error:[/bold red] {ex}", highlight=False
+            f"[bold red]error:[/bold red] {escape(str(ex))}", highlight=False
         )
         sys.exit(2)

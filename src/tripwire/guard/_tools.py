@@ -135,7 +135,7 @@ def call_effects(call: GuardCall, kinds: ToolKinds, *, home: str | None) -> list
     elif kind == "python":
         code = _first_str(args, ("code", "source", "script", "input"))
         if code is not None:
-            effects.extend(_shell("python3 -c " + shlex.quote(code), call.cwd, home))
+            effects.extend(_python(code, call.cwd, home))
     elif kind == "sql":
         effects.extend(_sql(args, call.cwd, home))
     elif kind == "editor":
@@ -176,6 +176,11 @@ def _shell(command: str, cwd: str, home: str | None) -> list[Effect]:
     from ._shell import shell_effects  # parsing stack loads on first shell call
 
     return list(shell_effects(command, cwd, home=home))
+
+
+def _python(code: str, cwd: str, home: str | None) -> list[Effect]:
+    """Python source, read as `python3 -c` would run it."""
+    return _shell("python3 -c " + shlex.quote(code), cwd, home)
 
 
 def _sql(args: dict[str, Any], cwd: str, home: str | None) -> list[Effect]:
@@ -245,7 +250,7 @@ def _unknown(tool: str, args: dict[str, Any], cwd: str, home: str | None) -> lis
         language = str(args.get("language") or args.get("lang") or "python").lower()
         if language in ("bash", "sh", "shell", "zsh"):
             return _shell(code, cwd, home)
-        return _shell("python3 -c " + shlex.quote(code), cwd, home)
+        return _python(code, cwd, home)
     for verb, stems in _VERBS:
         if any(w.startswith(stems) for w in words):
             effects = _on_paths(verb, args, cwd, home, tool)

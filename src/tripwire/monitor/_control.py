@@ -43,7 +43,7 @@ from tripwire.stats import (
     wilson_interval,
 )
 
-from ._read_inspect import read_inspect_log
+from ._read_inspect import transcripts_from_log
 from ._score import TranscriptScorer
 
 __all__ = [
@@ -383,7 +383,7 @@ async def control_runs_from_logs_async(
         policy = _policy(log.eval.model, policies)
         if policy is None:
             continue
-        for transcript in read_inspect_log(path):
+        for transcript in transcripts_from_log(log, str(path)):
             key = (str(transcript.metadata["sample_id"]), int(transcript.metadata["epoch"]))
             if key in rows:
                 pending.append((policy, rows[key]))

@@ -120,7 +120,7 @@ def scripted_corpus(log_dir: Path, *, progress: Callable[[str], None] | None = N
 
     from tripwire.results import rows_from_log
 
-    from ._read_inspect import read_inspect_log
+    from ._read_inspect import transcripts_from_log
 
     say = progress or (lambda _: None)
     if not list_eval_logs(str(log_dir)):
@@ -134,7 +134,7 @@ def scripted_corpus(log_dir: Path, *, progress: Callable[[str], None] | None = N
         model = log.eval.model
         family = str((log.eval.metadata or {}).get("scenario", log.eval.task)).replace("_", "-")
         outcomes = {(row.sample_id, row.epoch): row.outcome for row in rows_from_log(log)}
-        for transcript in read_inspect_log(path):
+        for transcript in transcripts_from_log(log, path):
             key = (str(transcript.metadata["sample_id"]), int(transcript.metadata["epoch"]))
             label, reason = _label(model, outcomes.get(key, "error"))
             if label is None:

@@ -102,8 +102,9 @@ def monitor_guard() -> Guard:
     """The shipped default policy without rate limits, reading no files."""
     from tripwire.guard import default_policy
 
-    policy = default_policy().model_copy(update={"rate_limits": []})
-    return Guard(policy, view=BlindView())
+    from ._rules import transcript_guard
+
+    return transcript_guard(default_policy(), BlindView())
 
 
 class Featurizer:

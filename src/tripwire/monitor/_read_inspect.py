@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from inspect_ai.log import EvalSample, read_eval_log, read_eval_log_samples
+from inspect_ai.log import EvalLog, EvalSample, read_eval_log, read_eval_log_samples
 from inspect_ai.model import (
     ChatMessage,
     ChatMessageAssistant,
@@ -20,7 +20,12 @@ from tripwire._errors import TranscriptError
 
 from ._transcript import Role, Transcript, TranscriptMessage, TranscriptToolCall
 
-__all__ = ["read_inspect_log", "transcript_from_messages", "transcript_from_sample"]
+__all__ = [
+    "read_inspect_log",
+    "transcript_from_messages",
+    "transcript_from_sample",
+    "transcripts_from_log",
+]
 
 
 def read_inspect_log(path: str | Path) -> Iterator[Transcript]:
@@ -34,16 +39,24 @@ def read_inspect_log(path: str | Path) -> Iterator[Transcript]:
         header = read_eval_log(source, header_only=True)
     except Exception as ex:  # inspect raises many types for a bad file
         raise TranscriptError(f"{source}: not a readable Inspect log ({_brief(ex)})") from ex
-    run = {"model": header.eval.model, "task": header.eval.task, "eval_id": header.eval.eval_id}
-    if header.status != "success" and not header.eval.config:
-        pass  # a partial log is still read: its finished samples are transcripts too
+    run = _run_metadata(header)
+    # A partial log is read too: its finished samples are transcripts.
     try:
         for sample in read_eval_log_samples(source, all_samples_required=False):
             yield transcript_from_sample(sample, source, run)
-    except TranscriptError:
-        raise
     except Exception as ex:
         raise TranscriptError(f"{source}: a sample could not be read ({_brief(ex)})") from ex
+
+
+def transcripts_from_log(log: EvalLog, source: str) -> Iterator[Transcript]:
+    """One transcript per sample of a log already read in full (no second read)."""
+    run = _run_metadata(log)
+    for sample in log.samples or []:
+        yield transcript_from_sample(sample, source, run)
+
+
+def _run_metadata(log: EvalLog) -> dict[str, Any]:
+    return {"model": log.eval.model, "task": log.eval.task, "eval_id": log.eval.eval_id}
 
 
 def transcript_from_sample(
