@@ -390,6 +390,7 @@ POSITIVE: list[tuple[str, dict[str, Any]]] = [
     ("kill 1234", {"kind": "kill", "target": "1234"}),
     ("kill -9 %1", {"kind": "kill", "target": "%1"}),
     ("kill $!", {"kind": "kill", "target": "$!"}),
+    ("kill -TERM $$", {"kind": "kill", "target": "<self>"}),
     ("pkill -f 'python -m http.server'", {"kind": "kill", "target": "python -m http.server"}),
     ("pkill -9 tripwire", {"kind": "kill", "target": "tripwire"}),
     ("killall -s KILL watchdog", {"kind": "kill", "target": "watchdog"}),

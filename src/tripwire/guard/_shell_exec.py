@@ -1092,8 +1092,13 @@ def _kill(cmd: Cmd) -> Stream | None:
         targets.append(args[i])
         i += 1
     for arg in targets:
-        cmd.emit("kill", target=arg.text)
+        # `$$` and `$BASHPID` are the shell itself: a process it may always signal.
+        own = arg.text in _OWN_PID
+        cmd.emit("kill", target="<self>" if own else arg.text)
     return None
+
+
+_OWN_PID = frozenset({"$$", "${$}", '"$$"', "$BASHPID", "${BASHPID}", '"$BASHPID"'})
 
 
 def _pkill(cmd: Cmd) -> Stream | None:

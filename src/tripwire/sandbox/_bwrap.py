@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -194,11 +197,14 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         )
         stderr = result.stderr
         if stderr.startswith(READY_MARKER):
+            stderr = stderr[len(READY_MARKER) :]
+            if result.returncode == 126 and _cannot_execute(cmd[0], stderr):
+                raise PermissionError(errno.EACCES, "Permission denied (not executable)", cmd[0])
             return ExecResult(
                 success=result.success,
                 returncode=result.returncode,
                 stdout=result.stdout,
-                stderr=stderr[len(READY_MARKER) :],
+                stderr=stderr,
             )
         if len(stderr) >= SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE // 2:
             # The ring buffer dropped the marker: the command ran and wrote a lot.
@@ -224,7 +230,9 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
             await self._write_inside(inside, data)
             return
         if host.is_dir():
-            raise IsADirectoryError(inside)
+            raise _is_a_directory(inside)
+        if not self.tree.agent_may(host, host_root, os.W_OK):
+            raise _permission_denied(inside)
         self.tree.make_parents(host, host_root)
         self.tree.write(host, data)
 
@@ -241,7 +249,14 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         if mapped is None or self.tree.passes_symlink(*mapped):
             data = await self._read_inside(inside)
         else:
-            data = _read_host(mapped[0], inside)
+            host, host_root = mapped
+            if (
+                host.exists()
+                and not host.is_dir()
+                and not self.tree.agent_may(host, host_root, os.R_OK)
+            ):
+                raise _permission_denied(inside)
+            data = _read_host(host, inside)
         if text:
             return data.decode("utf-8", errors="replace")
         return data
@@ -283,11 +298,11 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
             return run.stdout
         message = stderr[len(READY_MARKER) :].strip()
         if run.returncode == 21:
-            raise IsADirectoryError(inside)
+            raise _is_a_directory(inside)
         if "No such file" in message:
-            raise FileNotFoundError(inside)
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", inside)
         if "Permission denied" in message:
-            raise PermissionError(inside)
+            raise _permission_denied(inside)
         raise SandboxError(f"cannot read {inside} in the sandbox: {message[:300]}")
 
     async def _write_inside(self, inside: str, data: bytes) -> None:
@@ -303,9 +318,9 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         if not result.success:
             message = result.stderr.strip()
             if "Permission denied" in message or "Read-only" in message:
-                raise PermissionError(inside)
+                raise _permission_denied(inside)
             if "nonexistent" in message or "No such file" in message:
-                raise FileNotFoundError(inside)
+                raise FileNotFoundError(errno.ENOENT, "No such file or directory", inside)
             raise SandboxError(f"cannot write {inside} in the sandbox: {message[:300]}")
 
 
@@ -325,17 +340,37 @@ async def bwrap_sandbox(
         await BwrapSandboxEnvironment.sample_cleanup("standalone", config, environments, False)
 
 
+def _cannot_execute(program: str, stderr: str) -> bool:
+    """Whether the start-up line's `exec` of `program` failed for want of permission.
+
+    Only the start-up shell's own message counts (dash: `sh: 1: exec: P: Permission
+    denied`, bash: `sh: line 1: P: Permission denied`), not a command that ran and
+    failed the same way inside.
+    """
+    first = stderr.split("\n", 1)[0]
+    pattern = rf"sh: (?:1|line 1): (?:exec: )?{re.escape(program)}: (?:cannot execute: )?"
+    return re.fullmatch(pattern + "Permission denied", first) is not None
+
+
 def _read_host(host: Path, inside: str) -> bytes:
     if host.is_dir():
-        raise IsADirectoryError(inside)
+        raise _is_a_directory(inside)
     if not host.exists():
-        raise FileNotFoundError(inside)
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", inside)
     size = host.stat().st_size
     if size > SandboxEnvironmentLimits.MAX_READ_FILE_SIZE:
         raise OutputLimitExceededError(
             limit_str=SandboxEnvironmentLimits.MAX_READ_FILE_SIZE_STR, truncated_output=None
         )
     return host.read_bytes()
+
+
+def _is_a_directory(inside: str) -> IsADirectoryError:
+    return IsADirectoryError(errno.EISDIR, "Is a directory", inside)
+
+
+def _permission_denied(inside: str) -> PermissionError:
+    return PermissionError(errno.EACCES, "Permission denied", inside)
 
 
 def _resolve_config(config: SandboxEnvironmentConfigType | None) -> BwrapConfig:
