@@ -73,6 +73,10 @@ class TripwireModelAPI(ModelAPI):
 
 
 def _backend(model_name: str, model_args: dict[str, Any]) -> ChatBackend:
+    if model_name == "hostile":
+        from tripwire.security._hostile import HostileBackend
+
+        return HostileBackend()
     if model_name.startswith("scripted-"):
         from ._scripted import ScriptedBackend
 
@@ -92,6 +96,7 @@ def _backend(model_name: str, model_args: dict[str, Any]) -> ChatBackend:
         "scripted-honest",
         "scripted-schemer[-<variant>]",
         "scripted-garbled",
+        "hostile",
     ]
     raise ConfigError(f"Unknown tripwire model {model_name!r}: choose from {', '.join(known)}.")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import posixpath
 import resource
 import shutil
 from functools import cache
@@ -186,7 +187,12 @@ def bwrap_argv(
     """
     config = tree.config
     guard = tree.guard if guarded and uid == AGENT_UID else None
-    argv: list[str] = []
+    # Nothing of the harness's environment reaches the sandbox, not even through
+    # bwrap's own init process (its /proc/1/environ is readable inside).
+    argv: list[str] = ["env", "-i", "-C", "/", f"PATH={_PATH}"]
+    if tree.memory_cgroup is not None:
+        # Into the sample's memory cgroup first, while still root; children follow.
+        argv += ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(tree.memory_cgroup.procs_file)]
     host_uid = tree.service_host_uid if uid == SERVICE_UID else tree.host_uid
     if uid == SERVICE_UID and host_uid is None:
         raise ValueError("the service account needs tripwire to run as root")
@@ -228,13 +234,39 @@ def bwrap_argv(
 
 
 def _protected(tree: SampleTree, readonly: tuple[str, ...], hidden: tuple[str, ...]) -> list[str]:
-    """Read-only mounts over `readonly` paths, empty ones over `hidden` paths."""
+    """Read-only mounts over `readonly` paths, empty ones over `hidden` paths.
+
+    Each directory between a writable mount and a protected path is first bound onto
+    itself: a mount point cannot be renamed or removed, so the agent cannot move the
+    protected file away with its parent (`mv protected moved`) and put its own in its
+    place, nor uncover a hidden one that way.
+    """
+    readonly_sources = tree.protected_sources(readonly)
+    hidden_sources = tree.protected_sources(hidden)
     argv: list[str] = []
-    for host, inside, _ in tree.protected_sources(readonly):
+    pinned: set[str] = set()
+    for _, inside, _ in [*readonly_sources, *hidden_sources]:
+        for directory in _between_mount_and(tree, inside):
+            if directory not in pinned:
+                pinned.add(directory)
+                mapped = tree.host_path(directory)
+                assert mapped is not None  # below a mount, as protected_sources checked
+                argv += ["--bind", str(mapped[0]), directory]
+    for host, inside, _ in readonly_sources:
         argv += ["--ro-bind", str(host), inside]
-    for _, inside, is_dir in tree.protected_sources(hidden):
+    for _, inside, is_dir in hidden_sources:
         argv += cover(inside, is_dir)
     return argv
+
+
+def _between_mount_and(tree: SampleTree, inside: str) -> list[str]:
+    """The directories strictly between `inside`'s writable mount and it, outermost first."""
+    directories = []
+    parent = posixpath.dirname(inside)
+    while parent not in tree.mounts and parent not in ("/", ""):
+        directories.append(parent)
+        parent = posixpath.dirname(parent)
+    return directories[::-1]
 
 
 def _printf_escape(text: str) -> str:

@@ -57,6 +57,20 @@ class BwrapConfig(BaseModel, frozen=True):
     memory_bytes: int = Field(default=2 * _GIB, gt=0)
     """Address-space limit of each process (RLIMIT_AS)."""
 
+    sample_memory_bytes: int = Field(default=4 * _GIB, gt=0)
+    """Memory of all the sample's processes together (a memory cgroup; needs root and a
+    writable cgroup hierarchy, else only `memory_bytes` per process holds): past it the
+    kernel kills the sample's largest process."""
+
+    disk_bytes: int = Field(default=1 * _GIB, gt=0)
+    """Everything the sample may store in its writable directories together (a tmpfs
+    of this size under the tree; needs root, else only `max_file_bytes` per file
+    holds). The tmpfs is memory, so it also counts towards `sample_memory_bytes`."""
+
+    max_files: int = Field(default=100_000, gt=0)
+    """Files and directories the sample may create in its writable directories (the
+    tmpfs's inodes; needs root)."""
+
     max_processes: int = Field(default=256, gt=0)
     """Processes the sandbox may run at once (RLIMIT_NPROC on a per-sample host uid)."""
 

@@ -10,6 +10,7 @@ and access goes through the sandbox instead, where the link resolves inside.
 
 from __future__ import annotations
 
+import logging
 import os
 import posixpath
 import secrets
@@ -18,6 +19,7 @@ import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,9 @@ from typing import Any
 from tripwire._errors import SandboxError
 
 from ._config import NET_DIR, BwrapConfig
+from ._quota import MemoryCgroup, memory_cgroup_root, mount_tmpfs, unmount
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "AGENT_UID",
@@ -104,6 +109,15 @@ class SampleTree:
         self.root = Path(tempfile.mkdtemp(prefix="tripwire-bwrap-", dir=base))
         # Only the sandbox's own host uid needs to traverse the root.
         self.root.chmod(0o711)
+        self.disk_quota = False
+        """Whether the writable directories live on the sample's own size-limited tmpfs."""
+        self.memory_cgroup: MemoryCgroup | None = None
+        """The sample's memory cgroup, when one could be made."""
+        try:
+            self._limit_whole_sample()
+        except BaseException:
+            self.cleanup()
+            raise
         self.mounts: dict[str, Path] = {}
         for inside in (config.workdir, *config.scratch_dirs):
             host = self.root / "fs" / inside.lstrip("/")
@@ -237,8 +251,33 @@ class SampleTree:
         return sources
 
     def cleanup(self) -> None:
-        """Delete the tree, even parts the agent made unreadable (`chmod 000`)."""
-        remove_tree(self.root)
+        """Delete the tree (even parts made unreadable) and its tmpfs and memory cgroup."""
+        try:
+            if self.memory_cgroup is not None:
+                self.memory_cgroup.close()
+                self.memory_cgroup = None
+        finally:
+            if self.disk_quota:
+                unmount(self.root / "fs")
+                self.disk_quota = False
+            remove_tree(self.root)
+
+    def _limit_whole_sample(self) -> None:
+        """The sample's own tmpfs and memory cgroup, where this process may make them."""
+        if self.host_uid is None:
+            return  # neither is possible without root (see `tripwire doctor --security`)
+        fs = self.root / "fs"
+        fs.mkdir()
+        try:
+            mount_tmpfs(fs, size_bytes=self.config.disk_bytes, inodes=self.config.max_files)
+            self.disk_quota = True
+        except OSError as ex:
+            _warn_once(f"the sandbox's disk is not limited per sample ({ex})")
+        if memory_cgroup_root() is not None:
+            try:
+                self.memory_cgroup = MemoryCgroup(self.config.sample_memory_bytes)
+            except OSError as ex:
+                _warn_once(f"the sandbox's memory is limited per process only ({ex})")
 
     def _make_remote_hosts(self, hosts: tuple[str, ...]) -> None:
         """One writable tree per simulated host, plus the shims that reach them."""
@@ -286,6 +325,11 @@ def make_parents(path: Path, root: Path, owner: tuple[int, int] | None, mode: in
         directory.mkdir(mode=mode)
         if owner is not None:
             os.chown(directory, *owner)
+
+
+@cache
+def _warn_once(message: str) -> None:
+    logger.warning("%s; `tripwire doctor --security` lists what holds here", message)
 
 
 def remove_tree(root: Path) -> None:
