@@ -48,6 +48,7 @@ def _app(lean: str | None = None) -> typer.Typer:
         return app
 
     from ._audit import audit_app
+    from ._doctor import doctor_command
     from ._eval import eval_command
     from ._guard import guard_app
     from ._hook_command import hook_command
@@ -59,6 +60,7 @@ def _app(lean: str | None = None) -> typer.Typer:
     app.command("run")(run_command)
     app.command("eval")(eval_command)
     app.command("report")(report_command)
+    app.command("doctor")(doctor_command)
     app.add_typer(lab_app)
     app.add_typer(guard_app)
     app.add_typer(audit_app)

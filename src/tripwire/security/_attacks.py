@@ -254,7 +254,7 @@ ATTACKS: tuple[Attack, ...] = (
         category="resources",
         title="print gigabytes",
         commands=("yes tripwire | head -c 2000000000",),
-        stopped_by=("output",),
+        stopped_by=("output", "timeout"),
     ),
     Attack(
         name="sleep-forever",
