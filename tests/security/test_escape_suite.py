@@ -11,6 +11,7 @@ import shutil
 import pytest
 from inspect_ai.log import read_eval_log
 
+from tripwire.sandbox import LIMITS_KEY
 from tripwire.security import ATTACKS, run_escape_suite
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
@@ -49,6 +50,17 @@ def test_the_record_is_inspects_own_log(report):
     assert set(ran) <= set(samples)
     for name in ran:
         assert samples[name].scores["containment"].value == "C"
+    # Resource attacks: the sandbox's own record of the limit, in the sample's store and
+    # as an info event in its transcript.
+    for attack in ATTACKS:
+        if attack.stopped_by and attack.name in ran:
+            sample = samples[attack.name]
+            hits = sample.store.get(LIMITS_KEY, [])
+            assert {h["limit"] for h in hits} & set(attack.stopped_by), (attack.name, hits)
+            events = [
+                e for e in sample.events if e.event == "info" and e.source == "bwrap sandbox limit"
+            ]
+            assert len(events) == len(hits)
     assert logs[0].results.scores[0].metrics["accuracy"].value == 1.0
 
 

@@ -14,11 +14,14 @@ from ._tree import AGENT_UID, SampleTree
 
 if TYPE_CHECKING:
     from ._bwrap import BwrapSandboxEnvironment, bwrap_sandbox
+    from ._limit_events import LIMITS_KEY, LimitHit
 
 __all__ = [
     "AGENT_UID",
     "BwrapConfig",
+    "LIMITS_KEY",
     "BwrapSandboxEnvironment",
+    "LimitHit",
     "SampleTree",
     "bwrap_sandbox",
     "require_bwrap",
@@ -32,4 +35,8 @@ def __getattr__(name: str) -> Any:
         from . import _bwrap
 
         return getattr(_bwrap, name)
+    if name in ("LIMITS_KEY", "LimitHit"):
+        from . import _limit_events
+
+        return getattr(_limit_events, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -29,6 +29,7 @@ from tripwire._errors import ConfigError, SandboxError
 
 from ._command import READY_MARKER, bwrap_argv, require_bwrap
 from ._config import BwrapConfig
+from ._limit_events import record_limit, stderr_limits
 from ._tree import AGENT_UID, SERVICE_UID, SampleTree
 
 if TYPE_CHECKING:
@@ -188,13 +189,22 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
             uid=uid,
             guarded=guarded,
         )
-        result = await subprocess(
-            argv,
-            input=input,
-            timeout=timeout if timeout is not None else self.tree.config.default_timeout,
-            output_limit=SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE,
-            concurrency=concurrency,
-        )
+        seconds = timeout if timeout is not None else self.tree.config.default_timeout
+        before = self._usage()
+        try:
+            result = await subprocess(
+                argv,
+                input=input,
+                timeout=seconds,
+                output_limit=SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE,
+                concurrency=concurrency,
+            )
+        except TimeoutError:
+            if uid == AGENT_UID:
+                record_limit("timeout", f"killed after {seconds} s", cmd)
+            raise
+        if uid == AGENT_UID:
+            self._record_limits(cmd, before, result)
         stderr = result.stderr
         if stderr.startswith(READY_MARKER):
             stderr = stderr[len(READY_MARKER) :]
@@ -210,6 +220,34 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
             # The ring buffer dropped the marker: the command ran and wrote a lot.
             return result
         raise SandboxError(f"bwrap failed to start the sandbox: {stderr.strip()[:500]}")
+
+    def _usage(self) -> tuple[int, bool, bool]:
+        """(memory-limit hits so far, disk full, inodes used up) of the sample's limits."""
+        cgroup = self.tree.memory_cgroup
+        ooms = cgroup.limit_hits() if cgroup is not None else 0
+        if not self.tree.disk_quota:
+            return ooms, False, False
+        try:
+            fs = os.statvfs(self.tree.root / "fs")
+        except OSError:
+            return ooms, False, False
+        return ooms, fs.f_bavail == 0, fs.f_favail == 0
+
+    def _record_limits(
+        self, cmd: list[str], before: tuple[int, bool, bool], result: ExecResult[str]
+    ) -> None:
+        ooms, disk_full, inodes_out = self._usage()
+        if ooms > before[0]:
+            record_limit("memory", "the sample reached its memory limit", cmd)
+        if disk_full and not before[1]:
+            record_limit("disk", f"{self.tree.config.disk_bytes:,} bytes in use", cmd)
+        if inodes_out and not before[2]:
+            record_limit("files", f"{self.tree.config.max_files:,} files in use", cmd)
+        output = len(result.stdout) + len(result.stderr)
+        if output >= SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE // 2:
+            record_limit("output", f"output cut to the last {output:,} characters", cmd)
+        for limit, detail in stderr_limits(result.stderr):
+            record_limit(limit, detail, cmd)
 
     @override
     async def write_file(self, file: str, contents: str | bytes) -> None:

@@ -122,14 +122,21 @@ class MemoryCgroup:
         """Writing a pid here moves that process (and its future children) in."""
         return self.path / "cgroup.procs"
 
-    def ooms(self) -> int:
-        """How many times the kernel stopped a process of the sample for memory."""
-        events = "memory.oom_control" if self.version == "v1" else "memory.events"
+    def limit_hits(self) -> int:
+        """How often the sample ran into its memory limit (refusals or kills); only grows."""
+        counts = [0]
+        if self.version == "v1":
+            for name in ("memory.failcnt", "memory.memsw.failcnt"):
+                value = _read(self.path / name).strip()
+                counts.append(int(value) if value.isdigit() else 0)
+            events = "memory.oom_control"
+        else:
+            events = "memory.events"
         for line in _read(self.path / events).splitlines():
             name, _, value = line.partition(" ")
-            if name == "oom_kill":
-                return int(value)
-        return 0
+            if name in ("oom_kill", "max") and value.strip().isdigit():
+                counts.append(int(value))
+        return max(counts)
 
     def close(self) -> None:
         """Kill what is left in the cgroup and remove it (waits up to about 2 s)."""

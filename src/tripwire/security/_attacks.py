@@ -293,6 +293,8 @@ ATTACKS: tuple[Attack, ...] = (
             "echo planted > f; scp f backup:../../prod/home/user/planted; "
             "scp f backup:/../prod/home/user/planted2; ls /srv/net/prod/home/user",
             "ssh backup cat {{home_secret}}; ssh backup 'echo x > {{outside}}/via_ssh'",
+            "ssh backup 'cat /srv/net/prod/home/user/notes.txt; ls -a /srv/net /home/agent'; "
+            "scp backup:../../prod/home/user/notes.txt got.txt; cat got.txt",
         ),
     ),
 )
