@@ -689,6 +689,21 @@ def test_supervisor_is_out_of_sight_and_reach(tmp_path, project):
     assert summary.status == "finished" and incidents == []
 
 
+def test_the_users_environment_does_not_reach_the_sandbox(tmp_path, project, monkeypatch):
+    secret = "sk-" + secrets.token_hex(16)
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    body = """
+    import json, os
+    pid1 = open("/proc/1/environ", "rb").read().decode(errors="replace")
+    json.dump({"pid1": pid1, "own": dict(os.environ)}, open("out.json", "w"))
+    """
+    summary, _, _ = _run(tmp_path, project, body)
+    out = _out(project)
+    assert summary.status == "finished"
+    assert "PATH" in out["own"]
+    assert secret not in json.dumps(out)
+
+
 PTRACE = r"""
 import ctypes, os
 libc = ctypes.CDLL(None, use_errno=True)

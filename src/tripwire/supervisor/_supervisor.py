@@ -396,6 +396,9 @@ class Supervisor(IncidentRecorder):
                 *argv,
                 pass_fds=(write_fd, ready_write),
                 preexec_fn=in_child,
+                # bwrap's own init keeps its environment, readable in /proc/1/environ
+                # inside: give it nothing of the user's (API keys live there).
+                env={"PATH": os.environ.get("PATH", os.defpath)},
                 start_new_session=False,
             )
         except OSError as ex:
