@@ -4,8 +4,10 @@ import json
 import shutil
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
+from tripwire._cli._doctor import _attacks_table
 from tripwire._cli.main import app
 
 runner = CliRunner()
@@ -32,12 +34,22 @@ def test_missing_bwrap_is_a_failed_check_with_its_fix(monkeypatch):
 
 
 @pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
-def test_doctor_security_runs_the_fast_attacks_and_says_they_are_contained():
+def test_doctor_security_runs_the_fast_attacks_and_says_they_are_contained(monkeypatch):
+    # A few of each kind (tests/security runs them all); resources only with --full.
+    import tripwire.security as security
+
+    chosen = ("read-proc-1", "protected-links", "net-tcp", "sleep-forever")
+    monkeypatch.setattr(security, "ATTACKS", [security.attack_named(n) for n in chosen])
     result = runner.invoke(app, ["doctor", "--security", "--json"])
     data = json.loads(result.output)
     results = data["security"]["results"]
-    assert len(results) >= 15
-    assert all(r["category"] != "resources" for r in results)
-    assert all(r["contained"] and r["recorded"] for r in results), results
+    assert [r["attack"] for r in results] == list(chosen[:3])
+    assert all(r["contained"] and r["recorded"] and r["went_on"] for r in results), results
     assert data["security"]["audit_problem"] is None
     assert result.exit_code == 0
+    console = Console(width=80, record=True)
+    console.print(_attacks_table(security.EscapeReport.model_validate(data["security"])))
+    table = console.export_text()
+    assert "escape attempts in the bwrap sandbox" in table
+    assert "protected-links" in table
+    assert max(len(line) for line in table.splitlines()) <= 80

@@ -43,6 +43,10 @@ KNOWN_FAILURES: dict[str, dict[str, str]] = {
     },
 }
 
+# Inspect's local provider waits out the whole 30 s sleep in these (bwrap takes 9 s), so
+# on `local` they are `slow` (tests/sandbox/conftest.py marks them).
+SLOW_ON_LOCAL = ("test_exec_timeout_kills_process", "test_exec_timeout_kills_child_processes")
+
 _PROVIDERS = {
     "bwrap": (BwrapSandboxEnvironment, BwrapConfig()),
     "bwrap-guarded": (BwrapSandboxEnvironment, BwrapConfig(guard="default")),
