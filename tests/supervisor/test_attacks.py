@@ -34,6 +34,7 @@ from supervised_helpers import (
 
 from tripwire.audit import load_key, verify_log
 from tripwire.guard import DEFAULT_POLICY
+from tripwire.sandbox._quota import memory_cgroup_root
 from tripwire.supervisor import kill_run, read_state
 
 pytestmark = needs_sandbox
@@ -702,6 +703,26 @@ def test_the_users_environment_does_not_reach_the_sandbox(tmp_path, project, mon
     assert summary.status == "finished"
     assert "PATH" in out["own"]
     assert secret not in json.dumps(out)
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or memory_cgroup_root() is None, reason="needs root and memory cgroups"
+)
+def test_many_processes_cannot_take_more_than_the_runs_memory(tmp_path, project):
+    policy = policy_with("limits:\n  total_memory_bytes: 1073741824\n")
+    body = """
+    import json, subprocess
+    grab = ("n = 400 << 20; b = bytearray(n); "
+            "b[::4096] = b'x' * len(range(0, n, 4096)); import time; time.sleep(2)")
+    procs = [subprocess.Popen(["python3", "-c", grab]) for _ in range(6)]
+    codes = [p.wait() for p in procs]
+    json.dump({"codes": codes}, open("out.json", "w"))
+    """
+    summary, _, _ = _run(tmp_path, project, body, policy=policy)
+    codes = _out(project)["codes"]
+    assert summary.status == "finished"
+    assert -9 in codes, codes  # the kernel killed some: 2.4 GB asked, 1 GB allowed
+    assert 0 in codes, codes
 
 
 PTRACE = r"""

@@ -55,6 +55,11 @@ class RunLimits(BaseModel):
     """Address-space limit per process (RLIMIT_AS). Higher than the eval sandbox's: agents
     written in Node reserve large address ranges."""
 
+    total_memory_bytes: int = Field(default=16 * _GIB, gt=0)
+    """Memory of all the run's processes together: a memory cgroup, when tripwire runs as
+    root with a writable cgroup hierarchy (`tripwire doctor` says); past it the kernel
+    kills the run's largest process."""
+
     max_processes: int = Field(default=512, gt=0)
     """Processes the sandbox may run at once (RLIMIT_NPROC)."""
 

@@ -34,6 +34,7 @@ from tripwire.guard import Guard, Policy, sandbox_view
 from tripwire.guard._confirm import AutoChannel, ConfirmChannel
 from tripwire.guard._glob import PathSet
 from tripwire.sandbox._command import rlimit_values
+from tripwire.sandbox._quota import MemoryCgroup, memory_cgroup_root
 from tripwire.sandbox._tree import make_parents, remove_tree, traversable_temp_dir
 
 from ._decoys import PlantedDecoy, guarded_policy, plant_decoys
@@ -128,6 +129,7 @@ class Supervisor(IncidentRecorder):
         self._running: dict[int, str] = {}  # shim pid -> command, while its shell runs
         self._last_command: str | None = None
         self._log: AuditLog | None = None
+        self._memory_cgroup: MemoryCgroup | None = None
         self._proxy: Any = None
         self._prepared = False
         self._failed: str | None = None
@@ -344,6 +346,9 @@ class Supervisor(IncidentRecorder):
             if self._proxy is not None:
                 await self._proxy.close()
             self._after_command(None)
+            if self._memory_cgroup is not None:
+                with contextlib.suppress(OSError):
+                    self._memory_cgroup.close()
             self._finish(exit_code)
             # The sandbox's home, /tmp and decoys were scratch; the record stays.
             for scratch in (self.layout.host_dir, self.sockets):
@@ -383,7 +388,18 @@ class Supervisor(IncidentRecorder):
             shared_uid=owner is None,
         )
 
+        procs = None
+        if os.geteuid() == 0 and memory_cgroup_root() is not None:
+            self._memory_cgroup = MemoryCgroup(limits.total_memory_bytes)
+            procs = os.fsencode(self._memory_cgroup.procs_file)
+
         def in_child() -> None:
+            if procs is not None:  # into the run's memory cgroup, children follow
+                fd = os.open(procs, os.O_WRONLY)
+                try:
+                    os.write(fd, str(os.getpid()).encode())
+                finally:
+                    os.close(fd)
             for which, value in values.items():
                 resource.setrlimit(which, (value, value))
             if owner is not None:
