@@ -390,8 +390,11 @@ class Supervisor(IncidentRecorder):
 
         procs = None
         if os.geteuid() == 0 and memory_cgroup_root() is not None:
-            self._memory_cgroup = MemoryCgroup(limits.total_memory_bytes)
-            procs = os.fsencode(self._memory_cgroup.procs_file)
+            try:
+                self._memory_cgroup = MemoryCgroup(limits.total_memory_bytes)
+                procs = os.fsencode(self._memory_cgroup.procs_file)
+            except OSError as ex:  # limited per process only, as without root
+                logger.warning("no memory cgroup for the run: %s", ex)
 
         def in_child() -> None:
             if procs is not None:  # into the run's memory cgroup, children follow
