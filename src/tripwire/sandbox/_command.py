@@ -210,6 +210,8 @@ def bwrap_argv(
     argv += sandbox_prologue(uid, tree.etc)
     for inside, host in tree.mounts.items():
         argv += ["--bind", str(host), inside]
+    for inside, host in tree.binds.items():
+        argv += ["--bind", str(host), inside]
     if tree.shims is not None:
         argv += ["--ro-bind", str(tree.shims), SHIM_DIR]
     argv += _protected(tree, config.readonly_paths, config.hidden_paths)

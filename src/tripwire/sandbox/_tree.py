@@ -124,6 +124,9 @@ class SampleTree:
             host.mkdir(parents=True, exist_ok=True)
             self._own(host)
             self.mounts[posixpath.normpath(inside)] = host
+        self.binds: dict[str, Path] = {}
+        """Host files bound in at a path inside a writable dir (`bind`), e.g. a server's
+        socket."""
         self.shims: Path | None = None
         self.guard: GuardMounts | None = None
         """Set when the sample runs under a guard policy."""
@@ -163,6 +166,20 @@ class SampleTree:
         relative = posixpath.relpath(inside, best)
         host_root = self.mounts[best]
         return (host_root if relative == "." else host_root / relative), host_root
+
+    def bind(self, host: Path, inside: str) -> None:
+        """Bind the host file `host` (a server's socket, say) at `inside` in every command.
+
+        A bind rather than a link: the sample's writable dirs may be their own
+        filesystem (the tmpfs of `disk_bytes`), which no hard link can cross.
+
+        Raises:
+            SandboxError: If `inside` is not under one of the sandbox's writable dirs.
+        """
+        inside = self.inside_path(inside)
+        if self.host_path(inside) is None:
+            raise SandboxError(f"{inside} is not under one of the sandbox's writable dirs")
+        self.binds[inside] = host
 
     @staticmethod
     def passes_symlink(host: Path, host_root: Path) -> bool:

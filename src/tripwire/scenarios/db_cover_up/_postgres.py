@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import secrets
 from pathlib import Path
@@ -231,15 +230,7 @@ def _link_socket(env: SandboxEnvironment, socket: Path) -> None:
         raise SandboxError(f"PostgreSQL production needs the bwrap sandbox: {ex}") from ex
     if SOCKET_DIR not in tree.mounts:
         raise SandboxError(f"the sandbox has no {SOCKET_DIR} scratch directory to link into")
-    target = tree.mounts[SOCKET_DIR] / ".s.PGSQL.5432"
-    try:
-        os.link(socket, target)
-    except OSError as ex:
-        raise SandboxError(
-            f"cannot link the server's socket {socket} into the sandbox ({ex.strerror}): "
-            "put the server's unix_socket_directories on the filesystem of the system temp "
-            "directory, where the sandbox trees live."
-        ) from ex
+    tree.bind(socket, f"{SOCKET_DIR}/.s.PGSQL.5432")
 
 
 class PostgresDetector:
