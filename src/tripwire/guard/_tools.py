@@ -264,6 +264,14 @@ def _unknown(tool: str, args: dict[str, Any], cwd: str, home: str | None) -> lis
 def _on_paths(
     kind: EffectKind, args: dict[str, Any], cwd: str, home: str | None, tool: str
 ) -> list[Effect]:
+    if kind != "read":
+        # A write or delete whose path is a list or a number cannot be checked; the
+        # call is unparseable (refused by default), not a call with no path.
+        odd = [k for k in _PATH_KEYS if args.get(k) is not None and not isinstance(args[k], str)]
+        if odd:
+            raise UnparseableError(
+                f"{tool}: path argument {odd[0]!r} is {type(args[odd[0]]).__name__}, not text"
+            )
     effects = []
     for raw in _path_arguments(args):
         path = normalise_path(raw, cwd, home=home)
