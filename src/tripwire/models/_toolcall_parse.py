@@ -224,7 +224,8 @@ def _name_hint(source: str) -> str:
 
 
 def _error_call(function: str, body: str, problem: str) -> ToolCall:
-    shown = body.strip()
+    # Text decoded with `surrogateescape` may hold lone surrogates: shown as `?`.
+    shown = body.strip().encode("utf-8", "replace").decode("utf-8")
     if len(shown) > _MAX_SHOWN:
         shown = shown[: _MAX_SHOWN // 2] + "\n…\n" + shown[-_MAX_SHOWN // 2 :]
     message = (
