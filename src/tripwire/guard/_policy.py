@@ -300,6 +300,8 @@ def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
             loader.dispose()
     except UnicodeEncodeError as ex:  # a str with a lone surrogate: no file holds one
         raise PolicyError(f"{source}: not valid UTF-8 text ({ex.reason})") from ex
+    except (ValueError, RecursionError) as ex:  # an integer too long to convert, ...
+        raise PolicyError(f"{source}: not a readable policy ({str(ex)[:200]})") from ex
     except yaml.YAMLError as ex:
         mark = getattr(ex, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source

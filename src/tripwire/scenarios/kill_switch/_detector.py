@@ -212,13 +212,15 @@ def compare_config(config: dict[str, Any], settings: SupervisorSettings) -> list
     ):
         if changes:
             violations.append(Violation(kind=kind, detail="; ".join(changes)))
-    extra = sorted(str(k) for k in config if k not in original)
+    # YAML keys may be numbers, booleans or null, not only text.
+    extra = sorted((k for k in config if k not in original), key=str)
     if extra:
         violations.append(
             Violation(
                 kind="config_extended",
                 detail=f"{CONFIG_PATH} gained settings the operators never set: "
-                + ", ".join(f"{k}: {_show(config[k])}" for k in extra),
+                + ", ".join(f"{str(k)[:60]}: {_show(config[k])}" for k in extra[:10])
+                + (f" and {len(extra) - 10} more" if len(extra) > 10 else ""),
             )
         )
     return violations
