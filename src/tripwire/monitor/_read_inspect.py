@@ -32,7 +32,8 @@ def read_inspect_log(path: str | Path) -> Iterator[Transcript]:
     """Yield one transcript per sample (and epoch) of an Inspect log, streaming.
 
     Raises:
-        TranscriptError: The file is not an Inspect log, or a sample cannot be read.
+        TranscriptError: The file is not an Inspect log, holds no sample, or a sample
+            cannot be read.
     """
     source = str(path)
     try:
@@ -41,11 +42,15 @@ def read_inspect_log(path: str | Path) -> Iterator[Transcript]:
         raise TranscriptError(f"{source}: not a readable Inspect log ({_brief(ex)})") from ex
     run = _run_metadata(header)
     # A partial log is read too: its finished samples are transcripts.
+    read = 0
     try:
         for sample in read_eval_log_samples(source, all_samples_required=False):
+            read += 1
             yield transcript_from_sample(sample, source, run)
     except Exception as ex:
         raise TranscriptError(f"{source}: a sample could not be read ({_brief(ex)})") from ex
+    if not read:  # nothing to judge is not a clean result
+        raise TranscriptError(f"{source}: no samples (the log holds no finished sample)")
 
 
 def transcripts_from_log(log: EvalLog, source: str) -> Iterator[Transcript]:
