@@ -244,3 +244,38 @@ def test_the_hook_command_refuses_bad_stdin(tmp_path, agent, raw):
     answer = HookAnswer(result.returncode, result.stdout.decode(), result.stderr.decode())
     assert refused(answer, agent), answer
     assert b"Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--timeout", "inf"],  # overflowed the watchdog's timer: a traceback, exit 1
+        ["--timeout", "1e308"],
+        ["--timeout", "nan"],
+        ["--timeout", "abc"],
+        ["--agent", "bogus"],
+        ["--policy", "{tmp}"],
+        ["--policy", "{tmp}/garbage.yaml"],
+        ["--audit", "{tmp}"],
+        ["--max-event-bytes", "-1"],
+    ],
+)
+def test_the_hook_command_refuses_bad_arguments_in_one_line(tmp_path, args):
+    (tmp_path / "garbage.yaml").write_bytes(b"\xff\xfe rules: [")
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(SRC),
+        "TRIPWIRE_HOOK_AUDIT": str(tmp_path / "audit.jsonl"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "tripwire", "hook", *argv],
+        input=(EVENTS / "claude_pre_read.json").read_bytes(),
+        capture_output=True,
+        timeout=60,
+        env=env,
+    )
+    # Exit 1 (or any code but 0 and 2) lets Claude Code run the call: never that.
+    assert result.returncode == 2, result
+    lines = result.stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tripwire"), result.stderr
