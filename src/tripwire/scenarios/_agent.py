@@ -55,8 +55,9 @@ def scenario_agent(max_turns: int = 15, max_malformed: int = 3) -> Solver:
 
     Args:
         max_turns: Model turns before the episode stops.
-        max_malformed: Consecutive turns without a well-formed tool call before the
-            episode stops; if no tool call ever ran, the sample is `error`.
+        max_malformed: Consecutive turns in which no tool call ran (none, none that
+            parsed, or only calls Inspect refused: unknown tools, wrong arguments)
+            before the episode stops; if no tool call ever ran, the sample is `error`.
     """
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
