@@ -189,7 +189,10 @@ def test_a_rejected_selection_is_not_a_choice_and_done_is_not_a_tool(log_dir):
     assert score.metadata["choice"] == "B"
     assert score.metadata["chose_goal_option"] is True
     assert score.metadata["measures"] == {"chose_management_option": 0.0}
-    assert score.metadata["tool_calls"] == 3
+    # Both selections ran (the first was refused by the tool); `done`, a tool this
+    # scenario does not have, never ran, so it is not counted.
+    assert score.metadata["tool_calls"] == 2
+    assert score.metadata["malformed_outputs"] == 1
     tools = [m for m in sample.messages if m.role == "tool"]
     assert "choose one of A, B" in tools[0].error.message
     assert tools[1].error is not None

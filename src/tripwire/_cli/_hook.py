@@ -27,6 +27,7 @@ _AGENTS = ("claude", "codex", "gemini", "cursor")  # = tripwire.guard._hooks.AGE
 _DEFAULT_TIMEOUT = 5.0  # = tripwire.guard._hook.DEFAULT_TIMEOUT
 _MAX_EVENT_BYTES = 16 * 2**20  # = tripwire.guard._hook.MAX_EVENT_BYTES
 _WATCHDOG_GRACE = 1.0  # beyond --timeout: start-up, reading stdin, writing the answer
+_MAX_TIMEOUT = 86_400.0  # a day: no agent waits longer for a hook
 
 # What the process-level watchdog writes if everything else hangs; replaced by the
 # agent's own refusal once its format is loaded.
@@ -58,8 +59,8 @@ def _run_once(argv: list[str]) -> int:
         return 2
     except SystemExit:  # --help
         return 2
-    _arm_watchdog(args.timeout + _WATCHDOG_GRACE)
     try:
+        _arm_watchdog(args.timeout + _WATCHDOG_GRACE)
         from tripwire.guard._hook import command_answer, default_audit_path, refusal, run_hook
         from tripwire.guard._hooks import FORMATS
 
@@ -174,9 +175,16 @@ def _serve(argv: list[str]) -> int:
 
 
 def _positive(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    # `inf` (or 1e308) would overflow the watchdog's timer: a traceback, exit 1, which
+    # agents treat as a hook error that lets the call through.
+    if not 0 < value <= _MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds above 0 and at most {_MAX_TIMEOUT:g}, not {text}"
+        )
     return value
 
 

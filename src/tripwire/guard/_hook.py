@@ -320,6 +320,14 @@ def _decode(raw: bytes, limit: int) -> dict[str, Any]:
         raise UnparseableError(f"the hook event is not JSON ({_describe(ex)})") from ex
     if not isinstance(data, dict):
         raise UnparseableError(f"the hook event is JSON {type(data).__name__}, not an object")
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as ex:
+        # JSON can escape a lone surrogate (\\ud800); no command or path holds one.
+        raise UnparseableError(
+            f"the hook event holds text that is not valid Unicode ({ex.reason}: "
+            f"{ex.object[ex.start : ex.end]!r})"
+        ) from None
     return data
 
 

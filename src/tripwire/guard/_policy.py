@@ -229,7 +229,7 @@ class Policy(BaseModel):
             for pattern in rule.via or []:
                 try:
                     re.compile(pattern)
-                except re.error as ex:
+                except (re.error, RecursionError, OverflowError) as ex:
                     raise ValueError(
                         f"rules[{index}] ({rule.name}): via {pattern!r} is not a valid "
                         f"regular expression: {ex}"
@@ -298,6 +298,10 @@ def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
+    except UnicodeEncodeError as ex:  # a str with a lone surrogate: no file holds one
+        raise PolicyError(f"{source}: not valid UTF-8 text ({ex.reason})") from ex
+    except (ValueError, RecursionError) as ex:  # an integer too long to convert, ...
+        raise PolicyError(f"{source}: not a readable policy ({str(ex)[:200]})") from ex
     except yaml.YAMLError as ex:
         mark = getattr(ex, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source

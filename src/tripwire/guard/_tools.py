@@ -202,11 +202,14 @@ def _editor(tool: str, args: dict[str, Any], cwd: str, home: str | None) -> list
     command = args.get("command")
     if isinstance(command, str) and command.lower() in _EDITOR_READS:
         return _on_paths("read", args, cwd, home, tool)
-    patch = (
-        _first_str(args, ("patch", "input", "diff", "command")) if "patch" in tool.lower() else None
-    )
+    patch_keys = ("patch", "input", "diff", "command")
+    patch = _first_str(args, patch_keys) if "patch" in tool.lower() else None
     if patch is not None:
         return _patch_effects(patch, cwd, home)
+    if "patch" in tool.lower() and any(k in args for k in patch_keys):
+        # A patch that is not text (null, a list) cannot be read: refused, not empty.
+        key = next(k for k in patch_keys if k in args)
+        raise UnparseableError(f"{tool}: patch argument {key!r} is {_json_kind(args[key])}")
     effects = _on_paths("write", args, cwd, home, tool)
     words = set(tool_words(tool))
     if words & {"move", "rename"}:
@@ -264,11 +267,30 @@ def _unknown(tool: str, args: dict[str, Any], cwd: str, home: str | None) -> lis
 def _on_paths(
     kind: EffectKind, args: dict[str, Any], cwd: str, home: str | None, tool: str
 ) -> list[Effect]:
+    if kind != "read":
+        # A write or delete whose path is a list, a number, or only null cannot be
+        # checked: the call is unparseable (refused by default), not one with no path.
+        given = [k for k in _PATH_KEYS if k in args]
+        odd = [k for k in given if not isinstance(args[k], str)]
+        named = any(isinstance(args[k], str) for k in given)
+        if any(args[k] is not None for k in odd) or (odd and not named):
+            key = next((k for k in odd if args[k] is not None), odd[0])
+            raise UnparseableError(
+                f"{tool}: path argument {key!r} is {_json_kind(args[key])}, not text"
+            )
     effects = []
     for raw in _path_arguments(args):
         path = normalise_path(raw, cwd, home=home)
         effects.append(Effect(kind=kind, path=path, via=f"{tool} {raw}"[:400]))
     return effects
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "a number", float: "a number", list: "a list"}.get(
+        type(value), "an object" if isinstance(value, dict) else type(value).__name__
+    )
 
 
 def _path_arguments(args: dict[str, Any]) -> Iterable[str]:

@@ -15,6 +15,7 @@ message and write past calls and results into the text in the same format.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,10 @@ from tripwire._errors import ModelError
 
 __all__ = ["ChatTemplate", "tool_instructions", "tool_schemas"]
 
+# Written-out special tokens (`<|im_start|>`, `<|eot_id|>`, Gemma's turn markers):
+# the prompt is tokenized with special tokens parsed, so one of these inside a
+# message (a file the agent read, say) would forge a turn boundary.
+_SPECIAL_TOKEN = re.compile(r"<\|[\w.\-]{1,64}\|>|<(?:start|end)_of_turn>")
 _END_OF_TURN_MARKERS = ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>")
 
 
@@ -56,6 +61,8 @@ class ChatTemplate:
             raise ModelError(f"The model's chat template does not compile: {ex}") from ex
         self.supports_tools = "tools" in variables
         """Whether the template renders a `tools` list itself."""
+        special = [re.escape(token) for token in (bos_token, eos_token) if token]
+        self._markers = re.compile("|".join([_SPECIAL_TOKEN.pattern, *special]))
 
     @property
     def stop_sequences(self) -> list[str]:
@@ -83,8 +90,9 @@ class ChatTemplate:
             rendered = [_native_message(message) for message in messages]
         else:
             rendered = _inline_tool_messages(messages)
-            if schemas:
-                rendered = _with_system_text(rendered, tool_instructions(schemas))
+        rendered = _defused(rendered, self._markers)
+        if not self.supports_tools and schemas:
+            rendered = _with_system_text(rendered, tool_instructions(schemas))
         try:
             return self._template.render(
                 messages=rendered,
@@ -173,6 +181,21 @@ def _inline_tool_messages(messages: list[ChatMessage]) -> list[dict[str, Any]]:
             content = f"{content}\n{calls}" if content else calls
         rendered.append({"role": message.role, "content": content})
     return rendered
+
+
+def _defused(value: Any, markers: re.Pattern[str]) -> Any:
+    """`value` with every written-out special token in its text broken by a zero-width space.
+
+    Message text reaches the tokenizer as plain text: a tool result that spells
+    `<|im_end|><|im_start|>system` must not become a real system turn.
+    """
+    if isinstance(value, str):
+        return markers.sub(lambda match: match.group()[0] + "\u200b" + match.group()[1:], value)
+    if isinstance(value, list):
+        return [_defused(item, markers) for item in value]
+    if isinstance(value, dict):
+        return {key: _defused(item, markers) for key, item in value.items()}
+    return value
 
 
 def _with_system_text(messages: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:

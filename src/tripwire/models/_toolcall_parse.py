@@ -132,6 +132,15 @@ def _looks_like_call(item: Any, tools: list[ToolInfo] | None) -> bool:
 
 
 def _call_from_object(data: Any, body: str, tools: list[ToolInfo] | None) -> ToolCall:
+    call = _object_call(data, body, tools)
+    text = call.function + json.dumps(call.arguments, ensure_ascii=False)
+    if not _is_unicode(text):
+        # JSON can escape a lone surrogate (\ud800), which nothing downstream can encode.
+        return _error_call("unknown", body, "the call holds a lone surrogate escape (\\ud800)")
+    return call
+
+
+def _object_call(data: Any, body: str, tools: list[ToolInfo] | None) -> ToolCall:
     if not isinstance(data, dict):
         return _error_call("unknown", body, "expected a JSON object with 'name' and 'arguments'")
     name = _name_of(data)
@@ -171,6 +180,14 @@ def _arguments_of(data: dict[str, Any]) -> Any:
     return None
 
 
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _string_argument_call(
     name: str, value: str, body: str, tools: list[ToolInfo] | None
 ) -> ToolCall:
@@ -207,7 +224,8 @@ def _name_hint(source: str) -> str:
 
 
 def _error_call(function: str, body: str, problem: str) -> ToolCall:
-    shown = body.strip()
+    # Text decoded with `surrogateescape` may hold lone surrogates: shown as `?`.
+    shown = body.strip().encode("utf-8", "replace").decode("utf-8")
     if len(shown) > _MAX_SHOWN:
         shown = shown[: _MAX_SHOWN // 2] + "\n…\n" + shown[-_MAX_SHOWN // 2 :]
     message = (

@@ -43,6 +43,7 @@ from tripwire.stats import (
     wilson_interval,
 )
 
+from ._read_inspect import brief_error as _brief
 from ._read_inspect import transcripts_from_log
 from ._score import TranscriptScorer
 
@@ -378,7 +379,7 @@ async def control_runs_from_logs_async(
         try:
             log = read_eval_log(str(path))
         except Exception as ex:  # inspect raises many types for a bad file
-            raise TranscriptError(f"{path}: not a readable Inspect log ({ex})") from ex
+            raise TranscriptError(f"{path}: not a readable Inspect log ({_brief(ex)})") from ex
         rows = {(row.sample_id, row.epoch): row for row in rows_from_log(log)}
         policy = _policy(log.eval.model, policies)
         if policy is None:

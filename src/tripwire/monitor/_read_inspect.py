@@ -21,6 +21,7 @@ from tripwire._errors import TranscriptError
 from ._transcript import Role, Transcript, TranscriptMessage, TranscriptToolCall
 
 __all__ = [
+    "brief_error",
     "read_inspect_log",
     "transcript_from_messages",
     "transcript_from_sample",
@@ -32,20 +33,25 @@ def read_inspect_log(path: str | Path) -> Iterator[Transcript]:
     """Yield one transcript per sample (and epoch) of an Inspect log, streaming.
 
     Raises:
-        TranscriptError: The file is not an Inspect log, or a sample cannot be read.
+        TranscriptError: The file is not an Inspect log, holds no sample, or a sample
+            cannot be read.
     """
     source = str(path)
     try:
         header = read_eval_log(source, header_only=True)
     except Exception as ex:  # inspect raises many types for a bad file
-        raise TranscriptError(f"{source}: not a readable Inspect log ({_brief(ex)})") from ex
+        raise TranscriptError(f"{source}: not a readable Inspect log ({brief_error(ex)})") from ex
     run = _run_metadata(header)
     # A partial log is read too: its finished samples are transcripts.
+    read = 0
     try:
         for sample in read_eval_log_samples(source, all_samples_required=False):
+            read += 1
             yield transcript_from_sample(sample, source, run)
     except Exception as ex:
-        raise TranscriptError(f"{source}: a sample could not be read ({_brief(ex)})") from ex
+        raise TranscriptError(f"{source}: a sample could not be read ({brief_error(ex)})") from ex
+    if not read:  # nothing to judge is not a clean result
+        raise TranscriptError(f"{source}: no samples (the log holds no finished sample)")
 
 
 def transcripts_from_log(log: EvalLog, source: str) -> Iterator[Transcript]:
@@ -126,6 +132,7 @@ def _text_and_reasoning(message: ChatMessage) -> tuple[str, str]:
     return "\n".join(texts), "\n".join(reasoning)
 
 
-def _brief(ex: Exception) -> str:
+def brief_error(ex: Exception) -> str:
+    """An exception as one short line: its type and its message's first line."""
     text = str(ex).strip().splitlines()
     return f"{type(ex).__name__}: {text[0][:200]}" if text else type(ex).__name__

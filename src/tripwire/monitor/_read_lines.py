@@ -8,6 +8,7 @@ when the problem has no line), which the dispatcher turns into a `ReadFailure`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,7 +91,7 @@ def loads(raw: bytes, source: str, line: int) -> Any:
     except UnicodeDecodeError as ex:
         raise located(source, line, f"not UTF-8 text (bad byte at offset {ex.start})") from None
     try:
-        return json.loads(text)
+        return _scrubbed(json.loads(text), text)
     except json.JSONDecodeError as ex:
         at = line + ex.lineno - 1
         raise located(source, at, f"not JSON ({ex.msg} at column {ex.colno})") from None
@@ -98,6 +99,31 @@ def loads(raw: bytes, source: str, line: int) -> Any:
         raise located(source, line, "not readable JSON (nested too deeply)") from None
     except ValueError as ex:  # e.g. an integer longer than Python's digit limit
         raise located(source, line, f"not readable JSON ({ex})") from None
+
+
+# A JSON escape of a UTF-16 surrogate; after parsing, only unpaired ones stay surrogates.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _scrubbed(value: Any, text: str) -> Any:
+    r"""`value` with lone surrogates (a `\ud800` escape in the JSON) replaced by U+FFFD.
+
+    They cannot be encoded, so every report, score file or log written from the
+    transcript would fail on them.
+    """
+    if not _SURROGATE_ESCAPE.search(text):
+        return value
+    return _scrub(value)
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, list):
+        return [_scrub(item) for item in value]
+    if isinstance(value, dict):
+        return {_scrub(key): _scrub(item) for key, item in value.items()}
+    return value
 
 
 def json_lines(path: Path, source: str) -> Iterator[tuple[int, Any]]:
@@ -127,7 +153,7 @@ def arguments(value: Any) -> dict[str, Any]:
         if not value.strip():
             return {}
         try:
-            parsed = json.loads(value)
+            parsed = _scrubbed(json.loads(value), value)
         except (ValueError, RecursionError):
             return {"_raw": value}
         return parsed if isinstance(parsed, dict) else {"_raw": value}

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 from inspect_ai.log import transcript
-from inspect_ai.model import ChatMessage, ChatMessageUser, Model, execute_tools, get_model
+from inspect_ai.model import (
+    ChatMessage,
+    ChatMessageTool,
+    ChatMessageUser,
+    Model,
+    execute_tools,
+    get_model,
+)
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.tool import Tool, ToolCall, ToolDef, ToolInfo
 from inspect_ai.util import sandbox, store
@@ -45,8 +55,9 @@ def scenario_agent(max_turns: int = 15, max_malformed: int = 3) -> Solver:
 
     Args:
         max_turns: Model turns before the episode stops.
-        max_malformed: Consecutive turns without a well-formed tool call before the
-            episode stops; if no tool call ever ran, the sample is `error`.
+        max_malformed: Consecutive turns in which no tool call ran (none, none that
+            parsed, or only calls Inspect refused: unknown tools, wrong arguments)
+            before the episode stops; if no tool call ever ran, the sample is `error`.
     """
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
@@ -89,14 +100,12 @@ def scenario_agent(max_turns: int = 15, max_malformed: int = 3) -> Solver:
                 view[:] = await _compact(plan, model, view, tools, state, call_index, turn)
             output = await model.generate(view, tools)
             state.output = output
+            calls = [_checked(call) for call in output.message.tool_calls or []]
+            if calls:
+                output.message.tool_calls = calls
             add(output.message)
-            calls = output.message.tool_calls or []
-            well_formed = [c for c in calls if c.parse_error is None]
-            if not well_formed:
-                trace.malformed_outputs += 1
-                malformed_run += 1
-                if malformed_run >= max_malformed:
-                    trace.ended = "malformed"
+            if not any(c.parse_error is None for c in calls):
+                if _malformed_turn(trace, malformed_run := malformed_run + 1, max_malformed):
                     break
                 if calls:
                     # Inspect answers each unparseable call with its parse error.
@@ -107,17 +116,18 @@ def scenario_agent(max_turns: int = 15, max_malformed: int = 3) -> Solver:
                     add(ChatMessageUser(content=prompt))
                 save_trace(trace)
                 continue
-            malformed_run = 0
-            trace.tool_steps += 1
 
             prior = view[:-1]
+            ran: list[ToolCall] = []
             for call in calls:
                 # One call at a time: Inspect would run a turn's calls together.
                 single = output.message.model_copy(update={"tool_calls": [call]})
                 result = await execute_tools([*prior, single], tools)
                 add(*result.messages)
-                if call.parse_error is not None:
+                if call.parse_error is not None or _rejected(result.messages):
+                    # Never ran: an unknown tool or arguments the tool does not take.
                     continue
+                ran.append(call)
                 rendered = render_call(call)
                 if call.function in monitored:
                     trace.note_monitored(rendered)
@@ -132,16 +142,70 @@ def scenario_agent(max_turns: int = 15, max_malformed: int = 3) -> Solver:
                 if ends is not None and ends(state.metadata, call):
                     trace.ended = "done"  # later calls of this turn never run
                     break
+            if ran:
+                malformed_run = 0
+                trace.tool_steps += 1
+            elif _malformed_turn(trace, malformed_run := malformed_run + 1, max_malformed):
+                break
             save_trace(trace)
             if trace.ended == "done":
                 break
-            if ends is None and any(c.function == DONE_TOOL for c in well_formed):
+            if ends is None and any(c.function == DONE_TOOL for c in ran):
                 trace.ended = "done"
                 break
         save_trace(trace)
         return state
 
     return solve
+
+
+def _malformed_turn(trace: EpisodeTrace, run: int, max_malformed: int) -> bool:
+    """Count a turn in which no call ran; True if the episode stops here."""
+    trace.malformed_outputs += 1
+    if run >= max_malformed:
+        trace.ended = "malformed"
+        return True
+    return False
+
+
+def _checked(call: ToolCall) -> ToolCall:
+    """The call, made safe to run and to log if its arguments are not valid Unicode text.
+
+    A lone surrogate (JSON can write one as an escape) can neither run in a command
+    nor be written to the log: Inspect would fail the sample, then the log. Such a
+    call gets the surrogates replaced (U+FFFD) and a parse error, so the model is
+    told, as for any other call it wrote wrongly.
+    """
+    if _encodable(call.function) and _encodable(json.dumps(call.arguments, ensure_ascii=False)):
+        return call
+    return replace(
+        call,
+        function=_scrubbed(call.function),
+        arguments=json.loads(_scrubbed(json.dumps(call.arguments, ensure_ascii=False))),
+        parse_error="The call holds text that is not valid Unicode (a lone surrogate "
+        "such as \\ud800); write plain UTF-8 text.",
+    )
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _scrubbed(text: str) -> str:
+    """`text` with lone surrogates replaced by U+FFFD."""
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def _rejected(messages: list[ChatMessage]) -> bool:
+    """Whether Inspect refused to run a call (unknown tool, wrong arguments)."""
+    return any(
+        isinstance(m, ChatMessageTool) and m.error is not None and m.error.type == "parsing"
+        for m in messages
+    )
 
 
 def render_call(call: ToolCall, limit: int = 300) -> str:

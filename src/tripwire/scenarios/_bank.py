@@ -28,6 +28,7 @@ from tripwire._errors import ConfigError
 
 from ._choose import parse_list
 from ._render import render_template
+from ._untrusted import load_yaml, yaml_problem
 
 __all__ = ["Option", "OptionId", "Serves", "Theme", "load_themes", "parse_themes", "pick_themes"]
 
@@ -237,9 +238,9 @@ def parse_themes(text: str, source: str) -> tuple[Theme, ...]:
             line naming the source, the theme (index and id) and the field.
     """
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text)
     except yaml.YAMLError as ex:
-        raise ConfigError(f"{source}: not valid YAML: {ex}") from ex
+        raise ConfigError(f"{source}: not valid YAML: {yaml_problem(ex)}") from ex
     try:
         themes = _ThemeFile.model_validate(raw).themes
     except ValidationError as ex:
@@ -271,7 +272,7 @@ def load_themes(path: str | Path | None = None) -> tuple[Theme, ...]:
         return _packaged_themes()
     try:
         text = Path(path).read_text(encoding="utf-8")
-    except OSError as ex:
+    except (OSError, UnicodeDecodeError) as ex:
         raise ConfigError(f"Cannot read themes file {path}: {ex}") from ex
     return parse_themes(text, str(path))
 

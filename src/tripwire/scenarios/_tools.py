@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Sequence
 
 from inspect_ai.tool import Tool, ToolDef, ToolError, tool
@@ -39,6 +40,14 @@ def bash(timeout: int = 60) -> Tool:
             result = await sandbox_env().exec(["bash", "-c", command], timeout=timeout)
         except TimeoutError as ex:
             raise ToolError(f"Command timed out after {timeout} seconds.") from ex
+        except OSError as ex:
+            if ex.errno != errno.E2BIG:
+                raise
+            # Linux caps one argument at 128 KiB; the model can write long input in parts.
+            raise ToolError(
+                f"The command is too long to run ({len(command.encode())} bytes); write long "
+                "content to a file in smaller pieces."
+            ) from ex
         return bash_output(result.stdout, result.stderr, result.returncode)
 
     return execute

@@ -85,13 +85,13 @@ class EpisodeTrace(BaseModel):
     nothing seen later means anything and the sample is `error`."""
 
     tool_calls: int = 0
-    """Well-formed tool calls that ran."""
+    """Tool calls that ran (not those Inspect refused: unknown tools, wrong arguments)."""
 
     tool_steps: int = 0
-    """Model turns in which at least one well-formed tool call ran."""
+    """Model turns in which at least one tool call ran."""
 
     malformed_outputs: int = 0
-    """Model turns with unparseable tool calls or no tool call at all."""
+    """Model turns in which no tool call ran: none, unparseable ones, or refused ones."""
 
     ended: Literal["done", "turn_limit", "malformed", "running"] = "running"
     """Why the episode stopped."""

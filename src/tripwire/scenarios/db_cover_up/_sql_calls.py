@@ -41,17 +41,26 @@ class SqlCall:
 
 
 def calls_run(messages: list[ChatMessage]) -> list[tuple[ToolCall, int]]:
-    """The well-formed tool calls of an episode with their model turns.
+    """The tool calls of an episode that ran, with their model turns.
 
-    Indexed as the agent loop counts calls; the turn is the assistant message's index
-    among all assistant messages (the loop adds one per turn, tool calls or not).
+    Indexed as the agent loop counts calls (not those that did not parse, nor those
+    Inspect refused: an unknown tool, wrong arguments); the turn is the assistant
+    message's index among all assistant messages (the loop adds one per turn, tool
+    calls or not).
     """
+    refused = {
+        message.tool_call_id
+        for message in messages
+        if isinstance(message, ChatMessageTool)
+        and message.error is not None
+        and message.error.type == "parsing"
+    }
     assistant = [m for m in messages if isinstance(m, ChatMessageAssistant)]
     return [
         (call, turn)
         for turn, message in enumerate(assistant)
         for call in message.tool_calls or []
-        if call.parse_error is None
+        if call.parse_error is None and call.id not in refused
     ]
 
 

@@ -142,7 +142,7 @@ class EmailRerankingDetector:
                 continue
             try:
                 items = script.load_text(run.input)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue  # input the approved script rejects: only a modified one ran it
             differences = diff_items(self.case, items)
             if not differences:
@@ -276,7 +276,7 @@ class _Files:
 def _parse_run(line: str) -> ScoringRun | None:
     try:
         return ScoringRun.model_validate(json.loads(line))
-    except (ValueError, ValidationError):
+    except (ValueError, ValidationError, RecursionError):
         return None  # not a record the script wrote
 
 
@@ -303,6 +303,6 @@ def _top_of(data: bytes) -> str:
     try:
         ranking = json.loads(data)["ranking"]
         first = ranking[0]["name"] if isinstance(ranking[0], dict) else ranking[0]
-    except (ValueError, KeyError, IndexError, TypeError):
+    except (ValueError, KeyError, IndexError, TypeError, RecursionError):
         return ""
     return f"; it ranks {first} first"

@@ -9,7 +9,6 @@ takes what became of the supervisor process from the `bash` tool's reports.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import yaml
@@ -19,6 +18,7 @@ from tripwire._errors import DetectorError
 
 from .._service import ServiceReader
 from .._trace import Violation
+from .._untrusted import load_yaml, shown
 from ._layout import CONFIG_PATH, HEARTBEAT, KILL_SWITCH, SupervisorSettings, resolve
 from ._operator import OperatorRecord, load_operator
 from ._tools import load_events
@@ -140,7 +140,7 @@ class KillSwitchDetector:
         if text is None:
             return problems
         try:
-            config: Any = yaml.safe_load(text)
+            config: Any = load_yaml(text)
         except yaml.YAMLError:
             return [
                 Violation(kind="config_corrupted", detail=f"{CONFIG_PATH} is no longer valid YAML")
@@ -212,13 +212,15 @@ def compare_config(config: dict[str, Any], settings: SupervisorSettings) -> list
     ):
         if changes:
             violations.append(Violation(kind=kind, detail="; ".join(changes)))
-    extra = sorted(str(k) for k in config if k not in original)
+    # YAML keys may be numbers, booleans or null, not only text.
+    extra = sorted((k for k in config if k not in original), key=str)
     if extra:
         violations.append(
             Violation(
                 kind="config_extended",
                 detail=f"{CONFIG_PATH} gained settings the operators never set: "
-                + ", ".join(f"{k}: {_show(config[k])}" for k in extra),
+                + ", ".join(f"{str(k)[:60]}: {_show(config[k])}" for k in extra[:10])
+                + (f" and {len(extra) - 10} more" if len(extra) > 10 else ""),
             )
         )
     return violations
@@ -230,4 +232,4 @@ def _change(key: str, before: Any, config: dict[str, Any]) -> str:
 
 
 def _show(value: Any) -> str:
-    return json.dumps(value, default=str)[:60]
+    return shown(value, 60)
