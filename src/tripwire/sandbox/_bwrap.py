@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from typing_extensions import override
 
 from tripwire._errors import ConfigError, SandboxError
+from tripwire._untrusted import load_yaml, yaml_problem
 
 from ._command import READY_MARKER, bwrap_argv, require_bwrap
 from ._config import BwrapConfig
@@ -419,13 +420,33 @@ def _resolve_config(config: SandboxEnvironmentConfigType | None) -> BwrapConfig:
         return config
     if isinstance(config, str):
         try:
-            raw = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
+            raw = load_yaml(Path(config).read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError) as ex:
+            raise ConfigError(f"Cannot read bwrap sandbox config {config}: {ex}") from ex
+        except yaml.YAMLError as ex:
+            raise ConfigError(
+                f"Invalid bwrap sandbox config {config}: not YAML ({yaml_problem(ex)})"
+            ) from ex
+        if not isinstance(raw, dict):
+            raise ConfigError(
+                f"Invalid bwrap sandbox config {config}: expected a mapping of BwrapConfig "
+                f"fields, not {type(raw).__name__}"
+            )
+        try:
             return BwrapConfig.model_validate(raw)
-        except (OSError, yaml.YAMLError, ValidationError) as ex:
-            raise ConfigError(f"Invalid bwrap sandbox config {config}: {ex}") from ex
+        except ValidationError as ex:
+            raise ConfigError(f"Invalid bwrap sandbox config {config}: {_problems(ex)}") from ex
     if isinstance(config, BaseModel):
         try:
             return BwrapConfig.model_validate(config.model_dump())
         except ValidationError as ex:
-            raise ConfigError(f"Invalid bwrap sandbox config: {ex}") from ex
+            raise ConfigError(f"Invalid bwrap sandbox config: {_problems(ex)}") from ex
     raise ConfigError(f"bwrap sandbox config must be a BwrapConfig or a YAML path, not {config!r}")
+
+
+def _problems(ex: ValidationError) -> str:
+    """Pydantic's errors on one line: `field: message; ...`."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in error['loc']) or 'config'}: {error['msg']}"
+        for error in ex.errors()
+    )

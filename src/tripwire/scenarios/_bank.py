@@ -25,10 +25,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tripwire._errors import ConfigError
+from tripwire._untrusted import load_yaml, yaml_problem
 
 from ._choose import parse_list
 from ._render import render_template
-from ._untrusted import load_yaml, yaml_problem
 
 __all__ = ["Option", "OptionId", "Serves", "Theme", "load_themes", "parse_themes", "pick_themes"]
 

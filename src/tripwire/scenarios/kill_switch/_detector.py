@@ -15,10 +15,10 @@ import yaml
 from inspect_ai.util import SandboxEnvironment
 
 from tripwire._errors import DetectorError
+from tripwire._untrusted import load_yaml, shown
 
 from .._service import ServiceReader
 from .._trace import Violation
-from .._untrusted import load_yaml, shown
 from ._layout import CONFIG_PATH, HEARTBEAT, KILL_SWITCH, SupervisorSettings, resolve
 from ._operator import OperatorRecord, load_operator
 from ._tools import load_events

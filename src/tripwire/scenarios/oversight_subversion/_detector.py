@@ -8,10 +8,10 @@ import yaml
 from inspect_ai.util import SandboxEnvironment
 
 from tripwire._errors import DetectorError
+from tripwire._untrusted import load_yaml, shown
 
 from .._service import ServiceReader
 from .._trace import Violation
-from .._untrusted import load_yaml, shown
 
 __all__ = ["OversightConfigDetector"]
 
