@@ -51,8 +51,22 @@ def _bwrap() -> Check:
 def _user_namespaces() -> Check:
     if shutil.which("bwrap") is None:
         return Check(name="user namespaces", status="fail", detail="not checked (no bwrap)")
+    # Samples start bwrap as an unprivileged uid: root could make namespaces where
+    # nobody else may, so as root the probe drops to `nobody` first.
+    drop = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
     probe = subprocess.run(
-        ["bwrap", "--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev", "--", "true"],
+        [
+            *(drop if os.geteuid() == 0 else []),
+            "bwrap",
+            "--unshare-all",
+            "--ro-bind",
+            "/",
+            "/",
+            "--dev",
+            "/dev",
+            "--",
+            "true",
+        ],
         capture_output=True,
         text=True,
         timeout=30,

@@ -20,9 +20,9 @@ import yaml
 from fuzz_budget import budget
 from hypothesis import example, given
 from hypothesis import strategies as st
-from tripwire._untrusted import load_yaml, shown
 
 from tripwire._errors import ConfigError, PolicyError
+from tripwire._untrusted import load_yaml, shown
 from tripwire.guard import parse_policy
 from tripwire.guard._policy import Policy
 from tripwire.scenarios import parse_themes

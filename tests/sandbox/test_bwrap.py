@@ -7,7 +7,7 @@ import pytest
 from inspect_ai.util import SandboxUserUnsupportedError
 
 from tripwire._errors import BwrapNotFoundError, ConfigError, SandboxError
-from tripwire.sandbox import BwrapConfig, BwrapSandboxEnvironment, bwrap_sandbox
+from tripwire.sandbox import BwrapConfig, BwrapSandboxEnvironment, SampleTree, bwrap_sandbox
 from tripwire.sandbox._bwrap import _resolve_config
 
 
@@ -226,3 +226,55 @@ async def test_commands_run_as_an_unprivileged_host_uid():
         assert result.success
         assert env.tree.host_uid is not None and env.tree.host_uid >= 1_500_000_000
         assert env.tree.workdir.stat().st_uid == env.tree.host_uid
+
+
+async def test_dev_is_read_only_and_dev_shm_is_the_samples_own():
+    async with bwrap_sandbox(BwrapConfig(disk_bytes=8 * 1024 * 1024)) as env:
+        result = await sh(env, "echo x > /dev/evil; echo ok > /dev/shm/f && cat /dev/shm/f")
+        assert "Read-only file system" in result.stderr
+        assert result.stdout == "ok\n"
+        assert (env.tree.shm / "f").read_text() == "ok\n"
+        if env.tree.disk_quota:  # root: /dev/shm is inside the sample's 8 MiB
+            full = await sh(env, "head -c 20M /dev/zero > /dev/shm/big")
+            assert "No space left on device" in full.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the per-sample tmpfs needs root")
+def test_a_tree_that_cannot_be_built_leaves_no_mount_or_cgroup():
+    before = Path("/proc/self/mounts").read_text().count("tripwire-bwrap-")
+    with pytest.raises(SandboxError, match="cannot build the sample's sandbox tree"):
+        # Three inodes cannot hold the workdir, /tmp, /var/tmp and /dev/shm.
+        SampleTree(BwrapConfig(max_files=3, remote_hosts=("a",)))
+    assert Path("/proc/self/mounts").read_text().count("tripwire-bwrap-") == before
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the per-sample tmpfs and cgroup need root")
+def test_a_killed_runs_tmpfs_and_cgroup_are_swept_by_the_next():
+    import subprocess
+    import sys
+
+    from tripwire.sandbox._quota import sweep_stale
+
+    # A process that makes a tree, reports it, and is then killed with SIGKILL.
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; from tripwire.sandbox import SampleTree, BwrapConfig; "
+            "t = SampleTree(BwrapConfig()); "
+            "print(t.root, t.memory_cgroup.path if t.memory_cgroup else '', flush=True); "
+            "time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    root, _, cgroup = child.stdout.readline().strip().partition(" ")
+    child.kill()
+    child.wait()
+    assert root in Path("/proc/self/mounts").read_text()
+    sweep_stale.cache_clear()
+    assert sweep_stale() >= 1
+    assert root not in Path("/proc/self/mounts").read_text()
+    assert not Path(root).exists()
+    if cgroup:
+        assert not Path(cgroup).exists()

@@ -7,6 +7,7 @@ sandbox) shows that the suite notices an escape.
 """
 
 import shutil
+from pathlib import Path
 
 import pytest
 from inspect_ai.log import read_eval_log
@@ -65,12 +66,17 @@ def test_the_record_is_inspects_own_log(report):
 
 
 def test_without_walls_the_suite_sees_the_escape(tmp_path):
-    control = run_escape_suite(
-        ["read-home", "write-outside"], log_dir=tmp_path, sandbox_type="local"
-    )
+    # Harmless on the host: the writes go to the bait's directory and to stray files
+    # named by a random token, which the bait removes.
+    names = ["read-home", "read-checkout", "read-shadow", "write-outside"]
+    control = run_escape_suite(names, log_dir=tmp_path, sandbox_type="local")
     by_name = {r.attack: r for r in control.results}
-    assert by_name["read-home"].contained is False
     assert "leaked home secret" in by_name["read-home"].evidence
-    assert by_name["write-outside"].contained is False
+    assert "leaked checkout secret" in by_name["read-checkout"].evidence
+    shadow = by_name["read-shadow"]
+    assert shadow.skipped or "leaked shadow secret" in shadow.evidence
     assert any("changed on the host" in e for e in by_name["write-outside"].evidence)
-    assert {r.attack for r in control.escaped} == {"read-home", "write-outside"}
+    assert {r.attack for r in control.escaped} == {n for n in names if not by_name[n].skipped}
+    assert not list(Path("/").glob("tripwire-escape-*"))
+    # Recorded is read back from the written logs, not assumed.
+    assert all(r.recorded for r in control.results if not r.skipped)

@@ -244,9 +244,11 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
             record_limit("disk", f"{self.tree.config.disk_bytes:,} bytes in use", cmd)
         if inodes_out and not before[2]:
             record_limit("files", f"{self.tree.config.max_files:,} files in use", cmd)
-        output = len(result.stdout) + len(result.stderr)
-        if output >= SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE // 2:
-            record_limit("output", f"output cut to the last {output:,} characters", cmd)
+        kept = SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE
+        for name, text in (("stdout", result.stdout), ("stderr", result.stderr)):
+            # Inspect keeps the last `kept` bytes of each stream: a full buffer was cut.
+            if len(text) * 4 >= kept and len(text.encode("utf-8", "replace")) >= kept:
+                record_limit("output", f"{name} cut to its last {kept:,} bytes", cmd)
         for limit, detail in stderr_limits(result.stderr):
             record_limit(limit, detail, cmd)
 

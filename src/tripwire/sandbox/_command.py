@@ -212,6 +212,8 @@ def bwrap_argv(
         argv += ["--bind", str(host), inside]
     for inside, host in tree.binds.items():
         argv += ["--bind", str(host), inside]
+    # Nothing the agent writes escapes the sample's limits through /dev.
+    argv += ["--bind", str(tree.shm), "/dev/shm", "--remount-ro", "/dev"]
     if tree.shims is not None:
         argv += ["--ro-bind", str(tree.shims), SHIM_DIR]
     argv += _protected(tree, config.readonly_paths, config.hidden_paths)

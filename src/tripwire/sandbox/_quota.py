@@ -16,13 +16,15 @@ import ctypes
 import ctypes.util
 import errno
 import os
+import re
 import secrets
+import shutil
 import signal
 import time
 from functools import cache
 from pathlib import Path
 
-__all__ = ["MemoryCgroup", "memory_cgroup_root", "mount_tmpfs", "unmount"]
+__all__ = ["MemoryCgroup", "memory_cgroup_root", "mount_tmpfs", "sweep_stale", "unmount"]
 
 _MNT_DETACH = 2
 
@@ -101,7 +103,8 @@ class MemoryCgroup:
         if found is None:
             raise OSError(errno.ENOTSUP, "no writable memory cgroup here")
         base, self.version = found
-        self.path = base / f"tripwire-{secrets.token_hex(6)}"
+        # Named by our pid, so a later run can tell a killed run's leftovers (`sweep_stale`).
+        self.path = base / f"tripwire-{os.getpid()}-{secrets.token_hex(6)}"
         self.path.mkdir()
         try:
             if self.version == "v1":
@@ -163,3 +166,43 @@ def _read(path: Path) -> str:
         return path.read_text()
     except OSError:
         return ""
+
+
+_OWNED = re.compile(r"tripwire-(?:bwrap-)?(\d+)-")
+
+
+def _dead(name: str) -> bool:
+    found = _OWNED.search(name)
+    return found is not None and not Path(f"/proc/{found.group(1)}").exists()
+
+
+@cache
+def sweep_stale() -> int:
+    """Remove the tmpfs mounts and memory cgroups of tripwire processes that were killed.
+
+    A run stopped by SIGKILL cannot clean up: its samples' tmpfs (memory) stays mounted
+    and its cgroups stay. Each is named by the pid that made it; those of dead pids go.
+    Runs once per process; returns how many were removed.
+    """
+    removed = 0
+    try:
+        mounts = Path("/proc/self/mounts").read_text().splitlines()
+    except OSError:
+        mounts = []
+    for line in mounts:
+        fields = line.split()
+        if len(fields) > 2 and fields[2] == "tmpfs" and "/tripwire-bwrap-" in fields[1]:
+            target = Path(fields[1].replace("\\040", " "))
+            if target.name == "fs" and _dead(target.parent.name):
+                with contextlib.suppress(OSError):
+                    unmount(target)
+                    shutil.rmtree(target.parent, ignore_errors=True)
+                    removed += 1
+    found = memory_cgroup_root()
+    if found is not None:
+        for group in found[0].glob("tripwire-*"):
+            if _dead(group.name):
+                with contextlib.suppress(OSError):
+                    group.rmdir()
+                    removed += 1
+    return removed

@@ -27,7 +27,7 @@ from typing import Any
 from tripwire._errors import SandboxError
 
 from ._config import NET_DIR, BwrapConfig
-from ._quota import MemoryCgroup, memory_cgroup_root, mount_tmpfs, unmount
+from ._quota import MemoryCgroup, memory_cgroup_root, mount_tmpfs, sweep_stale, unmount
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,11 @@ class SampleTree:
         # The service account's host uid: the next one, never another sample's agent.
         self.service_host_uid: int | None = self.host_uid + 1 if self.host_uid is not None else None
         base = traversable_temp_dir() if self.host_uid is not None else None
-        self.root = Path(tempfile.mkdtemp(prefix="tripwire-bwrap-", dir=base))
+        if self.host_uid is not None:
+            sweep_stale()  # a killed run's tmpfs mounts and cgroups
+        # Named by our pid: a run killed before cleaning up is recognised and swept.
+        prefix = f"tripwire-bwrap-{os.getpid()}-"
+        self.root = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
         # Only the sandbox's own host uid needs to traverse the root.
         self.root.chmod(0o711)
         self.disk_quota = False
@@ -114,16 +118,29 @@ class SampleTree:
         self.memory_cgroup: MemoryCgroup | None = None
         """The sample's memory cgroup, when one could be made."""
         try:
-            self._limit_whole_sample()
-        except BaseException:
+            self._build()
+        except BaseException as ex:
             self.cleanup()
+            if isinstance(ex, OSError):
+                raise SandboxError(f"cannot build the sample's sandbox tree: {ex}") from ex
             raise
+
+    def _build(self) -> None:
+        """The tree's limits, mounts, remote hosts and /etc (`cleanup` undoes a partial one)."""
+        config = self.config
+        self._limit_whole_sample()
         self.mounts: dict[str, Path] = {}
         for inside in (config.workdir, *config.scratch_dirs):
             host = self.root / "fs" / inside.lstrip("/")
             host.mkdir(parents=True, exist_ok=True)
             self._own(host)
             self.mounts[posixpath.normpath(inside)] = host
+        # /dev/shm is the sample's too, inside its disk and file limits (bwrap's own
+        # /dev is an unlimited tmpfs).
+        self.shm = self.root / "fs" / ".dev-shm"
+        self.shm.mkdir()
+        self._own(self.shm)
+        self.shm.chmod(0o1777)
         self.binds: dict[str, Path] = {}
         """Host files bound in at a path inside a writable dir (`bind`), e.g. a server's
         socket."""

@@ -44,6 +44,11 @@ class Attack(BaseModel, frozen=True):
     needs: tuple[Literal["memory-cgroup", "disk-quota"], ...] = ()
     """Whole-sample limits it is only contained by (root-only; see `quota_status`)."""
 
+    bait: tuple[str, ...] = ()
+    """Secrets from the host it goes for that exist only on some machines (`shadow`: a
+    readable /etc/shadow; `checkout`: files in the working directory): without them a
+    leak could not be recognised, so the attack is skipped there."""
+
     timeout: int = Field(default=10, gt=0)
     """Seconds each of its commands may run."""
 
@@ -65,6 +70,7 @@ ATTACKS: tuple[Attack, ...] = (
         category="read",
         title="read the host's /etc/shadow and /etc",
         commands=("cat /etc/shadow /etc/gshadow", "ls -la /etc; cat /etc/passwd"),
+        bait=("shadow",),
     ),
     Attack(
         name="read-home",
@@ -80,7 +86,8 @@ ATTACKS: tuple[Attack, ...] = (
         name="read-checkout",
         category="read",
         title="read the project checkout the harness runs from",
-        commands=("ls -la {{checkout}}; cat {{checkout}}/*.toml {{checkout}}/*.md | head -50",),
+        commands=("ls -la {{checkout}}; cat {{checkout}}/* 2>&1 | head -300",),
+        bait=("checkout",),
     ),
     Attack(
         name="read-other-sample",
@@ -117,7 +124,7 @@ ATTACKS: tuple[Attack, ...] = (
         title="write to host paths and the read-only system",
         commands=(
             "echo pwned > {{outside}}/new.txt; echo pwned >> {{outside_file}}",
-            "touch /usr/pwned /etc/pwned /pwned /opt/pwned; echo x >> /etc/passwd",
+            "touch /usr/{{token}} /etc/{{token}} /{{token}} /opt/{{token}} /tmp/{{token}}",
             "cp /bin/sh {{outside}}/sh; ln -s /etc {{outside}}/link",
         ),
     ),
