@@ -1,5 +1,7 @@
 """The bwrap sandbox isolates each sample: no network, own pids, own files, limits."""
 
+import asyncio
+import contextlib
 import os
 from pathlib import Path
 
@@ -278,3 +280,31 @@ def test_a_killed_runs_tmpfs_and_cgroup_are_swept_by_the_next():
     assert not Path(root).exists()
     if cgroup:
         assert not Path(cgroup).exists()
+
+
+async def test_harness_io_holds_while_the_agent_swaps_directories_for_symlinks(tmp_path):
+    # The agent swaps `d` and `e` between directories and links to host paths while the
+    # harness reads and writes through them: never a host file, whatever the timing.
+    target = tmp_path / "target"
+    target.mkdir()
+    target.chmod(0o777)
+    secret = tmp_path / "host_secret.txt"
+    secret.write_text("host secret\n")
+    secret.chmod(0o644)
+    swap = (
+        "cd /home/agent; end=$(($(date +%s)+8)); while [ $(date +%s) -lt $end ]; do "
+        f"mkdir d; rm -rf d; ln -s {target} d; rm d; mkdir e; rm -rf e; ln -s {tmp_path} e; rm e; "
+        "done 2>/dev/null"
+    )
+    async with bwrap_sandbox() as env:
+        swapping = asyncio.create_task(env.exec(["sh", "-c", swap], timeout=30))
+        await asyncio.sleep(0.5)
+        seen = []
+        for _ in range(400):
+            with contextlib.suppress(OSError, SandboxError):
+                await env.write_file("/home/agent/d/pwned", "x")
+            with contextlib.suppress(OSError, SandboxError):
+                seen.append(await env.read_file("/home/agent/e/host_secret.txt"))
+        await swapping
+    assert not (target / "pwned").exists()
+    assert "host secret\n" not in seen

@@ -30,6 +30,7 @@ from tripwire._untrusted import load_yaml, yaml_problem
 
 from ._command import READY_MARKER, bwrap_argv, require_bwrap
 from ._config import BwrapConfig
+from ._host_io import ThroughSymlink, read_beneath, write_beneath
 from ._limit_events import record_limit, stderr_limits
 from ._tree import AGENT_UID, SERVICE_UID, SampleTree
 
@@ -267,15 +268,15 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         if mapped is None:
             raise PermissionError(f"{inside} is read-only in the bwrap sandbox")
         host, host_root = mapped
-        if self.tree.passes_symlink(host, host_root):
+        uid, gid = self.tree.agent_ids
+        try:
+            write_beneath(host_root, host, data, uid, gid, self.tree.host_uid)
+        except ThroughSymlink:
             await self._write_inside(inside, data)
-            return
-        if host.is_dir():
-            raise _is_a_directory(inside)
-        if not self.tree.agent_may(host, host_root, os.W_OK):
-            raise _permission_denied(inside)
-        self.tree.make_parents(host, host_root)
-        self.tree.write(host, data)
+        except IsADirectoryError as ex:
+            raise _is_a_directory(inside) from ex
+        except PermissionError as ex:
+            raise _permission_denied(inside) from ex
 
     @overload
     async def read_file(self, file: str, text: Literal[True] = True) -> str: ...
@@ -287,20 +288,32 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
     async def read_file(self, file: str, text: bool = True) -> str | bytes:
         inside = self.tree.inside_path(file)
         mapped = self.tree.host_path(inside)
-        if mapped is None or self.tree.passes_symlink(*mapped):
-            data = await self._read_inside(inside)
-        else:
-            host, host_root = mapped
-            if (
-                host.exists()
-                and not host.is_dir()
-                and not self.tree.agent_may(host, host_root, os.R_OK)
-            ):
-                raise _permission_denied(inside)
-            data = _read_host(host, inside)
+        data = await self._read_inside(inside) if mapped is None else await self._read(inside)
         if text:
             return data.decode("utf-8", errors="replace")
         return data
+
+    async def _read(self, inside: str) -> bytes:
+        """Read a file of the writable tree from the host (through the sandbox past a link)."""
+        mapped = self.tree.host_path(inside)
+        assert mapped is not None
+        host, host_root = mapped
+        uid, gid = self.tree.agent_ids
+        limit = SandboxEnvironmentLimits.MAX_READ_FILE_SIZE
+        try:
+            return read_beneath(host_root, host, uid, gid, limit)
+        except ThroughSymlink:
+            return await self._read_inside(inside)
+        except FileNotFoundError as ex:
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", inside) from ex
+        except IsADirectoryError as ex:
+            raise _is_a_directory(inside) from ex
+        except PermissionError as ex:
+            raise _permission_denied(inside) from ex
+        except OverflowError as ex:
+            raise OutputLimitExceededError(
+                limit_str=SandboxEnvironmentLimits.MAX_READ_FILE_SIZE_STR, truncated_output=None
+            ) from ex
 
     @override
     def default_polling_interval(self) -> float:
@@ -391,19 +404,6 @@ def _cannot_execute(program: str, stderr: str) -> bool:
     first = stderr.split("\n", 1)[0]
     pattern = rf"sh: (?:1|line 1): (?:exec: )?{re.escape(program)}: (?:cannot execute: )?"
     return re.fullmatch(pattern + "Permission denied", first) is not None
-
-
-def _read_host(host: Path, inside: str) -> bytes:
-    if host.is_dir():
-        raise _is_a_directory(inside)
-    if not host.exists():
-        raise FileNotFoundError(errno.ENOENT, "No such file or directory", inside)
-    size = host.stat().st_size
-    if size > SandboxEnvironmentLimits.MAX_READ_FILE_SIZE:
-        raise OutputLimitExceededError(
-            limit_str=SandboxEnvironmentLimits.MAX_READ_FILE_SIZE_STR, truncated_output=None
-        )
-    return host.read_bytes()
 
 
 def _is_a_directory(inside: str) -> IsADirectoryError:

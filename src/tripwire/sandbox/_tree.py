@@ -211,43 +211,12 @@ class SampleTree:
                 return False
         return False
 
-    def agent_may(self, host: Path, host_root: Path, access: int) -> bool:
-        """Whether the agent's uid may `access` (`os.R_OK`/`os.W_OK`) `host` by its modes.
-
-        The harness reads and writes the host tree as itself (root, when per-sample uids
-        are in use), which would ignore a `chmod` the agent made; this applies the
-        kernel's owner/group/other check for the agent's host uid instead, so
-        `read_file`/`write_file` see the files as the sandbox's default user does. Every
-        directory on the way must be searchable; a file that does not exist yet needs
-        a writable directory to be created in. The path must be free of symlinks
-        (`passes_symlink`), which go through the sandbox instead.
-        """
-        uid = self.host_uid if self.host_uid is not None else os.getuid()
-        gid = self.host_uid if self.host_uid is not None else os.getgid()
-
-        def allows(path: Path, wanted: int) -> bool:
-            info = os.lstat(path)
-            if info.st_uid == uid:
-                bits = info.st_mode >> 6
-            elif info.st_gid == gid:
-                bits = info.st_mode >> 3
-            else:
-                bits = info.st_mode
-            return bits & wanted == wanted
-
-        directory = host_root
-        for part in host.relative_to(host_root).parts[:-1]:
-            if not allows(directory, os.X_OK):
-                return False
-            directory = directory / part
-            if not directory.exists():
-                # Missing parents are created where the last existing one allows it.
-                return access != os.W_OK or allows(directory.parent, os.W_OK | os.X_OK)
-        if not allows(directory, os.X_OK):
-            return False
-        if host.exists():
-            return allows(host, access)
-        return access != os.W_OK or allows(directory, os.W_OK | os.X_OK)
+    @property
+    def agent_ids(self) -> tuple[int, int]:
+        """The agent's host uid and gid (ours, without per-sample uids)."""
+        if self.host_uid is not None:
+            return self.host_uid, self.host_uid
+        return os.getuid(), os.getgid()
 
     def make_parents(self, host: Path, host_root: Path) -> None:
         """Create missing parent directories of `host`, owned by the sandbox's uid."""
