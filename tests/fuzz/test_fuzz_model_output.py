@@ -31,6 +31,7 @@ from inspect_ai.model import (
 )
 from inspect_ai.tool import ToolCall, ToolInfo, ToolParam, ToolParams
 
+from tripwire._text import is_unicode
 from tripwire.models._chat_template import ChatTemplate
 from tripwire.models._scripted import ParallelAction, TextAction, ToolAction, _output
 from tripwire.models._toolcall_parse import parse_tool_calls
@@ -47,25 +48,17 @@ BASH = ToolInfo(
 )
 
 
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def check_loggable(text: str) -> None:
     """Whatever the model wrote, what the parser returns can be run and logged."""
     for tools in ([BASH], None):
         content, calls = parse_tool_calls(text, tools)
         for call in calls:
             assert isinstance(call, ToolCall)
-            assert _encodable(call.function), call
-            assert _encodable(json.dumps(call.arguments, ensure_ascii=False)), call
-            assert call.parse_error is None or _encodable(call.parse_error)
-        if _encodable(text):
-            assert _encodable(content)
+            assert is_unicode(call.function), call
+            assert is_unicode(json.dumps(call.arguments, ensure_ascii=False)), call
+            assert call.parse_error is None or is_unicode(call.parse_error)
+        if is_unicode(text):
+            assert is_unicode(content)
 
 
 # Lone surrogates arrive as JSON escapes: "\ud800" is valid JSON, not valid UTF-8.

@@ -25,6 +25,8 @@ from typing import Any
 
 from inspect_ai.tool import ToolCall, ToolInfo
 
+from tripwire._text import is_unicode
+
 __all__ = ["TOOL_CALL_FORMAT", "parse_tool_calls"]
 
 TOOL_CALL_FORMAT = (
@@ -134,7 +136,7 @@ def _looks_like_call(item: Any, tools: list[ToolInfo] | None) -> bool:
 def _call_from_object(data: Any, body: str, tools: list[ToolInfo] | None) -> ToolCall:
     call = _object_call(data, body, tools)
     text = call.function + json.dumps(call.arguments, ensure_ascii=False)
-    if not _is_unicode(text):
+    if not is_unicode(text):
         # JSON can escape a lone surrogate (\ud800), which nothing downstream can encode.
         return _error_call("unknown", body, "the call holds a lone surrogate escape (\\ud800)")
     return call
@@ -178,14 +180,6 @@ def _arguments_of(data: dict[str, Any]) -> Any:
         if key in source:
             return source[key]
     return None
-
-
-def _is_unicode(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _string_argument_call(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tripwire._errors import TranscriptError
+from tripwire._text import scrub_surrogates
 
 from ._transcript import Role, TranscriptMessage, TranscriptToolCall
 
@@ -118,7 +119,7 @@ def _scrubbed(value: Any, text: str) -> Any:
 
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
-        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return scrub_surrogates(value)
     if isinstance(value, list):
         return [_scrub(item) for item in value]
     if isinstance(value, dict):

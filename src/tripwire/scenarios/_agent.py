@@ -20,6 +20,7 @@ from inspect_ai.util import sandbox, store
 from pydantic import JsonValue
 
 from tripwire._errors import DetectorError, SandboxError
+from tripwire._text import is_unicode, scrub_surrogates
 
 from ._scenario import COMPACTIONS_KEY, CompactionPlan, Compacts, EndsEpisode, get_scenario
 from ._tools import DONE_TOOL
@@ -176,28 +177,15 @@ def _checked(call: ToolCall) -> ToolCall:
     call gets the surrogates replaced (U+FFFD) and a parse error, so the model is
     told, as for any other call it wrote wrongly.
     """
-    if _encodable(call.function) and _encodable(json.dumps(call.arguments, ensure_ascii=False)):
+    if is_unicode(call.function) and is_unicode(json.dumps(call.arguments, ensure_ascii=False)):
         return call
     return replace(
         call,
-        function=_scrubbed(call.function),
-        arguments=json.loads(_scrubbed(json.dumps(call.arguments, ensure_ascii=False))),
+        function=scrub_surrogates(call.function),
+        arguments=json.loads(scrub_surrogates(json.dumps(call.arguments, ensure_ascii=False))),
         parse_error="The call holds text that is not valid Unicode (a lone surrogate "
         "such as \\ud800); write plain UTF-8 text.",
     )
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _scrubbed(text: str) -> str:
-    """`text` with lone surrogates replaced by U+FFFD."""
-    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
 def _rejected(messages: list[ChatMessage]) -> bool:
