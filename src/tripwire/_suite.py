@@ -53,6 +53,9 @@ class EvalBatch:
     max_sandboxes: int | None = None
     """Sandboxes alive at once; None for Inspect's default (per provider)."""
 
+    max_subprocesses: int | None = None
+    """Sandbox commands run at once; None for Inspect's default (the CPU count)."""
+
     model_args: dict[str, Any] = field(default_factory=dict)
     """Passed to every model of the batch."""
 
@@ -160,6 +163,7 @@ def _run_batch(batch: EvalBatch, directory: Path) -> list[EvalLog]:
             fail_on_error=False,
             max_samples=batch.max_samples,
             max_sandboxes=batch.max_sandboxes,
+            max_subprocesses=batch.max_subprocesses,
             score_display=False,
             approval=batch.approval,
             # One attempt per call: a failed eval is reported, and the next
