@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -124,7 +125,7 @@ def run_batches(
         for log in logs:
             log_files.append(str(log.location))
             if log.status != "success":
-                reason = log.error.message.splitlines()[0] if log.error else log.status
+                reason = _eval_failure(log, log_dir / name)
                 eval_errors.append(f"{batch.label} / {log.eval.model}: {reason}")
             log_rows = rows_from_log(log)
             rows.extend(log_rows)
@@ -205,6 +206,24 @@ def _drop_superseded(directory: Path, final: Sequence[EvalLog]) -> None:
 
 def _local(location: str) -> Path:
     return Path(location.removeprefix("file://")).resolve()
+
+
+def _eval_failure(log: EvalLog, directory: Path) -> str:
+    """Why an eval did not succeed, in one line."""
+    if log.error:
+        return log.error.message.strip().splitlines()[0] if log.error.message.strip() else "error"
+    if log.status != "started":
+        return log.status
+    # Inspect returns a log still `started` when it could not write it to the end.
+    free = shutil.disk_usage(directory).free
+    full = f"; {directory} has {free // 1024} KB of disk left" if free < _LOW_DISK else ""
+    return (
+        f"its log could not be written to the end{full}: make room, then rerun with "
+        "the same --out to resume"
+    )
+
+
+_LOW_DISK = 16 * 1024 * 1024
 
 
 def _write_failure(directory: Path, ex: OSError) -> str:

@@ -17,6 +17,7 @@ import sys
 import time
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -124,7 +125,9 @@ def test_samples_finished_before_the_kill_are_not_rerun(resumed: dict[str, objec
     out, before = resumed["out"], resumed["before"]
     assert isinstance(out, Path) and isinstance(before, dict)
     [log_file] = list((out / "logs").rglob("*.eval"))
-    after = {(s.id, s.epoch): (s.uuid, s.completed_at) for s in read_eval_log(log_file).samples}
+    after = {
+        (s.id, s.epoch): (s.uuid, s.completed_at) for s in read_eval_log(log_file).samples or []
+    }
     assert {key: after[key] for key in before} == before
 
 
@@ -142,18 +145,23 @@ def test_rerun_with_other_settings_is_one_line_error(
     assert (copy / "results.jsonl").read_bytes() == (out / "results.jsonl").read_bytes()
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path):
-    """A 16 MB tmpfs (needs root and mount rights; skipped otherwise)."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
+def mount_tmpfs(mount: Path, size: str, *options: str) -> None:
+    """Mount (or remount) a tmpfs; skip when this machine does not let us."""
+    mount.mkdir(exist_ok=True)
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)],
+        ["mount", "-t", "tmpfs", "-o", ",".join([*options, f"size={size}"]), "tmpfs", str(mount)],
         capture_output=True,
         text=True,
     )
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs to fill: {done.stderr.strip()}")
+        pytest.skip(f"cannot mount a tmpfs (needs root and mount rights): {done.stderr.strip()}")
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 16 MB tmpfs, unmounted after the test."""
+    mount = tmp_path / "disk"
+    mount_tmpfs(mount, "16m")
     try:
         yield mount
     finally:
@@ -189,6 +197,23 @@ def test_full_disk_is_one_line_error_and_keeps_earlier_files(
     rebuilt = CliRunner().invoke(app, ["report", str(run)])
     assert rebuilt.exit_code == 0, rebuilt.output
     assert len((run / "results.jsonl").read_text().splitlines()) == SAMPLES
+
+
+@pytest.mark.slow
+def test_disk_full_mid_run_is_reported_and_resumes_once_there_is_room(small_disk: Path) -> None:
+    mount_tmpfs(small_disk, "200k", "remount")  # too small for the log of 20 samples
+    out = small_disk / "run"
+    full = tripwire(*ARGS, "--out", str(out))
+    assert full.returncode == 1, full.stdout + full.stderr
+    assert "Traceback" not in full.stdout + full.stderr
+    assert "could not be written to the end" in " ".join(full.stdout.split())
+    mount_tmpfs(small_disk, "16m", "remount")
+    again = tripwire(*ARGS, "--out", str(out))
+    assert again.returncode == 0, again.stdout + again.stderr
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert len(rows) == SAMPLES == len({(r["sample_id"], r["epoch"]) for r in rows})
+    [log_file] = list((out / "logs").rglob("*.eval"))
+    assert len(read_eval_log(str(log_file)).samples or []) == SAMPLES
 
 
 def test_staged_files_leave_the_old_ones_when_writing_fails(
