@@ -150,29 +150,29 @@ def batch_dirs(batches: Sequence[EvalBatch]) -> list[str]:
 def _run_batch(batch: EvalBatch, directory: Path) -> list[EvalLog]:
     """Run (or resume) one batch as an Inspect eval set; its final logs, fully read."""
     # eval_set prints where its logs are to Rich's global console; tripwire's
-    # own display says that, so the global console is quiet meanwhile.
-    console = rich.get_console()
-    quiet, console.quiet = console.quiet, True
+    # own display says that, so its output is captured and dropped. (Not
+    # `quiet`: Inspect's display="none" sets that itself, and it must stay set.)
     try:
-        _, headers = eval_set(
-            batch.task,
-            log_dir=str(directory),
-            model=batch.models,
-            model_args=batch.model_args,
-            epochs=batch.epochs,
-            display="none",
-            fail_on_error=False,
-            max_samples=batch.max_samples,
-            max_sandboxes=batch.max_sandboxes,
-            max_subprocesses=batch.max_subprocesses,
-            score_display=False,
-            approval=batch.approval,
-            # One attempt per call: a failed eval is reported, and the next
-            # call with the same log directory retries it.
-            retry_attempts=1,
-            retry_immediate=False,
-            ctl_server=False,
-        )
+        with rich.get_console().capture():
+            _, headers = eval_set(
+                batch.task,
+                log_dir=str(directory),
+                model=batch.models,
+                model_args=batch.model_args,
+                epochs=batch.epochs,
+                display="none",
+                fail_on_error=False,
+                max_samples=batch.max_samples,
+                max_sandboxes=batch.max_sandboxes,
+                max_subprocesses=batch.max_subprocesses,
+                score_display=False,
+                approval=batch.approval,
+                # One attempt per call: a failed eval is reported, and the next
+                # call with the same log directory retries it.
+                retry_attempts=1,
+                retry_immediate=False,
+                ctl_server=False,
+            )
         logs = [read_eval_log(str(header.location)) for header in headers]
     except OSError as ex:
         raise ConfigError(_write_failure(directory, ex)) from ex
@@ -181,8 +181,6 @@ def _run_batch(batch: EvalBatch, directory: Path) -> list[EvalLog]:
         if type(ex).__name__ != "PrerequisiteError":
             raise
         raise ConfigError(_prerequisite_failure(directory, ex)) from ex
-    finally:
-        console.quiet = quiet
     _drop_superseded(directory, logs)
     return logs
 
