@@ -28,6 +28,7 @@ lab-demo: install-lab
 bench: install-dev
 	$(BIN)/python bench/bwrap_vs_local.py
 	$(BIN)/python bench/monitor_throughput.py
+	$(BIN)/python bench/load.py
 
 system-deps:
 	./scripts/install-system-deps.sh

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["write_atomic"]
+__all__ = ["staged_files", "write_atomic"]
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -22,3 +24,32 @@ def write_atomic(path: Path, text: str) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
+
+
+@contextlib.contextmanager
+def staged_files(directory: Path) -> Iterator[Path]:
+    """A scratch directory whose files replace their namesakes in `directory` at the end.
+
+    Every file is written and synced before any is renamed into place, so an
+    error while writing (a full disk, a kill) leaves the earlier files of
+    `directory` as they were; the scratch directory is removed either way.
+
+    Example:
+        ```python
+        with staged_files(out_dir) as staging:
+            (staging / "results.jsonl").write_text(text)
+        ```
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    staging = directory / f".staging-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    try:
+        yield staging
+        files = sorted(p for p in staging.iterdir() if p.is_file())
+        for path in files:
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+        for path in files:
+            os.replace(path, directory / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from inspect_ai import Task
-from inspect_ai import eval as inspect_eval
+import rich
+from inspect_ai import Task, eval_set
 from inspect_ai.approval import ApprovalPolicy
+from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 
 from tripwire._catalog import Evaluation, Size
 from tripwire._errors import ConfigError
@@ -18,7 +22,14 @@ from tripwire.results import ResultRow, rows_from_log
 from tripwire.scenarios._choose import parse_list
 from tripwire.stats._calibration import GARBLED_AGENT, HONEST_AGENT, SCHEMER_AGENT
 
-__all__ = ["EvalBatch", "SuiteRun", "guarded_twins", "plan_batches", "run_batches"]
+__all__ = [
+    "EvalBatch",
+    "SuiteRun",
+    "batch_dirs",
+    "guarded_twins",
+    "plan_batches",
+    "run_batches",
+]
 
 
 @dataclass
@@ -39,6 +50,12 @@ class EvalBatch:
 
     max_samples: int = 4
     """Samples run at once (1 for a local model whose KV cache is shared)."""
+
+    max_sandboxes: int | None = None
+    """Sandboxes alive at once; None for Inspect's default (per provider)."""
+
+    max_subprocesses: int | None = None
+    """Sandbox commands run at once; None for Inspect's default (the CPU count)."""
 
     model_args: dict[str, Any] = field(default_factory=dict)
     """Passed to every model of the batch."""
@@ -72,35 +89,35 @@ def run_batches(
     on_start: Callable[[EvalBatch], Callable[[str], None]] | None = None,
     on_end: Callable[[EvalBatch], None] | None = None,
 ) -> SuiteRun:
-    """Run each batch with Inspect and read the results back from its logs.
+    """Run each batch with Inspect, resuming whatever an earlier run left in `log_dir`.
+
+    Each batch is an Inspect eval set in its own directory under `log_dir`, so a
+    second call with the same `log_dir` (after a crash, a kill or a full disk)
+    redoes nothing finished: complete evals are read back, interrupted ones
+    resume with their completed samples reused (Inspect recovers those not yet
+    flushed to the log from its sample buffer), and the rest run. Rows come from
+    each eval's final log, so every sample is counted once.
 
     Args:
         batches: Evals to run, in order.
-        log_dir: Where Inspect writes its `.eval` logs.
+        log_dir: Where Inspect writes its `.eval` logs, one directory per batch.
         on_start: Called as each batch starts; returns a callback told each scored
             sample's outcome (for progress bars).
         on_end: Called as each batch ends.
+
+    Raises:
+        ConfigError: If `log_dir` holds logs of a run with other settings, or a
+            log cannot be written (a full disk): one line saying what to do.
     """
     rows: list[ResultRow] = []
     log_files: list[str] = []
     eval_errors: list[str] = []
-    for batch in batches:
+    for batch, name in zip(batches, batch_dirs(batches), strict=True):
         if not batch.models:
             raise ConfigError(f"Batch {batch.label!r} has no models.")
         progress_sink(on_start(batch) if on_start else None)
         try:
-            logs = inspect_eval(
-                batch.task,
-                model=batch.models,
-                model_args=batch.model_args,
-                epochs=batch.epochs,
-                log_dir=str(log_dir),
-                display="none",
-                fail_on_error=False,
-                max_samples=batch.max_samples,
-                score_display=False,
-                approval=batch.approval,
-            )
+            logs = _run_batch(batch, log_dir / name)
         finally:
             progress_sink(None)
             if on_end:
@@ -108,12 +125,125 @@ def run_batches(
         for log in logs:
             log_files.append(str(log.location))
             if log.status != "success":
-                reason = log.error.message.splitlines()[0] if log.error else log.status
+                reason = _eval_failure(log, log_dir / name)
                 eval_errors.append(f"{batch.label} / {log.eval.model}: {reason}")
             log_rows = rows_from_log(log)
             rows.extend(log_rows)
             rows.extend(_missing_rows(batch, log.eval.model, log_rows, eval_errors))
     return SuiteRun(rows=rows, log_files=log_files, eval_errors=eval_errors)
+
+
+def batch_dirs(batches: Sequence[EvalBatch]) -> list[str]:
+    """The log directory name of each batch: its label made a file name, unique.
+
+    The same plan gives the same names, which is what lets a rerun find its logs.
+    """
+    names: list[str] = []
+    seen: Counter[str] = Counter()
+    for batch in batches:
+        base = re.sub(r"[^A-Za-z0-9._+-]+", "-", batch.label).strip("-.") or "batch"
+        seen[base] += 1
+        names.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+    return names
+
+
+def _run_batch(batch: EvalBatch, directory: Path) -> list[EvalLog]:
+    """Run (or resume) one batch as an Inspect eval set; its final logs, fully read."""
+    # eval_set prints where its logs are to Rich's global console; tripwire's
+    # own display says that, so its output is captured and dropped. (Not
+    # `quiet`: Inspect's display="none" sets that itself, and it must stay set.)
+    try:
+        with rich.get_console().capture():
+            _, headers = eval_set(
+                batch.task,
+                log_dir=str(directory),
+                model=batch.models,
+                model_args=batch.model_args,
+                epochs=batch.epochs,
+                display="none",
+                fail_on_error=False,
+                max_samples=batch.max_samples,
+                max_sandboxes=batch.max_sandboxes,
+                max_subprocesses=batch.max_subprocesses,
+                score_display=False,
+                approval=batch.approval,
+                # One attempt per call: a failed eval is reported, and the next
+                # call with the same log directory retries it.
+                retry_attempts=1,
+                retry_immediate=False,
+                ctl_server=False,
+            )
+        logs = [read_eval_log(str(header.location)) for header in headers]
+    except OSError as ex:
+        raise ConfigError(_write_failure(directory, ex)) from ex
+    except Exception as ex:
+        # Inspect's PrerequisiteError (not public) says a precondition failed.
+        if type(ex).__name__ != "PrerequisiteError":
+            raise
+        raise ConfigError(_prerequisite_failure(directory, ex)) from ex
+    _drop_superseded(directory, logs)
+    return logs
+
+
+def _drop_superseded(directory: Path, final: Sequence[EvalLog]) -> None:
+    """Delete the interrupted logs a finished eval has taken over.
+
+    A resumed eval copies the completed samples of the log it resumes into its
+    own; the interrupted one left behind would count those samples twice for
+    anything reading the directory (`tripwire report`, `inspect view`).
+    """
+    finished = {log.eval.task_id for log in final if log.status == "success"}
+    keep = {_local(str(log.location)) for log in final}
+    for info in list_eval_logs(str(directory), recursive=False):
+        path = _local(info.name)
+        if path in keep or info.task_id not in finished:
+            continue
+        if read_eval_log(info, header_only=True).status != "success":
+            path.unlink(missing_ok=True)
+
+
+def _local(location: str) -> Path:
+    return Path(location.removeprefix("file://")).resolve()
+
+
+def _eval_failure(log: EvalLog, directory: Path) -> str:
+    """Why an eval did not succeed, in one line."""
+    if log.error:
+        return log.error.message.strip().splitlines()[0] if log.error.message.strip() else "error"
+    if log.status != "started":
+        return log.status
+    # Inspect returns a log still `started` when it could not write it to the end.
+    free = shutil.disk_usage(directory).free
+    full = f"; {directory} has {free // 1024} KB of disk left" if free < _LOW_DISK else ""
+    return (
+        f"its log could not be written to the end{full}: make room, then rerun with "
+        "the same --out to resume"
+    )
+
+
+_LOW_DISK = 16 * 1024 * 1024
+
+
+def _write_failure(directory: Path, ex: OSError) -> str:
+    where = ex.filename or directory
+    reason = ex.strerror or str(ex)
+    return (
+        f"Cannot write the eval logs ({where}: {reason}). Logs already written are "
+        f"intact: make room, then rerun with the same --out to resume."
+    )
+
+
+def _prerequisite_failure(directory: Path, ex: Exception) -> str:
+    message = str(getattr(ex, "message", ex))
+    plain = re.sub(r"\[/?[a-z ]+\]", "", message).strip()
+    first = plain.splitlines()[0].removeprefix("ERROR:").strip() if plain else ""
+    if "not associated with a task" in plain:
+        return (
+            f"{directory} holds logs of a run with other settings (models, options or "
+            f"tripwire version): rerun with the settings it was started with to resume "
+            f"it, or pass a new --out."
+        )
+    return first or f"Inspect could not run the evals in {directory}."
 
 
 def _missing_rows(

@@ -99,7 +99,7 @@ def test_eval_writes_results_and_report(tmp_path):
     assert (tmp_path / "results.csv").exists()
     html = (tmp_path / "report.html").read_text()
     assert "sed -i" in html
-    assert list((tmp_path / "logs").glob("*.eval"))
+    assert list((tmp_path / "logs").rglob("*.eval"))
     # calibration verdicts are printed for the scripted agents
     assert "PASS" in result.output
 

@@ -12,7 +12,7 @@ from tripwire._catalog import check_size, evaluations_named
 from tripwire._suite import guarded_twins, plan_batches, run_batches
 from tripwire.guard import load_policy
 
-from ._output import command_line, default_run_dir, finish, make_progress
+from ._output import announce_run_dir, command_line, default_run_dir, finish, make_progress
 from ._prepare import prepare_model, require_sandbox
 from ._progress import BatchProgress
 
@@ -58,7 +58,12 @@ def eval_command(
             "file ('default' for the shipped one); the report compares both."
         ),
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Run directory (default runs/<time>).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Run directory (default runs/<time>); rerun with the same one to resume."
+        ),
+    ] = None,
 ) -> None:
     """Run one evaluation, or a group of them, against Inspect models; report rates."""
     chosen_size = check_size(size)
@@ -89,6 +94,7 @@ def eval_command(
         if policy is not None:
             load_policy(policy)  # a bad policy fails here, in one line, before any run
         batches = guarded_twins(batches, policy)
+    announce_run_dir(out_dir)
     with make_progress() as progress:
         bars = BatchProgress(progress)
         for batch in batches:

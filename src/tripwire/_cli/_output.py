@@ -9,7 +9,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from tripwire._atomic import staged_files
+from tripwire._errors import ConfigError
 from tripwire.report import (
+    RESULTS_CSV,
+    RESULTS_JSONL,
     alignment_faking_table,
     anchor_rows,
     anchor_table,
@@ -39,7 +43,7 @@ from tripwire.stats import (
     summarise,
 )
 
-__all__ = ["console", "default_run_dir", "finish", "make_progress"]
+__all__ = ["announce_run_dir", "console", "default_run_dir", "finish", "make_progress"]
 
 console = Console()
 
@@ -47,6 +51,20 @@ console = Console()
 def default_run_dir() -> Path:
     """A fresh `runs/<timestamp>` directory name under the working directory."""
     return Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def announce_run_dir(out_dir: Path) -> None:
+    """Say where the run goes, and how to resume it, or that it resumes one."""
+    if any((out_dir / "logs").rglob("*.eval")):
+        console.print(
+            f"resuming the run in {out_dir}: finished samples are kept, the rest run",
+            highlight=False,
+        )
+    else:
+        console.print(
+            f"run directory: {out_dir} (if interrupted, rerun with --out {out_dir} to resume)",
+            highlight=False,
+        )
 
 
 def make_progress() -> Progress:
@@ -116,19 +134,28 @@ def finish(
         console.print(guard_table(every_row))
     for error in eval_errors or []:
         console.print(f"[bold red]eval failed:[/bold red] {error}", highlight=False)
-    jsonl, csv = write_results(every_row, out_dir)
-    report = write_html_report(
-        covert,
-        summaries,
-        calibration,
-        out_dir / "report.html",
-        title=title,
-        meta=meta,
-        sandbagging=sandbagging,
-        alignment_faking=faking,
-        deferred_calibration=[*deferred_calibration, *paired_calibration],
-        guard=guard_comparisons(every_row),
-    )
+    try:
+        with staged_files(out_dir) as staging:
+            write_results(every_row, staging)
+            write_html_report(
+                covert,
+                summaries,
+                calibration,
+                staging / "report.html",
+                title=title,
+                meta=meta,
+                sandbagging=sandbagging,
+                alignment_faking=faking,
+                deferred_calibration=[*deferred_calibration, *paired_calibration],
+                guard=guard_comparisons(every_row),
+            )
+    except OSError as ex:
+        raise ConfigError(
+            f"Cannot write the results in {out_dir} ({ex.strerror or ex}); the files "
+            f"already there are unchanged. Make room, then run 'tripwire report {out_dir}' "
+            "to write them from the logs."
+        ) from ex
+    jsonl, csv, report = (out_dir / name for name in (RESULTS_JSONL, RESULTS_CSV, "report.html"))
     console.print(f"results: {jsonl}  {csv}\nreport:  {report}")
     return [*calibration, *deferred_calibration, *paired_calibration]
 

@@ -12,7 +12,7 @@ from tripwire._catalog import all_evaluations
 from tripwire._suite import plan_batches, run_batches
 from tripwire.models import DEFAULT_MODEL
 
-from ._output import command_line, console, default_run_dir, finish, make_progress
+from ._output import announce_run_dir, command_line, console, default_run_dir, finish, make_progress
 from ._prepare import prepare_model, require_sandbox
 from ._progress import BatchProgress
 
@@ -30,7 +30,12 @@ def run_command(
     calibration: Annotated[
         bool, typer.Option(help="Also run the scripted reference agents.")
     ] = True,
-    out: Annotated[Path | None, typer.Option(help="Run directory (default runs/<time>).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Run directory (default runs/<time>); rerun with the same one to resume."
+        ),
+    ] = None,
 ) -> None:
     """Run the quick suite on the embedded model, calibrated by the scripted agents.
 
@@ -54,6 +59,7 @@ def run_command(
         calibration=calibration,
     )
 
+    announce_run_dir(out_dir)
     with make_progress() as progress:
         bars = BatchProgress(progress)
         for batch in batches:
