@@ -246,10 +246,12 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         if inodes_out and not before[2]:
             record_limit("files", f"{self.tree.config.max_files:,} files in use", cmd)
         kept = SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE
+        # Inspect keeps the last `kept` bytes of each stream, dropping whole pipe reads
+        # (up to 64 KiB each) from the front: a buffer that full was cut.
+        full = kept - 2 * 65536
         for name, text in (("stdout", result.stdout), ("stderr", result.stderr)):
-            # Inspect keeps the last `kept` bytes of each stream: a full buffer was cut.
-            if len(text) * 4 >= kept and len(text.encode("utf-8", "replace")) >= kept:
-                record_limit("output", f"{name} cut to its last {kept:,} bytes", cmd)
+            if len(text) * 4 >= full and len(text.encode("utf-8", "replace")) >= full:
+                record_limit("output", f"{name} cut to about its last {kept:,} bytes", cmd)
         for limit, detail in stderr_limits(result.stderr):
             record_limit(limit, detail, cmd)
 
