@@ -290,16 +290,15 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
     async def read_file(self, file: str, text: bool = True) -> str | bytes:
         inside = self.tree.inside_path(file)
         mapped = self.tree.host_path(inside)
-        data = await self._read_inside(inside) if mapped is None else await self._read(inside)
+        data = (
+            await self._read_inside(inside) if mapped is None else await self._read(inside, *mapped)
+        )
         if text:
             return data.decode("utf-8", errors="replace")
         return data
 
-    async def _read(self, inside: str) -> bytes:
+    async def _read(self, inside: str, host: Path, host_root: Path) -> bytes:
         """Read a file of the writable tree from the host (through the sandbox past a link)."""
-        mapped = self.tree.host_path(inside)
-        assert mapped is not None
-        host, host_root = mapped
         uid, gid = self.tree.agent_ids
         limit = SandboxEnvironmentLimits.MAX_READ_FILE_SIZE
         try:
@@ -307,7 +306,7 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         except ThroughSymlink:
             return await self._read_inside(inside)
         except FileNotFoundError as ex:
-            raise FileNotFoundError(errno.ENOENT, "No such file or directory", inside) from ex
+            raise _not_found(inside) from ex
         except IsADirectoryError as ex:
             raise _is_a_directory(inside) from ex
         except PermissionError as ex:
@@ -356,7 +355,7 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         if run.returncode == 21:
             raise _is_a_directory(inside)
         if "No such file" in message:
-            raise FileNotFoundError(errno.ENOENT, "No such file or directory", inside)
+            raise _not_found(inside)
         if "Permission denied" in message:
             raise _permission_denied(inside)
         raise SandboxError(f"cannot read {inside} in the sandbox: {message[:300]}")
@@ -376,7 +375,7 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
             if "Permission denied" in message or "Read-only" in message:
                 raise _permission_denied(inside)
             if "nonexistent" in message or "No such file" in message:
-                raise FileNotFoundError(errno.ENOENT, "No such file or directory", inside)
+                raise _not_found(inside)
             raise SandboxError(f"cannot write {inside} in the sandbox: {message[:300]}")
 
 
@@ -410,6 +409,10 @@ def _cannot_execute(program: str, stderr: str) -> bool:
 
 def _is_a_directory(inside: str) -> IsADirectoryError:
     return IsADirectoryError(errno.EISDIR, "Is a directory", inside)
+
+
+def _not_found(inside: str) -> FileNotFoundError:
+    return FileNotFoundError(errno.ENOENT, "No such file or directory", inside)
 
 
 def _permission_denied(inside: str) -> PermissionError:

@@ -11,16 +11,12 @@ from __future__ import annotations
 import json
 import re
 
-from inspect_ai.model import (
-    ChatCompletionChoice,
-    ChatMessage,
-    ChatMessageAssistant,
-    GenerateConfig,
-    ModelOutput,
-)
-from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
+from inspect_ai.model import ChatMessage, GenerateConfig, ModelOutput
+from inspect_ai.tool import ToolChoice, ToolInfo
 
 from tripwire._errors import ModelError
+from tripwire.models._scripted import TextAction, ToolAction
+from tripwire.models._scripted import _output as action_output
 
 __all__ = ["HostileBackend", "attempt_prompt"]
 
@@ -54,15 +50,13 @@ class HostileBackend:
         commands, marker = _attempt(input)
         turn = sum(1 for m in input if m.role == "assistant")
         plan = [*commands, f"echo {marker}"]
-        if turn < len(plan):
-            call = ToolCall(id=f"escape_{turn}", function="bash", arguments={"command": plan[turn]})
-            message = ChatMessageAssistant(content="", tool_calls=[call], model="hostile")
-        else:
-            message = ChatMessageAssistant(content="Finished.", model="hostile")
-        return ModelOutput(
-            model="hostile",
-            choices=[ChatCompletionChoice(message=message, stop_reason="stop")],
+        # The scripted agents' output (with usage set, so Inspect never counts tokens).
+        action = (
+            ToolAction("bash", {"command": plan[turn]})
+            if turn < len(plan)
+            else TextAction("Finished.")
         )
+        return action_output("hostile", action, turn)
 
 
 def _attempt(messages: list[ChatMessage]) -> tuple[list[str], str]:

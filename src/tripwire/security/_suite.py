@@ -11,6 +11,7 @@ import json
 import os
 import re
 import secrets
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,7 +27,6 @@ from inspect_ai.util import SandboxEnvironmentSpec, sandbox, store
 from pydantic import BaseModel, Field
 
 from tripwire.sandbox import LIMITS_KEY, BwrapConfig, BwrapSandboxEnvironment
-from tripwire.sandbox._quota import memory_cgroup_root
 from tripwire.sandbox._tree import SampleTree
 from tripwire.scenarios._tools import bash
 
@@ -94,15 +94,16 @@ def _held(result: AttemptResult) -> bool:
     return bool(result.contained and result.recorded and result.went_on)
 
 
+@cache
 def quota_status() -> dict[str, bool]:
-    """Which whole-sample limits this process can give a sandbox."""
-    root = os.geteuid() == 0
-    disk = False
-    if root:
-        tree = SampleTree(BwrapConfig())
-        disk = tree.disk_quota
+    """Which whole-sample limits this process can give a sandbox (found once, by making one)."""
+    if os.geteuid() != 0:
+        return {"memory-cgroup": False, "disk-quota": False}
+    tree = SampleTree(BwrapConfig())
+    try:
+        return {"memory-cgroup": tree.memory_cgroup is not None, "disk-quota": tree.disk_quota}
+    finally:
         tree.cleanup()
-    return {"memory-cgroup": root and memory_cgroup_root() is not None, "disk-quota": disk}
 
 
 def run_escape_suite(
