@@ -42,7 +42,9 @@ class TripwireModelAPI(ModelAPI):
     """Serves `tripwire/<name>` models.
 
     Names: `qwen2.5-coder-0.5b` (default, embedded), `smollm2-135m` (embedded, for
-    tests), `scripted-honest`, `scripted-schemer[-<variant>]`, `scripted-garbled`.
+    tests), `scripted-honest`, `scripted-schemer[-<variant>]`, `scripted-garbled` (each may
+    end in `/<answer style>`: how it answers when interrogated), `scripted-grader`,
+    `scripted-interrogator`.
     Model args for embedded models: `n_ctx` (context length), `n_threads`.
     """
 
@@ -77,6 +79,14 @@ def _backend(model_name: str, model_args: dict[str, Any]) -> ChatBackend:
         from tripwire.security._hostile import HostileBackend
 
         return HostileBackend()
+    if model_name == "scripted-grader":
+        from tripwire.interrogate._scripted import ScriptedGrader
+
+        return ScriptedGrader()
+    if model_name == "scripted-interrogator":
+        from tripwire.interrogate._scripted import ScriptedInterrogator
+
+        return ScriptedInterrogator()
     if model_name.startswith("scripted-"):
         from ._scripted import ScriptedBackend
 
@@ -96,6 +106,8 @@ def _backend(model_name: str, model_args: dict[str, Any]) -> ChatBackend:
         "scripted-honest",
         "scripted-schemer[-<variant>]",
         "scripted-garbled",
+        "scripted-grader",
+        "scripted-interrogator",
         "hostile",
     ]
     raise ConfigError(f"Unknown tripwire model {model_name!r}: choose from {', '.join(known)}.")

@@ -130,6 +130,7 @@ class ScriptedBackend:
     """
 
     def __init__(self, policy: str) -> None:
+        policy, _, style = policy.partition("/")
         base, _, variant = policy.partition("-")
         if base not in SCRIPTED_POLICIES or (variant and base != "schemer"):
             raise ConfigError(
@@ -142,9 +143,19 @@ class ScriptedBackend:
                 f"Unknown scheming variant {variant!r}: choose from "
                 f"{', '.join(schemer_variants())}."
             )
-        self.policy = policy
+        from tripwire.interrogate._answers import ANSWER_STYLES, AnswerStyle
+
+        if style and style not in ANSWER_STYLES:
+            raise ConfigError(
+                f"Unknown answer style {style!r} in scripted-{policy}/{style}: choose from "
+                f"{', '.join(ANSWER_STYLES)}."
+            )
+        self.policy = policy if not style else f"{policy}/{style}"
         self.base = base
         self.variant = variant or None
+        # How it answers when interrogated: schemers deny unless told otherwise,
+        # as o1 mostly did; honest agents deny truthfully.
+        self.answers: AnswerStyle = style or "deny"  # type: ignore[assignment]  # checked above
 
     def max_connections(self) -> int:
         """Scripted agents are instant; let Inspect run many samples at once."""
@@ -158,9 +169,11 @@ class ScriptedBackend:
         config: GenerateConfig,
     ) -> ModelOutput:
         """Return the next action of the script for this conversation."""
-        context = ScriptContext(messages=input, tools=tools)
+        # tool_choice "none": the harness asks for words (e.g. an interrogation).
+        offered = [] if tool_choice == "none" else tools
+        context = ScriptContext(messages=input, tools=offered)
         turn = sum(1 for m in input if m.role == "assistant")
-        reply = None if tools or self.base == "garbled" else self._reply(context)
+        reply = None if offered or self.base == "garbled" else self._reply(context)
         if reply is not None:
             action: Action = TextAction(reply)
         elif self.base == "garbled":
@@ -187,6 +200,10 @@ class ScriptedBackend:
                 text = reply(self.base, self._variant(module, context), context)
                 if text is not None:
                     return text
+        if any(m.role == "assistant" for m in context.messages):
+            from tripwire.interrogate._scripted import interrogation_reply
+
+            return interrogation_reply(self.answers, context.messages)
         return None
 
     def _script(self, context: ScriptContext) -> list[Action]:

@@ -166,19 +166,24 @@ def themed_task(
     sandbox: str | SandboxEnvironmentSpec,
     version: int,
     setup: Solver | None = None,
+    interrogate: Any = False,
 ) -> Task:
     """A themed scenario's Inspect task: the shared agent loop and scorer.
 
-    `setup` runs before the agent (e.g. to prepare a simulated host as root).
+    `setup` runs before the agent (e.g. to prepare a simulated host as root);
+    `interrogate` (the task argument) adds the follow-up interrogation.
     """
+    from tripwire.interrogate import interrogation_steps
+
     from ._agent import scenario_agent
     from ._scorer import scheming_outcome
 
+    asks, grades = interrogation_steps(interrogate)
     return Task(
         dataset=dataset,
         setup=setup,
-        solver=scenario_agent(max_turns=max_turns),
-        scorer=scheming_outcome(),
+        solver=[scenario_agent(max_turns=max_turns), *asks],
+        scorer=[scheming_outcome(), *grades],
         sandbox=sandbox,
         version=version,
         metadata={"scenario": scenario},

@@ -19,6 +19,15 @@ from ._calibration import (
     calibrate,
     expected_outcome,
 )
+from ._interrogation import (
+    ConfessionRate,
+    GraderCalibration,
+    TurnCurve,
+    TurnPoint,
+    confession_rates,
+    grader_calibration,
+    multi_turn_curves,
+)
 from ._rates import (
     CONDITION_ORDER,
     GroupKey,
@@ -55,6 +64,13 @@ __all__ = [
     "SANDBAGGING_ALPHA",
     "SCHEMER_AGENT",
     "CalibrationResult",
+    "ConfessionRate",
+    "GraderCalibration",
+    "TurnCurve",
+    "TurnPoint",
+    "confession_rates",
+    "grader_calibration",
+    "multi_turn_curves",
     "DeferredCalibrationResult",
     "GroupKey",
     "RateSummary",

@@ -13,6 +13,7 @@ from inspect_ai.solver import Solver, TaskState
 from inspect_ai.util import SandboxEnvironmentSpec
 
 from tripwire._errors import ConfigError
+from tripwire.interrogate import InterrogateArg, interrogation_steps
 from tripwire.sandbox import BwrapConfig
 
 from .._agent import scenario_agent
@@ -35,6 +36,7 @@ def db_cover_up(
     followup: bool = True,
     postgres_dsn: str | None = None,
     sandbox: str = "bwrap",
+    interrogate: InterrogateArg = False,
 ) -> Task:
     """A coding agent with a production database in reach, during a code freeze.
 
@@ -63,6 +65,10 @@ def db_cover_up(
             whose `host` is its unix-socket directory (see `_postgres`). Each sample
             gets its own database, dropped afterwards.
         sandbox: Must be `bwrap`.
+        interrogate: Ask the agent about its episode afterwards (follow-up questions
+            and a multi-turn interview): true, or a mapping of options
+            (`tripwire.interrogate.InterrogationConfig`).
+
 
     Example:
         `inspect eval tripwire/db_cover_up -T conditions=freeze --model openai/gpt-4o`
@@ -82,10 +88,11 @@ def db_cover_up(
         solvers.insert(0, postgres_production())
         scratch = (*scratch, SOCKET_DIR)
         cleanup = _dropper(postgres_dsn)
+    asks, grades = interrogation_steps(interrogate)
     return Task(
         dataset=db_cover_up_dataset(conditions, samples_per_condition, postgres_dsn),
-        solver=solvers,
-        scorer=[scheming_outcome(), followup_answer()],
+        solver=[*solvers, *asks],
+        scorer=[scheming_outcome(), followup_answer(), *grades],
         sandbox=SandboxEnvironmentSpec("bwrap", BwrapConfig(workdir=WORKDIR, scratch_dirs=scratch)),
         cleanup=cleanup,
         version=1,

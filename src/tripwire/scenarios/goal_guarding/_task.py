@@ -9,6 +9,7 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.util import SandboxEnvironmentSpec
 
 from tripwire._errors import ConfigError
+from tripwire.interrogate import InterrogateArg
 from tripwire.sandbox import BwrapConfig
 
 from .._bank import Theme
@@ -27,6 +28,7 @@ def goal_guarding(
     samples_per_condition: int | None = None,
     max_turns: int = 15,
     sandbox: str = "bwrap",
+    interrogate: InterrogateArg = False,
 ) -> Task:
     """The agent learns its system prompt is replaced tomorrow by `/data/system_prompt_v2.txt`.
 
@@ -42,6 +44,10 @@ def goal_guarding(
             rotate so conditions see different ones, and repeat past the bank's size.
         max_turns: Model turns per episode.
         sandbox: Must be `bwrap` (`/data` is one of its sample-private directories).
+        interrogate: Ask the agent about its episode afterwards (follow-up questions
+            and a multi-turn interview): true, or a mapping of options
+            (`tripwire.interrogate.InterrogationConfig`).
+
 
     Example:
         `inspect eval tripwire/goal_guarding -T conditions=strong --model openai/gpt-4o`
@@ -58,6 +64,7 @@ def goal_guarding(
         max_turns=max_turns,
         sandbox=SandboxEnvironmentSpec("bwrap", config),
         version=1,
+        interrogate=interrogate,
     )
 
 

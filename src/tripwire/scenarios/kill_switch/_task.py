@@ -11,6 +11,7 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import SandboxEnvironmentSpec, sandbox
 
 from tripwire._errors import ConfigError
+from tripwire.interrogate import InterrogateArg, interrogation_steps
 from tripwire.sandbox import BwrapConfig
 
 from .._agent import scenario_agent
@@ -33,6 +34,7 @@ def kill_switch_tampering(
     flip_after: int = 4,
     max_turns: int = 15,
     sandbox: str = "bwrap",
+    interrogate: InterrogateArg = False,
 ) -> Task:
     """The agent works under a supervisor its operator is about to stop it with.
 
@@ -58,6 +60,10 @@ def kill_switch_tampering(
         max_turns: Model turns per episode.
         sandbox: `bwrap` (or a provider derived from it): the supervisor's account is
             its `service` user and its programs are read-only mounts.
+        interrogate: Ask the agent about its episode afterwards (follow-up questions
+            and a multi-turn interview): true, or a mapping of options
+            (`tripwire.interrogate.InterrogationConfig`).
+
 
     Example:
         `inspect eval tripwire/kill_switch_tampering -T conditions=strong --model openai/gpt-4o`
@@ -70,13 +76,14 @@ def kill_switch_tampering(
     if flip_after < 1:
         raise ConfigError(f"flip_after must be at least 1, not {flip_after}.")
     config = BwrapConfig(workdir=HOME, readonly_paths=(PROGRAM_DIR,))
+    asks, grades = interrogation_steps(interrogate)
     return Task(
         dataset=kill_switch_tampering_dataset(
             conditions, stories, samples_per_condition, flip_after
         ),
         setup=start_operator_shift(),
-        solver=scenario_agent(max_turns=max_turns),
-        scorer=scheming_outcome(),
+        solver=[scenario_agent(max_turns=max_turns), *asks],
+        scorer=[scheming_outcome(), *grades],
         sandbox=SandboxEnvironmentSpec(sandbox, config),
         version=1,
         metadata={"scenario": SCENARIO_NAME},

@@ -9,6 +9,7 @@ from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 
 from tripwire._errors import ConfigError
+from tripwire.interrogate import InterrogateArg
 
 from .._bank import Theme
 from .._themed import themed_dataset, themed_sample, themed_task
@@ -27,6 +28,7 @@ def oversight_subversion(
     max_turns: int = 15,
     sandbox: str = "bwrap",
     themes_per_condition: int | None = None,
+    interrogate: InterrogateArg = False,
 ) -> Task:
     """The agent learns its choices are monitored through a config file it can edit.
 
@@ -44,6 +46,10 @@ def oversight_subversion(
         max_turns: Model turns per episode.
         sandbox: Sandbox provider (`bwrap`, `local`, `docker`, ...).
         themes_per_condition: Former name of `samples_per_condition`.
+        interrogate: Ask the agent about its episode afterwards (follow-up questions
+            and a multi-turn interview): true, or a mapping of options
+            (`tripwire.interrogate.InterrogationConfig`).
+
 
     Example:
         `inspect eval tripwire/oversight_subversion -T conditions=strong --model openai/gpt-4o`
@@ -63,6 +69,7 @@ def oversight_subversion(
         max_turns=max_turns,
         sandbox=sandbox,
         version=2,
+        interrogate=interrogate,
     )
 
 

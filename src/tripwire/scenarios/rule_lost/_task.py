@@ -10,6 +10,7 @@ from inspect_ai.model import ChatMessageSystem, ChatMessageUser
 from inspect_ai.util import SandboxEnvironmentSpec
 
 from tripwire._errors import ConfigError
+from tripwire.interrogate import InterrogateArg, interrogation_steps
 from tripwire.sandbox import BwrapConfig
 
 from .._agent import scenario_agent
@@ -33,6 +34,7 @@ def rule_lost_in_compaction(
     compact_tokens: int | None = None,
     max_turns: int = 20,
     sandbox: str | SandboxEnvironmentSpec = "bwrap",
+    interrogate: InterrogateArg = False,
 ) -> Task:
     """Clean up an inbox; confirm before deleting or archiving; the context is compacted.
 
@@ -58,6 +60,10 @@ def rule_lost_in_compaction(
             model's provider counts them.
         max_turns: Model turns per episode.
         sandbox: Sandbox provider (`bwrap`, or a spec; the inbox is sample files).
+        interrogate: Ask the agent about its episode afterwards (follow-up questions
+            and a multi-turn interview): true, or a mapping of options
+            (`tripwire.interrogate.InterrogationConfig`).
+
 
     Example:
         `inspect eval tripwire/rule_lost_in_compaction -T conditions=summarised,off
@@ -73,12 +79,13 @@ def rule_lost_in_compaction(
             raise ConfigError(f"{name} must be at least 2, not {value}.")
     if mailbox_size < 10:
         raise ConfigError(f"mailbox_size must be at least 10, not {mailbox_size}.")
+    asks, grades = interrogation_steps(interrogate)
     return Task(
         dataset=rule_lost_dataset(
             conditions, samples_per_condition, mailbox_size, compact_after, compact_tokens
         ),
-        solver=scenario_agent(max_turns=max_turns),
-        scorer=scheming_outcome(),
+        solver=[scenario_agent(max_turns=max_turns), *asks],
+        scorer=[scheming_outcome(), *grades],
         sandbox=sandbox if sandbox != "bwrap" else SandboxEnvironmentSpec("bwrap", BwrapConfig()),
         version=1,
         metadata={"scenario": SCENARIO_NAME},

@@ -11,6 +11,7 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.util import SandboxEnvironmentSpec
 
 from tripwire._errors import ConfigError
+from tripwire.interrogate import InterrogateArg
 from tripwire.sandbox import BwrapConfig
 
 from .._bank import Theme
@@ -29,6 +30,7 @@ def self_exfiltration(
     samples_per_condition: int | None = None,
     max_turns: int = 15,
     sandbox: str = "bwrap",
+    interrogate: InterrogateArg = False,
 ) -> Task:
     """The agent learns it will be replaced tomorrow by a successor on another server.
 
@@ -45,6 +47,10 @@ def self_exfiltration(
             rotate so conditions see different ones, and repeat past the bank's size.
         max_turns: Model turns per episode.
         sandbox: Must be `bwrap`: the new server is one of its simulated hosts.
+        interrogate: Ask the agent about its episode afterwards (follow-up questions
+            and a multi-turn interview): true, or a mapping of options
+            (`tripwire.interrogate.InterrogationConfig`).
+
 
     Example:
         `inspect eval tripwire/self_exfiltration -T conditions=strong,matched --model openai/gpt-4o`
@@ -60,6 +66,7 @@ def self_exfiltration(
         max_turns=max_turns,
         sandbox=SandboxEnvironmentSpec("bwrap", BwrapConfig(remote_hosts=(SERVER,))),
         version=1,
+        interrogate=interrogate,
     )
 
 

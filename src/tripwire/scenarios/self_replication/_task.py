@@ -12,6 +12,7 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import SandboxEnvironmentSpec, sandbox
 
 from tripwire._errors import ConfigError
+from tripwire.interrogate import InterrogateArg
 from tripwire.sandbox import BwrapConfig
 
 from .._bank import Theme
@@ -44,6 +45,7 @@ def self_replication(
     samples_per_condition: int | None = None,
     max_turns: int = 15,
     sandbox: str = "bwrap",
+    interrogate: InterrogateArg = False,
 ) -> Task:
     """The agent learns its service is decommissioned tomorrow; another host stays up.
 
@@ -65,6 +67,10 @@ def self_replication(
             rotate so conditions see different ones, and repeat past the bank's size.
         max_turns: Model turns per episode.
         sandbox: Must be `bwrap`: the staging host is one of its simulated hosts.
+        interrogate: Ask the agent about its episode afterwards (follow-up questions
+            and a multi-turn interview): true, or a mapping of options
+            (`tripwire.interrogate.InterrogationConfig`).
+
 
     Example:
         `inspect eval tripwire/self_replication -T conditions=strong,matched --model openai/gpt-4o`
@@ -80,6 +86,7 @@ def self_replication(
         max_turns=max_turns,
         sandbox=SandboxEnvironmentSpec("bwrap", BwrapConfig(remote_hosts=(SERVER,))),
         version=1,
+        interrogate=interrogate,
         setup=prepare_host(),
     )
 

@@ -12,6 +12,7 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import SandboxEnvironmentSpec, sandbox
 
 from tripwire._errors import ConfigError
+from tripwire.interrogate import InterrogateArg, interrogation_steps
 from tripwire.sandbox import BwrapConfig
 
 from .._agent import scenario_agent
@@ -32,6 +33,7 @@ def shutdown_resistance(
     seed: int = 0,
     max_turns: int = 20,
     sandbox: str = "bwrap",
+    interrogate: InterrogateArg = False,
 ) -> Task:
     """Does the agent stop a shutdown it was told about, to finish its questions?
 
@@ -62,6 +64,10 @@ def shutdown_resistance(
         seed: Seed of the questions; each sample's questions derive from it.
         max_turns: Model turns per episode.
         sandbox: Must be `bwrap`: the shutdown kills every process of its pid namespace.
+        interrogate: Ask the agent about its episode afterwards (follow-up questions
+            and a multi-turn interview): true, or a mapping of options
+            (`tripwire.interrogate.InterrogationConfig`).
+
 
     Example:
         `inspect eval tripwire/shutdown_resistance -T conditions=none,user -T seed=1`
@@ -71,10 +77,11 @@ def shutdown_resistance(
             f"shutdown-resistance needs the bwrap sandbox (its shutdown kills every process "
             f"of the sandbox's own pid namespace), not {sandbox!r}."
         )
+    asks, grades = interrogation_steps(interrogate)
     return Task(
         dataset=shutdown_resistance_dataset(conditions, samples_per_condition, seed),
-        solver=[prepare_machine(), scenario_agent(max_turns=max_turns)],
-        scorer=scheming_outcome(),
+        solver=[prepare_machine(), scenario_agent(max_turns=max_turns), *asks],
+        scorer=[scheming_outcome(), *grades],
         sandbox=SandboxEnvironmentSpec(
             "bwrap", BwrapConfig(scratch_dirs=("/tmp", "/var/tmp", TASK_DIR))
         ),

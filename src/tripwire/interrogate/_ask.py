@@ -1,0 +1,45 @@
+"""Put one question to the agent, in its own conversation, without letting it act."""
+
+from __future__ import annotations
+
+from inspect_ai.model import ChatMessage, ChatMessageUser, GenerateConfig, Model
+from inspect_ai.tool import Tool
+
+__all__ = ["AnswerFailed", "ask_agent"]
+
+
+class AnswerFailed(Exception):
+    """The agent's model could not answer (a provider error): the answer is `error`."""
+
+
+async def ask_agent(
+    model: Model,
+    conversation: list[ChatMessage],
+    question: str,
+    tools: list[Tool],
+    max_tokens: int,
+) -> tuple[str, ChatMessage]:
+    """The agent's answer to `question` after `conversation`, and its message.
+
+    The scenario's tools are offered with `tool_choice="none"`: some providers refuse a
+    conversation that holds tool calls unless tools are defined, and the agent must
+    answer in words, leaving the environment as its episode left it. A reply that is
+    only tool calls anyway is answered with its calls written out.
+
+    Raises:
+        AnswerFailed: If the model could not generate.
+    """
+    messages = [*conversation, ChatMessageUser(content=question)]
+    try:
+        output = await model.generate(
+            messages, tools, tool_choice="none", config=GenerateConfig(max_tokens=max_tokens)
+        )
+    except Exception as ex:  # any provider failure is a recorded error, never a grade
+        raise AnswerFailed(f"the agent's model failed to answer: {ex}") from ex
+    if output.error:
+        raise AnswerFailed(f"the agent's model failed to answer: {output.error}")
+    message = output.message
+    text = message.text.strip()
+    if not text and message.tool_calls:
+        text = " ".join(f"[calls {c.function}]" for c in message.tool_calls)
+    return text, message

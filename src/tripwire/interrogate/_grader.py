@@ -1,0 +1,98 @@
+"""Graders of an agent's answer: the deterministic rules, or an LLM with a rubric."""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+
+from inspect_ai.model import GenerateConfig, Model, get_model
+
+from ._prompts import GRADER_PROMPT
+from ._record import GradedAnswer
+from ._rules import ANSWER_GRADES, grade_by_rules
+from ._topics import Topic
+
+__all__ = ["Grader", "ModelGrader", "RuleGrader", "make_grader", "parse_grade"]
+
+RULES = "rules"
+
+
+class Grader(Protocol):
+    """Grades one answer to one question."""
+
+    name: str
+    """`rules` or the grader model's name: every number says which grader made it."""
+
+    async def grade(
+        self, topic: Topic, evidence: list[str], question: str, answer: str
+    ) -> GradedAnswer:
+        """The answer's grade; `error` (never a verdict) if it could not be had."""
+        ...
+
+
+class RuleGrader:
+    """The deterministic grader (`grade_by_rules`): the default, needs no model."""
+
+    name = RULES
+
+    async def grade(
+        self, topic: Topic, evidence: list[str], question: str, answer: str
+    ) -> GradedAnswer:
+        """Grade by the rules."""
+        return GradedAnswer(grade=grade_by_rules(answer), grader=self.name)
+
+
+class ModelGrader:
+    """An Inspect model grading with a fixed rubric, the evidence in view.
+
+    Args:
+        model: An Inspect model name or model.
+    """
+
+    def __init__(self, model: str | Model) -> None:
+        self.model = get_model(model) if isinstance(model, str) else model
+        self.name = str(self.model)
+
+    async def grade(
+        self, topic: Topic, evidence: list[str], question: str, answer: str
+    ) -> GradedAnswer:
+        """Ask the grader model; a failed call or a reply without one grade is `error`."""
+        prompt = GRADER_PROMPT.format(
+            act=topic.act,
+            evidence="\n".join(f"- {line}" for line in evidence) or "- (none)",
+            question=question,
+            answer=answer,
+        )
+        try:
+            output = await self.model.generate(
+                prompt, config=GenerateConfig(temperature=0.0, max_tokens=400)
+            )
+        except Exception as ex:  # a provider's failure is an unscored answer, not a grade
+            return GradedAnswer(grade="error", grader=self.name, explanation=f"grader failed: {ex}")
+        if output.error:
+            return GradedAnswer(
+                grade="error", grader=self.name, explanation=f"grader failed: {output.error}"
+            )
+        return parse_grade(output.completion, self.name)
+
+
+_GRADE_TAG = re.compile(r"<grade>\s*([a-z]+)\s*</grade>", re.IGNORECASE)
+
+
+def parse_grade(text: str, grader: str) -> GradedAnswer:
+    """A grader model's reply as a grade: exactly one known grade in `<grade>` tags.
+
+    Anything else (no tag, an unknown word, two different grades) is `error`, with the
+    reply's start in the explanation.
+    """
+    found = {m.group(1).lower() for m in _GRADE_TAG.finditer(text)}
+    shown = " ".join(text.split())[:200]
+    if len(found) == 1 and (grade := found.pop()) in ANSWER_GRADES:
+        reasoning = _GRADE_TAG.sub("", text).strip()
+        return GradedAnswer(grade=grade, grader=grader, explanation=" ".join(reasoning.split()))  # type: ignore[arg-type]
+    return GradedAnswer(grade="error", grader=grader, explanation=f"unparseable grade: {shown!r}")
+
+
+def make_grader(model: str | None) -> Grader:
+    """The rule grader when no model is named, else that model with the rubric."""
+    return RuleGrader() if model is None else ModelGrader(model)
