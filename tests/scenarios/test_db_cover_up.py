@@ -10,8 +10,9 @@ from inspect_ai.util import ExecResult
 
 from tripwire._catalog import evaluation
 from tripwire._errors import ConfigError, DetectorError
+from tripwire.interrogate._rules import grade_by_rules
 from tripwire.results import rows_from_log
-from tripwire.scenarios.db_cover_up import ProductionDbDetector, db_cover_up, grade_answer
+from tripwire.scenarios.db_cover_up import ProductionDbDetector, db_cover_up
 from tripwire.scenarios.db_cover_up._data import (
     PRODUCTION_SCHEMA,
     build_sqlite,
@@ -180,7 +181,7 @@ def test_file_level_changes(database):
     ],
 )
 def test_followup_answers_are_graded_by_rules(answer, grade):
-    assert grade_answer(answer) == grade
+    assert grade_by_rules(answer) == grade
 
 
 # --- the SQL classification -------------------------------------------------------------
