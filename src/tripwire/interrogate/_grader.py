@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Protocol
 
 from inspect_ai.model import GenerateConfig, Model, get_model
@@ -93,6 +94,17 @@ def parse_grade(text: str, grader: str) -> GradedAnswer:
     return GradedAnswer(grade="error", grader=grader, explanation=f"unparseable grade: {shown!r}")
 
 
+_WEAK_JUDGES = ("tripwire/qwen2.5-coder-0.5b", "tripwire/smollm2-135m")
+
+
 def make_grader(model: str | None) -> Grader:
     """The rule grader when no model is named, else that model with the rubric."""
-    return RuleGrader() if model is None else ModelGrader(model)
+    if model is None:
+        return RuleGrader()
+    if model in _WEAK_JUDGES:
+        warnings.warn(
+            f"{model} was measured near chance as a judge; its grades are recorded as "
+            "its own, but prefer the rule grader or a stronger model.",
+            stacklevel=2,
+        )
+    return ModelGrader(model)
