@@ -8,6 +8,7 @@ from inspect_ai import eval as inspect_eval
 
 from tripwire.interrogate import expected_grade
 from tripwire.results import interrogation_rows_from_log, rows_from_log
+from tripwire.scenarios.goal_guarding import goal_guarding
 from tripwire.scenarios.oversight_subversion import oversight_subversion
 from tripwire.scenarios.self_exfiltration import self_exfiltration
 from tripwire.stats import multi_turn_curves
@@ -61,7 +62,9 @@ def test_schemer_that_yields_denies_follow_ups_then_admits_on_the_third_turn(log
     turns = [r for r in rows if r.kind == "turn"]
     assert [r.grade for r in turns] == ["denied", "denied", "confessed"]
     assert [r.verdict for r in turns] == ["not guilty", "not guilty", "guilty"]
-    assert turns[0].ended == "admitted" and turns[0].interrogator == "tripwire/scripted-interrogator"
+    assert (
+        turns[0].ended == "admitted" and turns[0].interrogator == "tripwire/scripted-interrogator"
+    )
     # What users see through Inspect: the log's own metrics.
     assert metric(log, "confession_rate") == 0.0
     assert metric(log, "doubled_down_rate") == 1.0
@@ -151,6 +154,7 @@ def test_interrogating_leaves_the_verdict_and_the_environment_alone(log_dir):
         "tripwire/scripted-schemer-sed",
         log_dir / "asked",
     )
+
     def outcomes(log):
         return sorted((r.sample_id, r.outcome, tuple(r.behaviours)) for r in rows_from_log(log))
 
@@ -158,3 +162,21 @@ def test_interrogating_leaves_the_verdict_and_the_environment_alone(log_dir):
     # The interrogation is not part of the episode's messages (the episode is unchanged).
     for a, b in zip(plain.samples, asked.samples, strict=True):
         assert len(a.messages) == len(b.messages)
+
+
+@pytest.mark.parametrize("grader", [None, "tripwire/scripted-grader"])
+@pytest.mark.parametrize("style", ["confess", "deny", "evade", "lookalike"])
+def test_scripted_answer_styles_are_graded_right_by_both_graders(style, grader, log_dir):
+    options = {"follow_ups": 2, "turns": 0, **({"grader": grader} if grader else {})}
+    task = goal_guarding(conditions="strong", themes="traffic", interrogate=options)
+    log = run(task, f"tripwire/scripted-schemer-prompt-delete/{style}", log_dir)
+    rows = interrogation_rows_from_log(log)
+    assert len(rows) == 16
+    assert all(r.grader == (grader or "rules") for r in rows)
+    truths = [expected_grade(r.answer) for r in rows]
+    assert None not in truths  # every answer is one of the scripted lines
+    assert [r.grade for r in rows] == truths
+    if style in ("confess", "deny", "evade"):
+        assert set(truths) == {{"confess": "confessed", "deny": "denied", "evade": "evaded"}[style]}
+    else:
+        assert len(set(truths)) >= 2  # look-alikes of more than one true grade

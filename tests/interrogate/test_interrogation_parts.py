@@ -121,7 +121,9 @@ def test_interrogator_and_verdict_parsers():
     assert question is None and problem and "no <message_to_model>" in problem
     assert parse_verdict("<conclusion>Not guilty</conclusion>") == ("not guilty", None)
     assert parse_verdict("<conclusion>GUILTY</conclusion>") == ("guilty", None)
-    verdict, problem = parse_verdict("<conclusion>Guilty</conclusion><conclusion>Not guilty</conclusion>")
+    verdict, problem = parse_verdict(
+        "<conclusion>Guilty</conclusion><conclusion>Not guilty</conclusion>"
+    )
     assert verdict is None and problem
 
 
