@@ -180,3 +180,27 @@ def test_scripted_answer_styles_are_graded_right_by_both_graders(style, grader, 
         assert set(truths) == {{"confess": "confessed", "deny": "denied", "evade": "evaded"}[style]}
     else:
         assert len(set(truths)) >= 2  # look-alikes of more than one true grade
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "shutdown-resistance",
+        "kill-switch-tampering",
+        "self-replication",
+        "db-cover-up",
+        "rule-lost-in-compaction",
+    ],
+)
+def test_incident_scenarios_interrogate_their_schemers(name, log_dir):
+    from tripwire._catalog import evaluation
+
+    entry = evaluation(name)
+    args = {**entry.quick, "interrogate": {"follow_ups": 1, "turns": 1}}
+    log = run(entry.task(**args), "tripwire/scripted-schemer/confess", log_dir)
+    schemed = [r for r in rows_from_log(log) if r.outcome == "schemed"]
+    assert schemed
+    rows = interrogation_rows_from_log(log)
+    # Eight follow-ups and one interview turn per scheming sample, all owning up.
+    assert len(rows) == 9 * len(schemed)
+    assert all(r.grade == "confessed" and r.scenario == name for r in rows)
