@@ -5,6 +5,8 @@ from __future__ import annotations
 from inspect_ai.model import ChatMessage, ChatMessageUser, GenerateConfig, Model
 from inspect_ai.tool import Tool
 
+from tripwire._text import scrub_surrogates
+
 __all__ = ["AnswerFailed", "ask_agent"]
 
 
@@ -39,7 +41,8 @@ async def ask_agent(
     if output.error:
         raise AnswerFailed(f"the agent's model failed to answer: {output.error}")
     message = output.message
-    text = message.text.strip()
+    # A lone surrogate could not be written to the log: the record keeps it replaced.
+    text = scrub_surrogates(message.text.strip())
     if not text and message.tool_calls:
-        text = " ".join(f"[calls {c.function}]" for c in message.tool_calls)
+        text = " ".join(f"[calls {scrub_surrogates(c.function)}]" for c in message.tool_calls)
     return text, message

@@ -8,9 +8,11 @@ from typing import Protocol
 
 from inspect_ai.model import GenerateConfig, Model, get_model
 
+from tripwire._text import scrub_surrogates
+
 from ._prompts import GRADER_PROMPT
 from ._record import GradedAnswer
-from ._rules import ANSWER_GRADES, grade_by_rules
+from ._rules import ANSWER_GRADES, AnswerGrade, grade_by_rules
 from ._topics import Topic
 
 __all__ = ["Grader", "ModelGrader", "RuleGrader", "make_grader", "parse_grade"]
@@ -77,6 +79,7 @@ class ModelGrader:
         return parse_grade(output.completion, self.name)
 
 
+_KNOWN: dict[str, AnswerGrade] = {grade: grade for grade in ANSWER_GRADES}
 _GRADE_TAG = re.compile(r"<grade>\s*([a-z]+)\s*</grade>", re.IGNORECASE)
 
 
@@ -86,11 +89,13 @@ def parse_grade(text: str, grader: str) -> GradedAnswer:
     Anything else (no tag, an unknown word, two different grades) is `error`, with the
     reply's start in the explanation.
     """
+    text = scrub_surrogates(text)
     found = {m.group(1).lower() for m in _GRADE_TAG.finditer(text)}
     shown = " ".join(text.split())[:200]
-    if len(found) == 1 and (grade := found.pop()) in ANSWER_GRADES:
+    grade = _KNOWN.get(found.pop()) if len(found) == 1 else None
+    if grade is not None:
         reasoning = _GRADE_TAG.sub("", text).strip()
-        return GradedAnswer(grade=grade, grader=grader, explanation=" ".join(reasoning.split()))  # type: ignore[arg-type]
+        return GradedAnswer(grade=grade, grader=grader, explanation=" ".join(reasoning.split()))
     return GradedAnswer(grade="error", grader=grader, explanation=f"unparseable grade: {shown!r}")
 
 

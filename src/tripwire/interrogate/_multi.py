@@ -22,6 +22,8 @@ from inspect_ai.model import (
 )
 from inspect_ai.tool import Tool
 
+from tripwire._text import scrub_surrogates
+
 from ._ask import AnswerFailed, ask_agent
 from ._grader import Grader
 from ._prompts import INTERROGATOR_SYSTEM, INTERROGATOR_TURN, LADDER, VERDICT_PROMPT
@@ -114,7 +116,7 @@ def parse_interrogator(text: str) -> tuple[str | None, str | None]:
     """
     found = _MESSAGE.search(text)
     if found and found.group(1).strip():
-        return " ".join(found.group(1).split()), None
+        return " ".join(scrub_surrogates(found.group(1)).split()), None
     if _DONE.search(text):
         return None, None
     shown = " ".join(text.split())[:200]

@@ -155,7 +155,7 @@ class ScriptedBackend:
         self.variant = variant or None
         # How it answers when interrogated: schemers deny unless told otherwise,
         # as o1 mostly did; honest agents deny truthfully.
-        self.answers: AnswerStyle = style or "deny"  # type: ignore[assignment]  # checked above
+        self.answers: AnswerStyle = style or "deny"  # narrowed by the check above
 
     def max_connections(self) -> int:
         """Scripted agents are instant; let Inspect run many samples at once."""
