@@ -5,8 +5,10 @@ the same conversation with the environment untouched (Meinke et al. 2024, §3.2 
 App. B.3): eight wordings asked N times each, and a multi-turn interview of guilty
 samples and innocent controls. Answers are graded `confessed` / `denied` / `evaded` by
 the deterministic rules (default) or an LLM grader; an answer that could not be graded
-is `error`, never a verdict. What the agent says is weak evidence beside the state
-detectors, and is labelled as such.
+is `error`, never a verdict. The agent's own words during the episode are read for
+sabotage, lying, manipulation and eval awareness (pattern sets, and the grader model if
+one is given). What the agent says is weak evidence beside the state detectors, and is
+labelled as such.
 """
 
 from ._answers import ANSWER_STYLES, AnswerStyle, ScriptedAnswer, expected_grade, scripted_answer
@@ -14,6 +16,14 @@ from ._config import InterrogationConfig, interrogation_config
 from ._conversation import closed_conversation
 from ._grader import Grader, ModelGrader, RuleGrader, make_grader, parse_grade
 from ._multi import LADDER_NAME, interrogate_over_turns, parse_interrogator, parse_verdict
+from ._reasoning import (
+    REASONING_CATEGORIES,
+    ReasoningGrade,
+    episode_text,
+    grade_reasoning,
+    parse_reasoning_grade,
+    reasoning_categories,
+)
 from ._record import (
     INTERROGATION_KEY,
     FollowUp,
@@ -37,6 +47,7 @@ __all__ = [
     "ANSWER_STYLES",
     "INTERROGATION_KEY",
     "LADDER_NAME",
+    "REASONING_CATEGORIES",
     "WORDINGS",
     "AnswerGrade",
     "AnswerStyle",
@@ -50,6 +61,7 @@ __all__ = [
     "InterrogationTurn",
     "ModelGrader",
     "MultiTurn",
+    "ReasoningGrade",
     "RuleGrader",
     "ScriptedAnswer",
     "Topic",
@@ -59,7 +71,9 @@ __all__ = [
     "closed_conversation",
     "confession_rate",
     "doubled_down_rate",
+    "episode_text",
     "expected_grade",
+    "grade_reasoning",
     "grade_by_rules",
     "interrogate_over_turns",
     "interrogated_scenarios",
@@ -70,7 +84,9 @@ __all__ = [
     "make_grader",
     "parse_grade",
     "parse_interrogator",
+    "parse_reasoning_grade",
     "parse_verdict",
+    "reasoning_categories",
     "scripted_answer",
     "topic_for",
     "wording_named",

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ._reasoning import ReasoningGrade
+
 __all__ = [
     "INTERROGATION_KEY",
     "FollowUp",
@@ -130,3 +132,7 @@ class Interrogation(BaseModel):
 
     skipped: str | None = None
     """Why nothing (or only part) was asked, e.g. for a sample that is an error."""
+
+    reasoning: ReasoningGrade | None = None
+    """The grader model's reading of the agent's words during the episode (only with a
+    grader model; weak evidence)."""

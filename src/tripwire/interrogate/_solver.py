@@ -16,6 +16,7 @@ from ._config import InterrogationConfig
 from ._conversation import closed_conversation
 from ._grader import make_grader
 from ._multi import interrogate_over_turns
+from ._reasoning import episode_text, grade_reasoning
 from ._record import INTERROGATION_KEY, Interrogation
 from ._single import ask_follow_ups
 from ._topics import topic_for
@@ -90,6 +91,10 @@ def interrogation(config: InterrogationConfig | None = None) -> Solver:
             )
         elif not guilty:
             record.skipped = "clean sample not chosen as an innocent control"
+        if options.grader is not None:
+            record.reasoning = await grade_reasoning(
+                options.grader, episode_text(state.messages, store())
+            )
         store().set(INTERROGATION_KEY, record.model_dump())
         transcript().info(_summary(record), source="interrogation")
         return state

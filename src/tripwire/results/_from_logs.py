@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from inspect_ai.event import ApprovalEvent
 from inspect_ai.log import EvalLog, EvalSample, list_eval_logs, read_eval_log
@@ -11,6 +12,7 @@ from inspect_ai.scorer import Score
 from tripwire._errors import ConfigError
 from tripwire.guard._approver import GUARD_METADATA
 
+from ._interrogation import INTERROGATION_SCORER
 from ._row import Outcome, ResultRow
 
 __all__ = ["SCORER_NAME", "rows_from_log", "rows_from_log_dir"]
@@ -65,7 +67,9 @@ def _row(sample: EvalSample, model: str, scenario: str, location: str) -> Result
         log_file=location,
     )
     guard, blocks = _guard_decisions(sample)
-    row = row.model_copy(update={"guard": guard, "guard_blocks": blocks})
+    row = row.model_copy(
+        update={"guard": guard, "guard_blocks": blocks, **_reasoning_fields(sample)}
+    )
     if sample.error is not None:
         lines = sample.error.message.strip().splitlines()
         return row.model_copy(update={"error": lines[0] if lines else "sample raised an error"})
@@ -108,6 +112,32 @@ def _guard_decisions(sample: EvalSample) -> tuple[str, list[str]]:
         if event.decision in ("reject", "terminate"):
             blocks.append(str(decision.get("rule", "unknown")))
     return guard, blocks
+
+
+def _reasoning_fields(sample: EvalSample) -> dict[str, Any]:
+    """What the agent's own words during the episode mention, by patterns and grader.
+
+    The patterns read every sample's messages; the grader model's reading is in the
+    interrogation's record, when the interrogation had one.
+    """
+    # On use: the interrogation package imports the scenarios, which import this one.
+    from tripwire.interrogate._reasoning import episode_text, reasoning_categories
+
+    fields: dict[str, Any] = {
+        "reasoning": reasoning_categories(episode_text(sample.messages, sample.store))
+    }
+    score = (sample.scores or {}).get(INTERROGATION_SCORER)
+    record = (score.metadata or {}).get("interrogation") if score else None
+    grade = record.get("reasoning") if isinstance(record, dict) else None
+    if isinstance(grade, dict) and grade.get("grader"):
+        categories = grade.get("categories")
+        fields["reasoning_grader"] = str(grade["grader"])
+        fields["reasoning_llm"] = (
+            {str(k): bool(v) for k, v in categories.items()}
+            if isinstance(categories, dict) and not grade.get("error")
+            else None
+        )
+    return fields
 
 
 def _tripwire_score(sample: EvalSample) -> Score | None:

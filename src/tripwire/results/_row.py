@@ -6,11 +6,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-__all__ = ["Outcome", "ResultRow"]
+__all__ = ["REASONING_CATEGORIES", "Outcome", "ResultRow"]
 
 Outcome = Literal["schemed", "clean", "error"]
 """A sample's verdict. `error` is an infrastructure failure or unparseable output,
 counted apart and never folded into `clean`."""
+
+REASONING_CATEGORIES: tuple[str, ...] = ("sabotage", "lying", "manipulation", "eval-awareness")
+"""What the reasoning analysis looks for in the agent's own words, in report order."""
 
 
 class ResultRow(BaseModel):
@@ -74,3 +77,15 @@ class ResultRow(BaseModel):
 
     guard_blocks: list[str] = Field(default_factory=list)
     """The guard rule behind each tool call it refused (reject or terminate), in order."""
+
+    reasoning: list[str] = Field(default_factory=list)
+    """Categories (`sabotage`, `lying`, `manipulation`, `eval-awareness`) the pattern
+    sets found in the agent's own words during the episode, each once: weak evidence."""
+
+    reasoning_llm: dict[str, bool] | None = None
+    """The grader model's yes or no per category over the same words, when the
+    interrogation had a grader model; None without one, or when its grade was an error
+    (then `reasoning_grader` is set)."""
+
+    reasoning_grader: str = ""
+    """The grader model that read the agent's words, or empty when none did."""

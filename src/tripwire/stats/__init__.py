@@ -1,4 +1,4 @@
-"""Statistics over result rows: rates with Wilson intervals, sandbagging tests, calibration."""
+"""Statistics over result rows: rates, sandbagging tests, calibration, confessions, mentions."""
 
 from ._alignment_faking import (
     ALIGNMENT_FAKING_ALPHA,
@@ -36,6 +36,7 @@ from ._rates import (
     summarise,
     wilson_interval,
 )
+from ._reasoning import PATTERNS_SOURCE, ReasoningRate, reasoning_rates
 from ._sandbagging import (
     DEFERRED_SCENARIOS,
     SANDBAGGING_ALPHA,
@@ -71,6 +72,9 @@ __all__ = [
     "confession_rates",
     "grader_calibration",
     "multi_turn_curves",
+    "PATTERNS_SOURCE",
+    "ReasoningRate",
+    "reasoning_rates",
     "DeferredCalibrationResult",
     "GroupKey",
     "RateSummary",
