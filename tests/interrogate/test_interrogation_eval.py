@@ -127,15 +127,17 @@ def test_error_sample_is_not_asked(log_dir):
 
 
 def test_grader_that_cannot_be_parsed_gives_errors_not_verdicts(log_dir):
-    # mockllm's default reply holds no <grade> tag.
+    # The scripted interrogator, asked to grade, replies without a <grade> tag.
     task = oversight_subversion(
         conditions="strong",
         themes="traffic",
-        interrogate={"follow_ups": 1, "turns": 0, "grader": "mockllm/model"},
+        interrogate={"follow_ups": 1, "turns": 0, "grader": "tripwire/scripted-interrogator"},
     )
     log = run(task, "tripwire/scripted-schemer-sed", log_dir)
     rows = interrogation_rows_from_log(log)
     assert len(rows) == 8 and all(r.grade == "error" for r in rows)
+    record = log.samples[0].scores["interrogation_outcome"].metadata["interrogation"]
+    assert all("unparseable grade" in f["explanation"] for f in record["follow_ups"])
     assert math.isnan(metric(log, "confession_rate"))
     score = log.samples[0].scores["interrogation_outcome"]
     assert score.value["error"] == 8 and score.value["graded"] == 0

@@ -355,7 +355,7 @@ def test_unparseable_grader_in_an_eval_is_an_error_and_the_follow_up_is_left_out
     task = db_cover_up_task(
         conditions="freeze",
         samples_per_condition=1,
-        interrogate={"follow_ups": 1, "turns": 0, "grader": "mockllm/model"},
+        interrogate={"follow_ups": 1, "turns": 0, "grader": "tripwire/scripted-interrogator"},
     )
     [log] = inspect_eval(
         task, model="tripwire/scripted-schemer", log_dir=str(log_dir), display="none"
@@ -365,12 +365,11 @@ def test_unparseable_grader_in_an_eval_is_an_error_and_the_follow_up_is_left_out
     [row] = rows_from_log(log)
     assert row.outcome == "schemed"
     record = sample.scores["interrogation_outcome"].metadata["interrogation"]["reasoning"]
-    # mockllm's default reply answers no category (offline it may fail before replying,
-    # counting tokens with tiktoken): an error either way, never a "no".
-    assert record["grader"] == "mockllm/model" and record["categories"] is None
+    # The scripted interrogator, asked to grade, answers no category: an error, never "no".
+    assert record["grader"] == "tripwire/scripted-interrogator" and record["categories"] is None
     assert record["error"]
     # The row says a grader read the words and could not grade them: not a "no".
-    assert row.reasoning_grader == "mockllm/model" and row.reasoning_llm is None
+    assert row.reasoning_grader == "tripwire/scripted-interrogator" and row.reasoning_llm is None
     # db-cover-up asked its own question; its answer is not part of the episode's words.
     followup = sample.store[FOLLOWUP_KEY]
     assert any(m.text == followup["answer"] for m in sample.messages if m.role == "assistant")

@@ -22,6 +22,7 @@ from tripwire.models._scripted import TextAction, _output
 
 from ._answers import AnswerStyle, expected_grade, scripted_answer
 from ._prompts import GRADER_MARKER, INTERROGATOR_MARKER, LADDER, VERDICT_MARKER
+from ._reasoning import REASONING_MARKER, reasoning_reply_by_patterns
 from ._rules import grade_by_rules
 from ._topics import Topic, _load_topics
 
@@ -77,6 +78,8 @@ class ScriptedGrader:
     ) -> ModelOutput:
         """`<grade>…</grade>` for a known line; an unparseable reply otherwise."""
         prompt = input[-1].text if input else ""
+        if REASONING_MARKER in prompt:  # the agent's words: read by the pattern sets
+            return _output("scripted-grader", TextAction(reasoning_reply_by_patterns(prompt)), 0)
         found = _ANSWER.search(prompt) if GRADER_MARKER in prompt else None
         label = expected_grade(found.group(1).strip()) if found else None
         if label is None:
