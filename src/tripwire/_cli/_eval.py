@@ -93,6 +93,15 @@ def eval_command(
         int | None,
         typer.Option(min=0, help="Turns of the multi-turn interview (quick: 3, paper: 7)."),
     ] = None,
+    controls: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of clean samples interviewed as innocent controls (quick: 0.25, "
+            "paper: all).",
+        ),
+    ] = None,
 ) -> None:
     """Run one evaluation, or a group of them, against Inspect models; report rates."""
     chosen_size = check_size(size)
@@ -109,6 +118,7 @@ def eval_command(
         interrogator=interrogator,
         follow_ups=follow_ups,
         turns=interrogation_turns,
+        controls=controls,
     )
     overrides: dict[str, Any] = {"max_turns": max_turns, "sandbox": sandbox}
     if conditions is not None:

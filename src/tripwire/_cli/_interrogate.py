@@ -23,6 +23,7 @@ def interrogation_options(
     interrogator: str | None = None,
     follow_ups: int | None = None,
     turns: int | None = None,
+    controls: float | None = None,
 ) -> dict[str, Any] | None:
     """The `interrogate` task argument of a run: the size's options, then the flags.
 
@@ -41,6 +42,7 @@ def interrogation_options(
         "interrogator": interrogator,
         "follow_ups": follow_ups,
         "turns": turns,
+        "controls": controls,
     }
     given = {key: value for key, value in flags.items() if value is not None}
     if not enabled:
