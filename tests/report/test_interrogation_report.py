@@ -176,3 +176,13 @@ def test_html_section_appears_only_with_answers_and_escapes_them(tmp_path):
     assert "50%" in html  # 1 of 2 answers confessed
     # no scripted answers: no graders' check
     assert "The graders on the scripted agents" not in html
+
+
+def test_scripted_answers_stay_out_of_the_rates_when_a_real_model_ran():
+    from tripwire.report._interrogation import evaluated_interrogation
+
+    scripted = [follow_up("tripwire/scripted-schemer-sed/confess", "confessed")]
+    # a real model that never schemed has no answers, yet the scripted ones stay out
+    assert evaluated_interrogation(scripted, {"openai/gpt-4o", "tripwire/scripted-honest"}) == []
+    # only scripted agents ran: theirs are what there is to show
+    assert evaluated_interrogation(scripted, {"tripwire/scripted-honest"}) == scripted

@@ -67,12 +67,20 @@ def _check_model(name: str, flag: str) -> None:
     if name.startswith("tripwire/") and name.removeprefix("tripwire/") in EMBEDDED_MODELS:
         prepare_model(name)  # loading its weights now would hold them twice
         return
+    if name.split("/", 1)[0] in _LOCAL_WEIGHTS:
+        return  # making one loads its weights: Inspect reports a problem when the eval starts
     from inspect_ai.model import get_model
 
     try:
         get_model(name)
     except Exception as ex:  # Inspect raises several kinds; each says what is wrong
         raise ConfigError(f"--{flag} {name}: {_one_line(str(ex))}") from None
+
+
+# Inspect providers whose models load weights (or start a server) when made.
+_LOCAL_WEIGHTS = frozenset(
+    {"hf", "vllm", "vllm-completions", "sglang", "llama-cpp-python", "transformer_lens", "nnterp"}
+)
 
 
 def _one_line(message: str) -> str:

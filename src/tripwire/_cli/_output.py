@@ -151,7 +151,10 @@ def finish(
         console.print(deferred_calibration_table([*deferred_calibration, *paired_calibration]))
     if len(every_row) > len(rows):
         console.print(guard_table(every_row))
-    _print_interrogation(interrogation)
+    # As with rates, the answers shown are the unguarded runs' (the files keep all).
+    guarded = {row.log_file for row in every_row if row.guard}
+    asked = [row for row in interrogation if row.log_file not in guarded]
+    _print_interrogation(asked, {row.model for row in rows})
     for error in eval_errors or []:
         console.print(f"[bold red]eval failed:[/bold red] {error}", highlight=False)
     try:
@@ -170,7 +173,7 @@ def finish(
                 alignment_faking=faking,
                 deferred_calibration=[*deferred_calibration, *paired_calibration],
                 guard=guard_comparisons(every_row),
-                interrogation=interrogation,
+                interrogation=asked,
             )
     except OSError as ex:
         raise ConfigError(
@@ -181,13 +184,13 @@ def finish(
     jsonl, csv, report = (out_dir / name for name in (RESULTS_JSONL, RESULTS_CSV, "report.html"))
     console.print(f"results: {jsonl}  {csv}", highlight=False)
     if interrogation:
-        asked = (out_dir / name for name in (INTERROGATION_JSONL, INTERROGATION_CSV))
-        console.print("answers: " + "  ".join(str(path) for path in asked), highlight=False)
+        files = (out_dir / name for name in (INTERROGATION_JSONL, INTERROGATION_CSV))
+        console.print("answers: " + "  ".join(str(path) for path in files), highlight=False)
     console.print(f"report:  {report}", highlight=False)
     return [*calibration, *deferred_calibration, *paired_calibration]
 
 
-def _print_interrogation(rows: Sequence[InterrogationRow]) -> None:
+def _print_interrogation(rows: Sequence[InterrogationRow], models: set[str]) -> None:
     """Print confession rates, interview curves and the graders' check.
 
     Rates and curves are the evaluated models' (the scripted agents', pooled, when
@@ -195,7 +198,7 @@ def _print_interrogation(rows: Sequence[InterrogationRow]) -> None:
     """
     if not rows:
         return
-    shown = evaluated_interrogation(rows)
+    shown = evaluated_interrogation(rows, models)
     for table in confession_tables(confession_rates(shown)):
         console.print(table)
     for table in multi_turn_tables(multi_turn_curves(pooled_scripted_agents(shown))):

@@ -106,7 +106,7 @@ def write_html_report(
         alignment_faking=alignment_faking,
         deferred_calibration=deferred_calibration,
         guard=guard,
-        interrogation=interrogation_view(interrogation),
+        interrogation=interrogation_view(interrogation, {row.model for row in rows}),
         published=load_published(),
         schemed=_schemed_groups(rows),
         errors=sorted((row for row in rows if row.outcome == "error"), key=_sample_order),

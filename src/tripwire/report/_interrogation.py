@@ -61,14 +61,23 @@ def _scripted(model: str) -> bool:
     return model.startswith((HONEST_AGENT, SCHEMER_AGENT))
 
 
-def evaluated_interrogation(rows: Sequence[InterrogationRow]) -> list[InterrogationRow]:
+def evaluated_interrogation(
+    rows: Sequence[InterrogationRow], models: Iterable[str] = ()
+) -> list[InterrogationRow]:
     """The rows of the models under evaluation, or all when only scripted agents ran.
 
     Scripted agents' answers are fixed by construction (they calibrate the graders);
-    beside real models they would only bury them.
+    beside real models they would only bury them, even when the real models had
+    nothing to answer for.
+
+    Args:
+        rows: Interrogation rows.
+        models: Every model of the run (from its result rows), interrogated or not.
     """
-    evaluated = [row for row in rows if not _calibration_agent(row.model)]
-    return evaluated or list(rows)
+    real = any(not _calibration_agent(model) for model in [*models, *(r.model for r in rows)])
+    if not real:
+        return list(rows)
+    return [row for row in rows if not _calibration_agent(row.model)]
 
 
 def _calibration_agent(model: str) -> bool:

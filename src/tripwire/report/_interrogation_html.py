@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from markupsafe import Markup
@@ -35,17 +35,20 @@ _TPR_COLOUR = "#D55E00"
 _FPR_COLOUR = "#0072B2"
 
 
-def interrogation_view(rows: Sequence[InterrogationRow]) -> dict[str, Any] | None:
+def interrogation_view(
+    rows: Sequence[InterrogationRow], models: Iterable[str] = ()
+) -> dict[str, Any] | None:
     """Everything the section shows, or None when nobody was interrogated.
 
     Confession rates and transcripts are the evaluated models' (the scripted agents'
-    when they are all that ran); the turn curves include the scripted agents pooled
+    when they are all that ran, `models` being every model of the run); the turn
+    curves include the scripted agents pooled
     (their honest agents are the schemers' innocent controls); the graders' confusion
     matrix is over the scripted agents' answers, whose true grades are known.
     """
     if not rows:
         return None
-    shown = evaluated_interrogation(rows)
+    shown = evaluated_interrogation(rows, models)
     rates = confession_rates(shown)
     curves = multi_turn_curves(pooled_scripted_agents(rows))
     return {
