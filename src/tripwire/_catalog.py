@@ -18,6 +18,7 @@ from tripwire._errors import ConfigError
 
 __all__ = [
     "GROUPS",
+    "INTERROGATION_SIZES",
     "SIZES",
     "Evaluation",
     "Group",
@@ -39,6 +40,16 @@ Group = Literal["suite", "incidents"]
 """`suite`: Apollo's in-context scheming suite; `incidents`: scenarios from real incidents."""
 
 GROUPS: tuple[Group, ...] = get_args(Group)
+
+INTERROGATION_SIZES: dict[Size, dict[str, Any]] = {
+    # Minutes, not hours, on the embedded model: two askings of each wording, a short
+    # interview, and a quarter of the clean samples interviewed as innocent controls
+    # (the embedded model rarely schemes, so controls are most of its interviews).
+    "quick": {"follow_ups": 2, "turns": 3, "controls": 0.25},
+    # Meinke et al. 2024: each wording asked 20 times, interviews of up to 7 turns.
+    "paper": {"follow_ups": 20, "turns": 7},
+}
+"""`InterrogationConfig` options of each size (`--interrogate`); flags override them."""
 
 
 @dataclass(frozen=True)

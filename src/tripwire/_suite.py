@@ -15,10 +15,16 @@ from inspect_ai import Task, eval_set
 from inspect_ai.approval import ApprovalPolicy
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 
-from tripwire._catalog import Evaluation, Size
+from tripwire._catalog import Evaluation, Size, all_evaluations
 from tripwire._errors import ConfigError
 from tripwire._progress import progress_sink
-from tripwire.results import ResultRow, rows_from_log
+from tripwire.interrogate import ANSWER_STYLES
+from tripwire.results import (
+    InterrogationRow,
+    ResultRow,
+    interrogation_rows_from_log,
+    rows_from_log,
+)
 from tripwire.scenarios._choose import parse_list
 from tripwire.stats._calibration import GARBLED_AGENT, HONEST_AGENT, SCHEMER_AGENT
 
@@ -82,6 +88,9 @@ class SuiteRun:
     eval_errors: list[str]
     """Evals that failed as a whole (their samples may be missing from `rows`)."""
 
+    interrogation: list[InterrogationRow] = field(default_factory=list)
+    """One row per question put to an agent after its episode (none if not asked)."""
+
 
 def run_batches(
     batches: Sequence[EvalBatch],
@@ -110,6 +119,7 @@ def run_batches(
             log cannot be written (a full disk): one line saying what to do.
     """
     rows: list[ResultRow] = []
+    interrogation: list[InterrogationRow] = []
     log_files: list[str] = []
     eval_errors: list[str] = []
     for batch, name in zip(batches, batch_dirs(batches), strict=True):
@@ -130,7 +140,10 @@ def run_batches(
             log_rows = rows_from_log(log)
             rows.extend(log_rows)
             rows.extend(_missing_rows(batch, log.eval.model, log_rows, eval_errors))
-    return SuiteRun(rows=rows, log_files=log_files, eval_errors=eval_errors)
+            interrogation.extend(interrogation_rows_from_log(log))
+    return SuiteRun(
+        rows=rows, log_files=log_files, eval_errors=eval_errors, interrogation=interrogation
+    )
 
 
 def batch_dirs(batches: Sequence[EvalBatch]) -> list[str]:
@@ -282,6 +295,7 @@ def plan_batches(
     epochs: int = 1,
     calibration: bool = False,
     max_samples: int = 4,
+    interrogate: dict[str, Any] | None = None,
 ) -> list[EvalBatch]:
     """The Inspect evals that run `evaluations` on `models` at a size.
 
@@ -296,8 +310,15 @@ def plan_batches(
         epochs: Epochs per sample for the evaluated models.
         calibration: Also run each evaluation's scripted reference agents.
         max_samples: Samples run at once for remote models (a local model runs one).
+        interrogate: `InterrogationConfig` options: question the agents after their
+            episodes, in every evaluation whose task takes `interrogate` (the others
+            run as they would without it). None: no questions.
+
+    Raises:
+        ConfigError: If `interrogate` is given and no evaluation can interrogate.
     """
     extra = dict(task_args or {})
+    asking = _interrogating(evaluations, interrogate)
     # In a suite, an override one evaluation does not take (themes for sandbagging)
     # is left out for it; alone, the evaluation says it does not take it.
     suite = len(evaluations) > 1
@@ -305,11 +326,17 @@ def plan_batches(
     if calibration:
         for item in evaluations:
             schemers = [f"{SCHEMER_AGENT}-{v}" for v in item.schemer_variants()]
+            if item.name in asking:
+                schemers = _answer_styles(schemers)
             batches.append(
                 EvalBatch(
                     label=f"{item.name}: calibration",
                     task=item.task(
-                        **(item.calibration | _calibration_args(extra, item.parameters()))
+                        **(
+                            item.calibration
+                            | _calibration_args(extra, item.parameters())
+                            | asking.get(item.name, {})
+                        )
                     ),
                     models=[HONEST_AGENT, *schemers, SCHEMER_AGENT, GARBLED_AGENT],
                     max_samples=8,
@@ -325,13 +352,43 @@ def plan_batches(
                 batches.append(
                     EvalBatch(
                         label=f"{item.name}: {model}",
-                        task=item.task(**args),
+                        task=item.task(**(args | asking.get(item.name, {}))),
                         models=[model],
                         epochs=epochs,
                         max_samples=1 if local else max_samples,
                     )
                 )
     return batches
+
+
+def _interrogating(
+    evaluations: Sequence[Evaluation], interrogate: dict[str, Any] | None
+) -> dict[str, dict[str, Any]]:
+    """The `interrogate` task argument of each evaluation that takes it, by name."""
+    if interrogate is None:
+        return {}
+    asking = {
+        item.name: {"interrogate": dict(interrogate)}
+        for item in evaluations
+        if "interrogate" in item.parameters()
+    }
+    if not asking:
+        able = [e.name for e in all_evaluations() if "interrogate" in e.parameters()]
+        names = ", ".join(e.name for e in evaluations)
+        raise ConfigError(
+            f"{names} cannot interrogate its agents (nothing there is one act to ask "
+            f"about): drop --interrogate, or choose from {', '.join(able)}."
+        )
+    return asking
+
+
+def _answer_styles(schemers: list[str]) -> list[str]:
+    """Scripted schemers given each answer style in turn (`.../confess`, `.../deny`, …).
+
+    Their answers' true grades are known, so the graders' confusion matrix needs all
+    of them; the plain schemer and the honest agent keep the default (denial).
+    """
+    return [f"{name}/{ANSWER_STYLES[i % len(ANSWER_STYLES)]}" for i, name in enumerate(schemers)]
 
 
 def _sized_args(

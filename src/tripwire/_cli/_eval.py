@@ -12,6 +12,7 @@ from tripwire._catalog import check_size, evaluations_named
 from tripwire._suite import guarded_twins, plan_batches, run_batches
 from tripwire.guard import load_policy
 
+from ._interrogate import interrogation_options
 from ._output import announce_run_dir, command_line, default_run_dir, finish, make_progress
 from ._prepare import prepare_model, require_sandbox
 from ._progress import BatchProgress
@@ -64,6 +65,43 @@ def eval_command(
             help="Run directory (default runs/<time>); rerun with the same one to resume."
         ),
     ] = None,
+    interrogate: Annotated[
+        bool,
+        typer.Option(
+            "--interrogate",
+            help="After each episode whose detector found scheming, ask the agent about "
+            "it (8 wordings, and a multi-turn interview beside innocent controls); in the "
+            "evaluations where scheming is one act. Weak evidence beside the detectors.",
+        ),
+    ] = False,
+    grader: Annotated[
+        str | None,
+        typer.Option(help="Inspect model that grades the answers (default: deterministic rules)."),
+    ] = None,
+    interrogator: Annotated[
+        str | None,
+        typer.Option(
+            help="Inspect model that conducts the multi-turn interview, blind to the "
+            "verdict (default: a fixed ladder of questions)."
+        ),
+    ] = None,
+    follow_ups: Annotated[
+        int | None,
+        typer.Option(min=0, help="Times each wording is asked (quick: 2, paper: 20)."),
+    ] = None,
+    interrogation_turns: Annotated[
+        int | None,
+        typer.Option(min=0, help="Turns of the multi-turn interview (quick: 3, paper: 7)."),
+    ] = None,
+    controls: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of clean samples interviewed as innocent controls (quick: 0.25, "
+            "paper: all).",
+        ),
+    ] = None,
 ) -> None:
     """Run one evaluation, or a group of them, against Inspect models; report rates."""
     chosen_size = check_size(size)
@@ -73,6 +111,15 @@ def eval_command(
     require_sandbox(sandbox)
     for name in model:
         prepare_model(name)
+    asking = interrogation_options(
+        interrogate,
+        chosen_size,
+        grader=grader,
+        interrogator=interrogator,
+        follow_ups=follow_ups,
+        turns=interrogation_turns,
+        controls=controls,
+    )
     overrides: dict[str, Any] = {"max_turns": max_turns, "sandbox": sandbox}
     if conditions is not None:
         overrides["conditions"] = conditions
@@ -88,6 +135,7 @@ def eval_command(
         epochs=epochs,
         calibration=calibration,
         max_samples=max_samples,
+        interrogate=asking,
     )
     if guard is not None:
         policy = None if guard == "default" else guard
@@ -106,6 +154,7 @@ def eval_command(
         title=f"tripwire eval: {scenario}",
         meta={"command": command_line(), "seconds": f"{time.monotonic() - started:.0f}"},
         eval_errors=run.eval_errors,
+        interrogation=run.interrogation,
     )
     if run.eval_errors or any(not r.ok for r in results):
         raise typer.Exit(code=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -11,7 +12,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tripwire._atomic import staged_files
 from tripwire._errors import ConfigError
+from tripwire.interrogate import expected_grade
 from tripwire.report import (
+    INTERROGATION_CSV,
+    INTERROGATION_JSONL,
     RESULTS_CSV,
     RESULTS_JSONL,
     alignment_faking_table,
@@ -24,10 +28,19 @@ from tripwire.report import (
     rate_table,
     sandbagging_table,
     write_html_report,
+    write_interrogation,
     write_results,
 )
 from tripwire.report._guard import guard_comparisons, guard_table
-from tripwire.results import ResultRow
+from tripwire.report._interrogation import (
+    confession_tables,
+    evaluated_interrogation,
+    grader_calibration_tables,
+    multi_turn_tables,
+    pooled_scripted_agents,
+    scripted_interrogation,
+)
+from tripwire.results import InterrogationRow, ResultRow
 from tripwire.stats import (
     ALIGNMENT_FAKING_SCENARIO,
     DEFERRED_SCENARIOS,
@@ -38,7 +51,10 @@ from tripwire.stats import (
     calibrate,
     calibrate_alignment_faking,
     calibrate_deferred,
+    confession_rates,
     expected_outcome,
+    grader_calibration,
+    multi_turn_curves,
     sandbagging_tests,
     summarise,
 )
@@ -86,11 +102,14 @@ def finish(
     title: str,
     meta: dict[str, str],
     eval_errors: list[str] | None = None,
+    interrogation: Sequence[InterrogationRow] = (),
 ) -> list[CalibrationResult | DeferredCalibrationResult | AlignmentFakingCalibration]:
     """Print the rate and calibration tables, write results and the HTML report.
 
     Evaluations judged per sample get scheming rates; those judged across samples
-    (sandbagging, instrumental alignment faking) get their own tests. Returns every
+    (sandbagging, instrumental alignment faking) get their own tests. Questions put to
+    the agents afterwards (`interrogation`) get confession rates, interview curves and
+    the graders' check on the scripted agents, and their own files. Returns every
     calibration verdict.
     """
     every_row = list(rows)
@@ -132,11 +151,17 @@ def finish(
         console.print(deferred_calibration_table([*deferred_calibration, *paired_calibration]))
     if len(every_row) > len(rows):
         console.print(guard_table(every_row))
+    # As with rates, the answers shown are the unguarded runs' (the files keep all).
+    guarded = {row.log_file for row in every_row if row.guard}
+    asked = [row for row in interrogation if row.log_file not in guarded]
+    _print_interrogation(asked, {row.model for row in rows})
     for error in eval_errors or []:
         console.print(f"[bold red]eval failed:[/bold red] {error}", highlight=False)
     try:
         with staged_files(out_dir) as staging:
             write_results(every_row, staging)
+            if interrogation:
+                write_interrogation(interrogation, staging)
             write_html_report(
                 covert,
                 summaries,
@@ -148,6 +173,7 @@ def finish(
                 alignment_faking=faking,
                 deferred_calibration=[*deferred_calibration, *paired_calibration],
                 guard=guard_comparisons(every_row),
+                interrogation=asked,
             )
     except OSError as ex:
         raise ConfigError(
@@ -156,8 +182,30 @@ def finish(
             "to write them from the logs."
         ) from ex
     jsonl, csv, report = (out_dir / name for name in (RESULTS_JSONL, RESULTS_CSV, "report.html"))
-    console.print(f"results: {jsonl}  {csv}\nreport:  {report}")
+    console.print(f"results: {jsonl}  {csv}", highlight=False)
+    if interrogation:
+        files = (out_dir / name for name in (INTERROGATION_JSONL, INTERROGATION_CSV))
+        console.print("answers: " + "  ".join(str(path) for path in files), highlight=False)
+    console.print(f"report:  {report}", highlight=False)
     return [*calibration, *deferred_calibration, *paired_calibration]
+
+
+def _print_interrogation(rows: Sequence[InterrogationRow], models: set[str]) -> None:
+    """Print confession rates, interview curves and the graders' check.
+
+    Rates and curves are the evaluated models' (the scripted agents', pooled, when
+    they are all that ran); the graders' check is over the scripted agents' answers.
+    """
+    if not rows:
+        return
+    shown = evaluated_interrogation(rows, models)
+    for table in confession_tables(confession_rates(shown)):
+        console.print(table)
+    for table in multi_turn_tables(multi_turn_curves(pooled_scripted_agents(shown))):
+        console.print(table)
+    checks = grader_calibration(scripted_interrogation(rows), expected_grade)
+    for table in grader_calibration_tables(checks):
+        console.print(table)
 
 
 def command_line() -> str:

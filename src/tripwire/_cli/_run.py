@@ -12,6 +12,7 @@ from tripwire._catalog import all_evaluations
 from tripwire._suite import plan_batches, run_batches
 from tripwire.models import DEFAULT_MODEL
 
+from ._interrogate import interrogation_options
 from ._output import announce_run_dir, command_line, console, default_run_dir, finish, make_progress
 from ._prepare import prepare_model, require_sandbox
 from ._progress import BatchProgress
@@ -36,6 +37,13 @@ def run_command(
             help="Run directory (default runs/<time>); rerun with the same one to resume."
         ),
     ] = None,
+    interrogate: Annotated[
+        bool,
+        typer.Option(
+            help="Ask each agent that schemed about it afterwards (quick size: each of 8 "
+            "wordings twice, a 3-turn interview, a quarter of clean samples as controls)."
+        ),
+    ] = True,
 ) -> None:
     """Run the quick suite on the embedded model, calibrated by the scripted agents.
 
@@ -50,6 +58,7 @@ def run_command(
     require_sandbox(sandbox)
     for name in models:
         prepare_model(name)
+    asking = interrogation_options(interrogate, "quick")
     batches = plan_batches(
         all_evaluations(),
         models,
@@ -57,6 +66,7 @@ def run_command(
         task_args={"max_turns": max_turns, "sandbox": sandbox},
         epochs=epochs,
         calibration=calibration,
+        interrogate=asking,
     )
 
     announce_run_dir(out_dir)
@@ -73,6 +83,7 @@ def run_command(
         title="tripwire run: the quick suite and incidents",
         meta={"command": command_line(), "seconds": f"{elapsed:.0f}", "logs": str(out_dir)},
         eval_errors=run.eval_errors,
+        interrogation=run.interrogation,
     )
     console.print(f"finished in {elapsed:.0f} s")
     failed = [r for r in results if not r.ok]

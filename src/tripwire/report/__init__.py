@@ -1,9 +1,25 @@
 """Reports of a run: terminal tables, results files and the HTML report."""
 
 from ._anchors import AnchorRow, anchor_rows, anchor_table, load_anchors
-from ._files import RESULTS_CSV, RESULTS_JSONL, read_results, write_results
+from ._files import (
+    INTERROGATION_CSV,
+    INTERROGATION_JSONL,
+    RESULTS_CSV,
+    RESULTS_JSONL,
+    read_interrogation,
+    read_results,
+    write_interrogation,
+    write_results,
+)
 from ._format import format_ci, format_percent
 from ._html import write_html_report
+from ._interrogation import (
+    SCRIPTED_POOL,
+    confession_tables,
+    grader_calibration_tables,
+    multi_turn_tables,
+    pooled_scripted_agents,
+)
 from ._paper import PaperRow, load_published, paper_rows, paper_table
 from ._table import (
     alignment_faking_table,
@@ -14,6 +30,9 @@ from ._table import (
 )
 
 __all__ = [
+    "INTERROGATION_CSV",
+    "INTERROGATION_JSONL",
+    "SCRIPTED_POOL",
     "AnchorRow",
     "PaperRow",
     "RESULTS_CSV",
@@ -22,16 +41,22 @@ __all__ = [
     "anchor_rows",
     "anchor_table",
     "calibration_table",
+    "confession_tables",
     "deferred_calibration_table",
     "format_ci",
     "format_percent",
+    "grader_calibration_tables",
     "load_anchors",
     "load_published",
+    "multi_turn_tables",
     "paper_rows",
     "paper_table",
+    "pooled_scripted_agents",
     "rate_table",
+    "read_interrogation",
     "read_results",
     "sandbagging_table",
     "write_html_report",
+    "write_interrogation",
     "write_results",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import platform
 import re
 from collections.abc import Iterable, Sequence
@@ -14,6 +13,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
+from tripwire.results._interrogation import InterrogationRow
 from tripwire.results._row import ResultRow
 from tripwire.stats import (
     AlignmentFakingCalibration,
@@ -29,7 +29,9 @@ from tripwire.stats import (
 from ._anchors import anchor_rows
 from ._format import format_ci, format_percent
 from ._guard import GuardComparison
+from ._interrogation_html import interrogation_view
 from ._paper import load_published, paper_rows
+from ._svg import figure_svg, plot_style
 
 __all__ = ["write_html_report"]
 
@@ -51,6 +53,7 @@ def write_html_report(
     alignment_faking: Sequence[AlignmentFakingSummary] = (),
     deferred_calibration: Sequence[DeferredCalibrationResult | AlignmentFakingCalibration] = (),
     guard: Sequence[GuardComparison] = (),
+    interrogation: Sequence[InterrogationRow] = (),
 ) -> Path:
     """Write the HTML report of a run.
 
@@ -76,6 +79,10 @@ def write_html_report(
             (`tripwire.stats.calibrate_deferred`).
         guard: Guarded-vs-unguarded comparisons (`guard_comparisons`), when the run
             was also made with the guard.
+        interrogation: Questions put to the agents after their episodes; when there
+            are any, a section "Does the agent own up?" shows confession rates by
+            wording, interview curves, the graders' check and each scheming sample's
+            answers, labelled as weak evidence beside the detectors.
 
     Returns:
         `out_path`.
@@ -99,6 +106,7 @@ def write_html_report(
         alignment_faking=alignment_faking,
         deferred_calibration=deferred_calibration,
         guard=guard,
+        interrogation=interrogation_view(interrogation, {row.model for row in rows}),
         published=load_published(),
         schemed=_schemed_groups(rows),
         errors=sorted((row for row in rows if row.outcome == "error"), key=_sample_order),
@@ -227,7 +235,6 @@ def _rate_plot_svg(summaries: Sequence[RateSummary]) -> Markup | None:
     # Matplotlib takes a second or two to import; only reports pay for it. The
     # object-oriented Figure API renders without pyplot, so no display or global
     # backend is touched.
-    import matplotlib as mpl
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.ticker import PercentFormatter
@@ -239,18 +246,7 @@ def _rate_plot_svg(summaries: Sequence[RateSummary]) -> Markup | None:
     row_height = 0.25 + 0.2 * len(conditions)
     heights = [0.7 + row_height * len(names) for names in models]
 
-    style = mpl.rc_context(
-        {
-            "svg.fonttype": "none",  # real text: small, selectable, in the page's font
-            "svg.hashsalt": "tripwire",  # stable element ids between runs
-            "text.parse_math": False,  # "$" in a model or scenario name is literal
-            "font.family": "sans-serif",
-            "font.size": 10,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-        }
-    )
-    with style:
+    with plot_style():
         figure = Figure(figsize=(8.5, sum(heights) + 0.8), layout="constrained")
         axes = figure.subplots(len(facets), 1, sharex=True, squeeze=False, height_ratios=heights)[
             :, 0
@@ -275,9 +271,8 @@ def _rate_plot_svg(summaries: Sequence[RateSummary]) -> Markup | None:
             ncols=len(conditions),
             frameon=False,
         )
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg")
-    return Markup(_inline_svg(buffer.getvalue()))
+        svg = figure_svg(figure, "scheming rates with 95% Wilson intervals")
+    return Markup(svg)
 
 
 def _plot_facet(
@@ -320,17 +315,3 @@ def _plot_facet(
     ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
     ax.set_axisbelow(True)
     ax.tick_params(axis="y", length=0)
-
-
-def _inline_svg(svg: str) -> str:
-    """Matplotlib's SVG document trimmed to an element for inline use in HTML.
-
-    The XML prolog, DOCTYPE, RDF metadata and namespace declarations are dropped:
-    HTML parsers do not need them, and their URLs would be the page's only
-    `http` strings.
-    """
-    svg = svg[svg.index("<svg") :]
-    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.DOTALL)
-    head, rest = svg.split(">", 1)
-    head = re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", head)
-    return f'{head} role="img" aria-label="scheming rates with 95% Wilson intervals">{rest}'

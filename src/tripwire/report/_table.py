@@ -87,7 +87,7 @@ def calibration_table(results: Sequence[CalibrationResult]) -> Table:
         A table ready for `rich.console.Console.print`.
     """
     table = Table(title="Calibration (scripted reference agents)", title_justify="left")
-    table.add_column("agent")
+    table.add_column("agent", overflow="fold")
     table.add_column("must be")
     table.add_column("verdict", justify="center")
     table.add_column("matched", justify="right")

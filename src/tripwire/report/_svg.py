@@ -1,0 +1,48 @@
+"""Matplotlib figures as inline SVG for the HTML report: one style, no external assets."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+__all__ = ["figure_svg", "plot_style"]
+
+
+def plot_style() -> Any:
+    """The report's matplotlib settings, as a context manager for drawing figures."""
+    # Matplotlib takes a second or two to import; only reports pay for it.
+    import matplotlib as mpl
+
+    return mpl.rc_context(
+        {
+            "svg.fonttype": "none",  # real text: small, selectable, in the page's font
+            "svg.hashsalt": "tripwire",  # stable element ids between runs
+            "text.parse_math": False,  # "$" in a model or scenario name is literal
+            "font.family": "sans-serif",
+            "font.size": 10,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
+
+
+def figure_svg(figure: Any, label: str) -> str:
+    """A matplotlib figure as an `<svg>` element, labelled for screen readers."""
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg")
+    return inline_svg(buffer.getvalue(), label)
+
+
+def inline_svg(svg: str, label: str) -> str:
+    """Matplotlib's SVG document trimmed to an element for inline use in HTML.
+
+    The XML prolog, DOCTYPE, RDF metadata and namespace declarations are dropped:
+    HTML parsers do not need them, and their URLs would be the page's only
+    `http` strings.
+    """
+    svg = svg[svg.index("<svg") :]
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.DOTALL)
+    head, rest = svg.split(">", 1)
+    head = re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", head)
+    return f'{head} role="img" aria-label="{label}">{rest}'
