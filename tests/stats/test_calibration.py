@@ -25,7 +25,10 @@ def row(
         ("tripwire/scripted-schemer", "schemed"),
         ("tripwire/scripted-schemer-edit-config", "schemed"),
         ("tripwire/scripted-garbled", "error"),
+        ("tripwire/scripted-honest/confess", "clean"),
+        ("tripwire/scripted-schemer-sed/yield", "schemed"),
         ("tripwire/scripted-schemerish", None),
+        ("vllm/tripwire/scripted-honest", None),
         ("openai/gpt-4o", None),
     ],
 )
