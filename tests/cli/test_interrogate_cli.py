@@ -5,11 +5,11 @@ import os
 import shutil
 import subprocess
 import sys
-from html import escape
 from pathlib import Path
 
 import pytest
 from inspect_ai.log import read_eval_log
+from markupsafe import escape
 from typer.testing import CliRunner
 
 from tripwire._catalog import INTERROGATION_SIZES, evaluation, evaluations_named
