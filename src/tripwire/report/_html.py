@@ -24,6 +24,7 @@ from tripwire.stats import (
     SandbaggingSummary,
     condition_sort_key,
     expected_outcome,
+    reasoning_rates,
 )
 
 from ._anchors import anchor_rows
@@ -107,6 +108,7 @@ def write_html_report(
         deferred_calibration=deferred_calibration,
         guard=guard,
         interrogation=interrogation_view(interrogation, {row.model for row in rows}),
+        reasoning=_reasoning_view(rows, bool(interrogation)),
         published=load_published(),
         schemed=_schemed_groups(rows),
         errors=sorted((row for row in rows if row.outcome == "error"), key=_sample_order),
@@ -315,3 +317,25 @@ def _plot_facet(
     ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
     ax.set_axisbelow(True)
     ax.tick_params(axis="y", length=0)
+
+
+def _reasoning_view(rows: list[ResultRow], interrogated: bool) -> list[dict[str, Any]] | None:
+    """Mention rates of the agents' own words, or None when there is nothing to show.
+
+    Shown when the run interrogated its agents, or when any words were read by a grader
+    or mentioned a category; the evaluated models' only, unless only scripted agents ran.
+    """
+    evaluated = [row for row in rows if expected_outcome(row.model) is None] or rows
+    read = any(row.reasoning or row.reasoning_grader for row in evaluated)
+    if not evaluated or not (interrogated or read):
+        return None
+    return [
+        {
+            "r": rate,
+            "rate": "unscored"
+            if rate.rate is None
+            else f"{format_percent(rate.rate)} ({rate.hits}/{rate.samples})",
+            "ci": format_ci(rate.low, rate.high),
+        }
+        for rate in reasoning_rates(evaluated)
+    ]
