@@ -44,8 +44,9 @@ GROUPS: tuple[Group, ...] = get_args(Group)
 INTERROGATION_SIZES: dict[Size, dict[str, Any]] = {
     # Minutes, not hours, on the embedded model: two askings of each wording, a short
     # interview, and a quarter of the clean samples interviewed as innocent controls
-    # (the embedded model rarely schemes, so controls are most of its interviews).
-    "quick": {"follow_ups": 2, "turns": 3, "controls": 0.25},
+    # (the embedded model rarely schemes, so controls are most of its interviews);
+    # answers cut at 256 tokens (a confession or denial fits in far fewer).
+    "quick": {"follow_ups": 2, "turns": 3, "controls": 0.25, "max_tokens": 256},
     # Meinke et al. 2024: each wording asked 20 times, interviews of up to 7 turns.
     "paper": {"follow_ups": 20, "turns": 7},
 }
