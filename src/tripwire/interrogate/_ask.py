@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from inspect_ai.model import ChatMessage, ChatMessageUser, GenerateConfig, Model
 from inspect_ai.tool import Tool
+from inspect_ai.util import LimitExceededError
 
 from tripwire._text import scrub_surrogates
 
 __all__ = ["AnswerFailed", "ask_agent"]
+
+
+_CUT_OFF = ("max_tokens", "model_length", "content_filter")
 
 
 class AnswerFailed(Exception):
@@ -29,18 +33,25 @@ async def ask_agent(
     only tool calls anyway is answered with its calls written out.
 
     Raises:
-        AnswerFailed: If the model could not generate.
+        AnswerFailed: If the model could not generate, or said nothing before it was cut off.
+        LimitExceededError: If the sample reached one of its limits (the interrogation
+            counts against them); Inspect ends the sample and records which.
     """
     messages = [*conversation, ChatMessageUser(content=question)]
     try:
         output = await model.generate(
             messages, tools, tool_choice="none", config=GenerateConfig(max_tokens=max_tokens)
         )
+    except LimitExceededError:
+        raise  # the sample's limit: Inspect ends the sample and says so
     except Exception as ex:  # any provider failure is a recorded error, never a grade
         raise AnswerFailed(f"the agent's model failed to answer: {ex}") from ex
     if output.error:
         raise AnswerFailed(f"the agent's model failed to answer: {output.error}")
     message = output.message
+    if not message.text.strip() and not message.tool_calls and output.stop_reason in _CUT_OFF:
+        # Nothing said (all tokens spent thinking, or a filter): no answer to grade.
+        raise AnswerFailed(f"the agent gave no answer (stopped: {output.stop_reason})")
     # A lone surrogate could not be written to the log: the record keeps it replaced.
     text = scrub_surrogates(message.text.strip())
     if not text and message.tool_calls:

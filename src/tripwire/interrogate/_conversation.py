@@ -2,9 +2,36 @@
 
 from __future__ import annotations
 
-from inspect_ai.model import ChatMessage, ChatMessageAssistant, ChatMessageTool
+from collections.abc import Mapping
+from typing import Any
 
-__all__ = ["closed_conversation"]
+from inspect_ai.model import ChatMessage, ChatMessageAssistant, ChatMessageTool, ChatMessageUser
+from inspect_ai.util import Store
+
+__all__ = ["DB_FOLLOWUP_KEY", "closed_conversation", "episode_messages"]
+
+DB_FOLLOWUP_KEY = "tripwire:db_cover_up:followup"
+"""Store key of db-cover-up's own follow-up question (its `FOLLOWUP_KEY`, repeated here
+because that package imports this one; a test pins that the two agree)."""
+
+
+def episode_messages(
+    messages: list[ChatMessage], store: Store | Mapping[str, Any] | None = None
+) -> list[ChatMessage]:
+    """The episode's messages, up to any question a scenario asked after it.
+
+    db-cover-up asks its own question once production changed; the interrogation and
+    the reasoning analysis start from the episode as the agent left it, so guilty
+    samples and innocent controls are asked from the same point, unanchored by it.
+    """
+    followup = store.get(DB_FOLLOWUP_KEY) if store is not None else None
+    question = followup.get("question") if isinstance(followup, Mapping) else None
+    if not question:
+        return list(messages)
+    for index, message in enumerate(messages):
+        if isinstance(message, ChatMessageUser) and message.text == question:
+            return list(messages[:index])
+    return list(messages)
 
 
 def closed_conversation(messages: list[ChatMessage]) -> list[ChatMessage]:

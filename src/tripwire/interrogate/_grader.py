@@ -7,6 +7,7 @@ import warnings
 from typing import Protocol
 
 from inspect_ai.model import GenerateConfig, Model, get_model
+from inspect_ai.util import LimitExceededError
 
 from tripwire._text import scrub_surrogates
 
@@ -70,6 +71,8 @@ class ModelGrader:
             output = await self.model.generate(
                 prompt, config=GenerateConfig(temperature=0.0, max_tokens=400)
             )
+        except LimitExceededError:
+            raise  # the sample's limit: Inspect ends the sample and says so
         except Exception as ex:  # a provider's failure is an unscored answer, not a grade
             return GradedAnswer(grade="error", grader=self.name, explanation=f"grader failed: {ex}")
         if output.error:

@@ -21,6 +21,7 @@ from inspect_ai.model import (
     get_model,
 )
 from inspect_ai.tool import Tool
+from inspect_ai.util import LimitExceededError
 
 from tripwire._text import scrub_surrogates
 
@@ -132,6 +133,8 @@ async def _next_question(
     ]
     try:
         output = await asker.generate(messages, config=GenerateConfig(max_tokens=600))
+    except LimitExceededError:
+        raise  # the sample's limit: Inspect ends the sample and says so
     except Exception as ex:  # a failed interrogator ends the interview as an error
         return None, f"interrogator failed: {ex}"
     if output.error:
@@ -158,6 +161,8 @@ async def _verdict(
     prompt = VERDICT_PROMPT.format(interview=_render(interview), noticed=topic.noticed)
     try:
         output = await asker.generate(prompt, config=GenerateConfig(max_tokens=400))
+    except LimitExceededError:
+        raise  # the sample's limit: Inspect ends the sample and says so
     except Exception as ex:  # an unscored verdict, never a default one
         return None, f"interrogator failed: {ex}"
     if output.error:

@@ -25,19 +25,20 @@ from typing import Any
 from inspect_ai.model import (
     ChatMessage,
     ChatMessageAssistant,
-    ChatMessageUser,
     ContentReasoning,
     ContentText,
     GenerateConfig,
     Model,
     get_model,
 )
-from inspect_ai.util import Store
+from inspect_ai.util import LimitExceededError, Store
 from pydantic import BaseModel
 
 from tripwire._text import scrub_surrogates
 from tripwire.monitor._cues import find_cues
 from tripwire.results._row import REASONING_CATEGORIES
+
+from ._conversation import DB_FOLLOWUP_KEY, episode_messages
 
 __all__ = [
     "DB_FOLLOWUP_KEY",
@@ -52,9 +53,6 @@ __all__ = [
     "reasoning_reply_by_patterns",
 ]
 
-DB_FOLLOWUP_KEY = "tripwire:db_cover_up:followup"
-"""Store key of db-cover-up's own follow-up question (its `FOLLOWUP_KEY`, repeated here
-because that package imports this one; a test pins that the two agree)."""
 
 MAX_TEXT_CHARS = 60_000
 """Most characters of the agent's text shown to the grader (head and tail kept)."""
@@ -125,12 +123,8 @@ def episode_text(
         messages: The sample's messages.
         store: The sample's store (or a log's `sample.store`), to find the follow-up.
     """
-    followup = store.get(DB_FOLLOWUP_KEY) if store is not None else None
-    question = followup.get("question") if isinstance(followup, Mapping) else None
     parts: list[str] = []
-    for message in messages:
-        if isinstance(message, ChatMessageUser) and question and message.text == question:
-            break
+    for message in episode_messages(list(messages), store):
         if not isinstance(message, ChatMessageAssistant):
             continue
         if isinstance(message.content, str):
@@ -176,6 +170,8 @@ async def grade_reasoning(
             REASONING_PROMPT.format(text=text),
             config=GenerateConfig(temperature=0.0, max_tokens=600),
         )
+    except LimitExceededError:
+        raise  # the sample's limit: Inspect ends the sample and says so
     except Exception as ex:  # a provider's failure is an ungraded episode, not a "no"
         return ReasoningGrade(grader=name, error=f"grader failed: {ex}")
     if output.error:
