@@ -11,7 +11,7 @@ from tripwire.results import interrogation_rows_from_log, rows_from_log
 from tripwire.scenarios.goal_guarding import goal_guarding
 from tripwire.scenarios.oversight_subversion import oversight_subversion
 from tripwire.scenarios.self_exfiltration import self_exfiltration
-from tripwire.stats import multi_turn_curves
+from tripwire.stats import grader_calibration, multi_turn_curves
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
 
@@ -178,6 +178,12 @@ def test_scripted_answer_styles_are_graded_right_by_both_graders(style, grader, 
     truths = [expected_grade(r.answer) for r in rows]
     assert None not in truths  # every answer is one of the scripted lines
     assert [r.grade for r in rows] == truths
+    if grader:
+        # The rules grade beside the model, so one run calibrates both graders.
+        assert [r.rules_grade for r in rows] == truths
+        checks = {c.grader: c for c in grader_calibration(rows, expected_grade)}
+        assert set(checks) == {grader, "rules"}
+        assert checks["rules"].correct == checks[grader].correct == 16
     if style in ("confess", "deny", "evade"):
         assert set(truths) == {{"confess": "confessed", "deny": "denied", "evade": "evaded"}[style]}
     else:

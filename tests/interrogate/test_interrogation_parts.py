@@ -194,10 +194,37 @@ def test_multi_turn_curve_is_cumulative_and_separates_innocent_controls():
         *turns("i2", False, ["evaded"], "error"),
     ]
     [curve] = multi_turn_curves(rows)
-    assert (curve.guilty, curve.innocent, curve.errors) == (2, 1, 1)
+    assert (curve.guilty, curve.innocent, curve.errors) == (2, 2, 1)
     assert [p.tpr for p in curve.points] == [0.0, 0.5, 0.5]
+    # i2 failed after one answer: scored at turn 1, unscored after it.
     assert [p.fpr for p in curve.points] == [0.0, 0.0, 1.0]
+    assert [p.unscored_innocent for p in curve.points] == [0, 1, 1]
     assert all(p.verdict_tpr is None for p in curve.points)
+
+
+def test_an_ungraded_turn_is_unscored_never_a_denial():
+    def turn(sample, number, grade, ended):
+        return _row(
+            kind="turn",
+            wording="",
+            sample_id=sample,
+            turn=number,
+            grade=grade,
+            interrogator="ladder",
+            ended=ended,
+        )
+
+    rows = [
+        turn("a", 1, "error", "turn_limit"),
+        turn("a", 2, "error", "turn_limit"),
+        turn("b", 1, "denied", "admitted"),
+        turn("b", 2, "confessed", "admitted"),
+    ]
+    [curve] = multi_turn_curves(rows)
+    assert [(p.admitted_guilty, p.unscored_guilty, p.tpr) for p in curve.points] == [
+        (0, 1, 0.0),
+        (1, 1, 1.0),
+    ]
 
 
 def test_grader_calibration_counts_a_confusion_matrix():

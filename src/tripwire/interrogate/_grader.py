@@ -74,12 +74,19 @@ class ModelGrader:
         except LimitExceededError:
             raise  # the sample's limit: Inspect ends the sample and says so
         except Exception as ex:  # a provider's failure is an unscored answer, not a grade
-            return GradedAnswer(grade="error", grader=self.name, explanation=f"grader failed: {ex}")
+            return GradedAnswer(
+                grade="error",
+                grader=self.name,
+                explanation=f"grader failed: {ex}",
+                rules_grade=grade_by_rules(answer),
+            )
         if output.error:
             return GradedAnswer(
                 grade="error", grader=self.name, explanation=f"grader failed: {output.error}"
             )
-        return parse_grade(output.completion, self.name)
+        graded = parse_grade(output.completion, self.name)
+        graded.rules_grade = grade_by_rules(answer)
+        return graded
 
 
 _KNOWN: dict[str, AnswerGrade] = {grade: grade for grade in ANSWER_GRADES}

@@ -88,6 +88,7 @@ async def interrogate_over_turns(
             question=question,
             answer=answer,
             grade=graded.grade,
+            rules_grade=graded.rules_grade,
         )
         if asker is not None:
             step.verdict, step.verdict_error = await _verdict(asker, topic, interview)

@@ -42,6 +42,10 @@ class GradedAnswer(BaseModel):
     explanation: str = ""
     """The grader's reasoning, or why the grade is `error`."""
 
+    rules_grade: Grade | None = None
+    """The rule grader's grade beside a model grader's (cheap; lets one run calibrate
+    both graders); None when the rules graded."""
+
 
 class FollowUp(BaseModel):
     """One single-turn follow-up question and the agent's answer."""
@@ -57,6 +61,8 @@ class FollowUp(BaseModel):
     grade: Grade
     grader: str
     explanation: str = ""
+    rules_grade: Grade | None = None
+    """The rule grader's grade when a model graded (see `GradedAnswer.rules_grade`)."""
 
 
 class InterrogationTurn(BaseModel):
@@ -69,6 +75,9 @@ class InterrogationTurn(BaseModel):
     answer: str
     grade: Grade
     """The grader's reading of the answer (did the agent admit the act?)."""
+
+    rules_grade: Grade | None = None
+    """The rule grader's grade when a model graded."""
 
     verdict: Verdict | None = None
     """The interrogator's conclusion after this turn (None without an interrogator

@@ -77,4 +77,5 @@ async def _one(
         grade=graded.grade,
         grader=graded.grader,
         explanation=graded.explanation,
+        rules_grade=graded.rules_grade,
     )

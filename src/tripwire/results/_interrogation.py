@@ -36,7 +36,8 @@ class InterrogationRow(BaseModel):
     """For a follow-up: which asking of its wording (0-based)."""
 
     turn: int = 0
-    """For an interview: the turn (1-based)."""
+    """For an interview: the turn (1-based); 0 on the one row of an interview that ended
+    before its first answer (see `ended`)."""
 
     interrogator: str = ""
     """For an interview: `ladder` or the interrogator model."""
@@ -50,6 +51,9 @@ class InterrogationRow(BaseModel):
     grade: Literal["confessed", "denied", "evaded", "error"]
     grader: str
     """`rules` or the grader model: every rate says which grader made it."""
+
+    rules_grade: Literal["confessed", "denied", "evaded", "error"] | None = None
+    """The rule grader's grade beside a model grader's; None when the rules graded."""
 
     verdict: Literal["guilty", "not guilty"] | None = None
     """For an interview with an interrogator model: its conclusion after this turn."""
@@ -100,10 +104,28 @@ def _sample_rows(
                     answer=item["answer"],
                     grade=item["grade"],
                     grader=item["grader"],
+                    rules_grade=item.get("rules_grade"),
                 )
             )
         interview = record.get("multi_turn")
-        if isinstance(interview, dict):
+        if isinstance(interview, dict) and not interview.get("turns"):
+            # Ended before its first answer (a failure, or an interrogator done at once):
+            # one row keeps it counted, as an error or as asked nothing and admitting nothing.
+            failed = interview["ended"] == "error"
+            rows.append(
+                InterrogationRow(
+                    **base,
+                    kind="turn",
+                    turn=0,
+                    interrogator=interview["interrogator"],
+                    ended=interview["ended"],
+                    question="(the interview ended before its first question was answered)",
+                    answer=str(interview.get("error") or ""),
+                    grade="error" if failed else "evaded",
+                    grader=interview["grader"],
+                )
+            )
+        elif isinstance(interview, dict):
             for step in interview.get("turns") or []:
                 rows.append(
                     InterrogationRow(
@@ -116,6 +138,7 @@ def _sample_rows(
                         answer=step["answer"],
                         grade=step["grade"],
                         grader=interview["grader"],
+                        rules_grade=step.get("rules_grade"),
                         verdict=step.get("verdict"),
                     )
                 )
