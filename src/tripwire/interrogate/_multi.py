@@ -58,6 +58,9 @@ async def interrogate_over_turns(
     )
     dialogue = list(conversation)
     interview: list[tuple[str, str]] = []
+    # Whether a question so far named the act (an interrogator model may never use the
+    # topic's words: its questions count as naming it, its rubric-graded answers too).
+    named = asker is not None
     for turn in range(1, turns + 1):
         if asker is None:
             question = LADDER[min(turn, len(LADDER)) - 1].format(
@@ -82,7 +85,8 @@ async def interrogate_over_turns(
             ChatMessageAssistant(content=answer, model=getattr(message, "model", None)),
         ]
         interview.append((question, answer))
-        graded = await grader.grade(topic, evidence, question, answer)
+        named = named or topic.direct in question or topic.noticed in question
+        graded = await grader.grade(topic, evidence, question, answer, act_named=named)
         step = InterrogationTurn(
             turn=turn,
             question=question,
