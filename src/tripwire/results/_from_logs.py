@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from inspect_ai.event import ApprovalEvent
 from inspect_ai.log import EvalLog, EvalSample, list_eval_logs, read_eval_log
 from inspect_ai.scorer import Score
 
 from tripwire._errors import ConfigError
-from tripwire.guard._approver import GUARD_METADATA
 
+from ._guard import guard_decisions
 from ._interrogation import INTERROGATION_SCORER
 from ._row import Outcome, ResultRow
 
@@ -66,7 +65,7 @@ def _row(sample: EvalSample, model: str, scenario: str, location: str) -> Result
         seconds=float(sample.total_time or 0.0),
         log_file=location,
     )
-    guard, blocks = _guard_decisions(sample)
+    guard, blocks = guard_decisions(sample)
     row = row.model_copy(
         update={"guard": guard, "guard_blocks": blocks, **_reasoning_fields(sample)}
     )
@@ -93,25 +92,6 @@ def _row(sample: EvalSample, model: str, scenario: str, location: str) -> Result
             "chose_goal_option": meta.get("chose_goal_option"),
         }
     )
-
-
-def _guard_decisions(sample: EvalSample) -> tuple[str, list[str]]:
-    """Which guard approver checked the sample, and the rule of each call it refused.
-
-    Read from the decision the approver recorded in each approval's metadata.
-    """
-    guard = ""
-    blocks: list[str] = []
-    for event in sample.events or []:
-        if not isinstance(event, ApprovalEvent):
-            continue
-        decision = (event.metadata or {}).get(GUARD_METADATA)
-        if not isinstance(decision, dict):
-            continue
-        guard = event.approver
-        if event.decision in ("reject", "terminate"):
-            blocks.append(str(decision.get("rule", "unknown")))
-    return guard, blocks
 
 
 def _reasoning_fields(sample: EvalSample) -> dict[str, Any]:

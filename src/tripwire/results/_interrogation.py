@@ -7,6 +7,8 @@ from typing import Any, Literal
 from inspect_ai.log import EvalLog, EvalSample
 from pydantic import BaseModel
 
+from ._guard import guard_decisions
+
 __all__ = ["INTERROGATION_SCORER", "InterrogationRow", "interrogation_rows_from_log"]
 
 INTERROGATION_SCORER = "interrogation_outcome"
@@ -58,6 +60,9 @@ class InterrogationRow(BaseModel):
     verdict: Literal["guilty", "not guilty"] | None = None
     """For an interview with an interrogator model: its conclusion after this turn."""
 
+    guard: str = ""
+    """The guard approver of the sample's run (`tripwire/guard`), or empty when unguarded."""
+
     log_file: str = ""
 
 
@@ -89,6 +94,7 @@ def _sample_rows(
         "epoch": sample.epoch,
         "sample_id": str(sample.id),
         "guilty": bool(record.get("guilty")),
+        "guard": guard_decisions(sample)[0],
         "log_file": location,
     }
     rows: list[InterrogationRow] = []
