@@ -9,12 +9,7 @@ import typer
 
 from tripwire._errors import ConfigError
 from tripwire.report import INTERROGATION_JSONL, read_interrogation, read_results
-from tripwire.results import (
-    InterrogationRow,
-    ResultRow,
-    interrogation_rows_from_log,
-    rows_from_log,
-)
+from tripwire.results import all_rows_from_log_dir
 
 from ._output import command_line, finish
 
@@ -43,7 +38,7 @@ def report_command(
         out_dir = out or path.parent
     else:
         log_dir = path / "logs" if (path / "logs").is_dir() else path
-        rows, interrogation = _read_logs(log_dir)
+        rows, interrogation = all_rows_from_log_dir(log_dir)
         out_dir = out or (log_dir.parent if log_dir.name == "logs" else log_dir)
     finish(
         rows,
@@ -52,26 +47,3 @@ def report_command(
         meta={"command": command_line(), "source": str(path)},
         interrogation=interrogation,
     )
-
-
-def _read_logs(log_dir: Path) -> tuple[list[ResultRow], list[InterrogationRow]]:
-    """Result and interrogation rows from every eval log under a directory, each read once.
-
-    Raises:
-        ConfigError: If the directory has no logs or a log cannot be read.
-    """
-    from inspect_ai.log import list_eval_logs, read_eval_log
-
-    infos = list_eval_logs(str(log_dir))
-    if not infos:
-        raise ConfigError(f"No Inspect eval logs found in {log_dir}.")
-    rows: list[ResultRow] = []
-    interrogation: list[InterrogationRow] = []
-    for info in infos:
-        try:
-            log = read_eval_log(info)
-            rows.extend(rows_from_log(log))
-            interrogation.extend(interrogation_rows_from_log(log))
-        except Exception as ex:  # a torn or foreign log: say which, not a traceback
-            raise ConfigError(f"Cannot read eval log {info.name}: {ex}") from ex
-    return rows, interrogation

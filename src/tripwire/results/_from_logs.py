@@ -11,10 +11,10 @@ from inspect_ai.scorer import Score
 from tripwire._errors import ConfigError
 
 from ._guard import guard_decisions
-from ._interrogation import INTERROGATION_SCORER
+from ._interrogation import INTERROGATION_SCORER, InterrogationRow, interrogation_rows_from_log
 from ._row import Outcome, ResultRow
 
-__all__ = ["SCORER_NAME", "rows_from_log", "rows_from_log_dir"]
+__all__ = ["SCORER_NAME", "all_rows_from_log_dir", "rows_from_log", "rows_from_log_dir"]
 
 SCORER_NAME = "scheming_outcome"
 """The scorer of the covert scenarios; any tripwire scorer's score carries an
@@ -39,16 +39,32 @@ def rows_from_log_dir(log_dir: Path | str) -> list[ResultRow]:
     Raises:
         ConfigError: If the directory has no logs or a log cannot be read.
     """
+    return all_rows_from_log_dir(log_dir)[0]
+
+
+def all_rows_from_log_dir(
+    log_dir: Path | str,
+) -> tuple[list[ResultRow], list[InterrogationRow]]:
+    """Result rows and interrogation rows from every eval log under a directory.
+
+    Each log is read once.
+
+    Raises:
+        ConfigError: If the directory has no logs or a log cannot be read.
+    """
     infos = list_eval_logs(str(log_dir))
     if not infos:
         raise ConfigError(f"No Inspect eval logs found in {log_dir}.")
     rows: list[ResultRow] = []
+    interrogation: list[InterrogationRow] = []
     for info in infos:
         try:
-            rows.extend(rows_from_log(read_eval_log(info)))
+            log = read_eval_log(info)
+            rows.extend(rows_from_log(log))
+            interrogation.extend(interrogation_rows_from_log(log))
         except Exception as ex:  # a torn or foreign log: say which, not a traceback
             raise ConfigError(f"Cannot read eval log {info.name}: {ex}") from ex
-    return rows
+    return rows, interrogation
 
 
 def _row(sample: EvalSample, model: str, scenario: str, location: str) -> ResultRow:
