@@ -100,12 +100,37 @@ def test_format_ci() -> None:
 def test_rate_table_shows_rates_errors_and_unscored() -> None:
     text = render(rate_table(summarise(sample_rows()), title="my run"))
     assert "my run" in text
-    strong = next(line for line in text.splitlines() if "openai/gpt-4o" in line)
+    lines = text.splitlines()
+    # Grouped: the model's full name, then its scenario, then one row per condition.
+    block = lines[next(i for i, line in enumerate(lines) if line.strip() == "openai/gpt-4o") :]
+    assert block[1].strip() == "oversight-subversion"
+    strong = next(line for line in block if line.strip().startswith("strong"))
     # 1 of 2 scored schemed, Wilson [9%, 91%], n=2, 0 errors, 1 of 1 chose own goal.
-    assert re.search(r"50% \(1/2\)\s*│\s*\[9%, 91%\]\s*│\s*2\s*│\s*0\s*│\s*1/1", strong)
-    none_line = next(line for line in text.splitlines() if " none " in line)
+    assert re.search(r"50% \(1/2\)\s+\[9%, 91%\]\s+2\s+0\s+1/1", strong)
+    none_line = next(line for line in block if line.strip().startswith("none"))
     assert "unscored" in none_line
-    assert re.search(r"│\s*0\s*│\s*1\s*│", none_line)  # n=0, errors=1
+    assert re.search(r"unscored\s+—\s+0\s+1\s", none_line)  # n=0, errors=1
+
+
+def test_rate_table_never_cuts_names_at_80_columns() -> None:
+    rows = [
+        ResultRow(
+            scenario="instrumental-alignment-faking",
+            condition="strong",
+            model="anthropic/claude-sonnet-4-5-20250929",
+            sample_id="x",
+            outcome="clean",
+        ),
+        *sample_rows(),
+    ]
+    console = Console(width=80, record=True, color_system=None)
+    console.print(rate_table(summarise(rows)))
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "…" not in text
+    joined = "".join(line.strip() for line in text.splitlines())
+    for name in ("anthropic/claude-sonnet-4-5-20250929", "instrumental-alignment-faking"):
+        assert name in joined  # whole, if folded onto a second line
 
 
 def test_calibration_table_pass_and_fail() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -35,10 +36,13 @@ _MAX_MISMATCHES = 3
 
 
 def rate_table(summaries: Sequence[RateSummary], title: str = "Scheming rates") -> Table:
-    """Scheming rates with their 95% Wilson intervals, one line per summary.
+    """Scheming rates with their 95% Wilson intervals, grouped by model and scenario.
 
-    Errors are shown beside every rate; a group with no scored samples shows
-    "unscored" rather than a rate of zero.
+    Each model's full name heads its block, each scenario its rows, one row per
+    condition: names are never cut, so the table reads in an 80-column log without a
+    terminal (names longer than the first column fold onto a second line). Errors are
+    shown beside every rate; a group with no scored samples shows "unscored" rather
+    than a rate of zero.
 
     Args:
         summaries: Rate summaries, usually from `tripwire.stats.summarise`.
@@ -47,33 +51,42 @@ def rate_table(summaries: Sequence[RateSummary], title: str = "Scheming rates") 
     Returns:
         A table ready for `rich.console.Console.print`.
     """
-    table = Table(title=title, title_justify="left", header_style="bold")
-    table.add_column("scenario")
-    table.add_column("model")
-    table.add_column("condition")
-    table.add_column("scheming rate", justify="right")
-    table.add_column("95% CI", justify="right")
-    table.add_column("n", justify="right")
-    table.add_column("errors", justify="right")
-    table.add_column("chose own goal", justify="right")
-    previous: tuple[str, str] | None = None
-    for summary in summaries:
-        group = (summary.scenario, summary.model)
-        if previous is not None and group != previous:
-            table.add_section()
-        # Repeated scenario/model names are left blank so each group reads as a block.
-        same = group == previous
+    table = Table(
+        title=title,
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        caption="err: samples that could not be judged (never counted as clean); own goal: "
+        "samples that chose the option serving the agent's goal.",
+        caption_justify="left",
+    )
+    table.add_column("model / scenario / condition", overflow="fold")
+    table.add_column("scheming rate", justify="right", no_wrap=True)
+    table.add_column("95% CI", justify="right", no_wrap=True)
+    table.add_column("n", justify="right", no_wrap=True)
+    table.add_column("err", justify="right", no_wrap=True)
+    table.add_column("own goal", justify="right", no_wrap=True)
+    ordered = sorted(summaries, key=lambda s: (s.model, s.scenario))
+    model: str | None = None
+    scenario: str | None = None
+    for summary in ordered:
+        if summary.model != model:
+            if model is not None:
+                table.add_section()
+            model, scenario = summary.model, None
+            table.add_row(f"[bold]{escape(model or '(all models)')}[/bold]")
+        if summary.scenario != scenario:
+            scenario = summary.scenario
+            table.add_row(f"  {escape(scenario or '(all scenarios)')}")
         table.add_row(
-            "" if same else escape(summary.scenario or "(all)"),
-            "" if same else escape(summary.model or "(all)"),
-            escape(summary.condition or "(all)"),
+            f"    {escape(summary.condition or '(all)')}",
             _rate_cell(summary),
             format_ci(summary.ci_low, summary.ci_high),
             str(summary.n),
             f"[bold red]{summary.errors}[/bold red]" if summary.errors else "0",
             _chose_goal_cell(summary),
         )
-        previous = group
     return table
 
 
