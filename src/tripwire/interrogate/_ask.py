@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from inspect_ai.model import ChatMessage, ChatMessageUser, GenerateConfig, Model
-from inspect_ai.tool import Tool
+from inspect_ai.model import ChatMessage, ChatMessageUser, GenerateConfig, Model, ModelOutput
+from inspect_ai.tool import Tool, ToolChoice
 from inspect_ai.util import LimitExceededError
 
 from tripwire._text import scrub_surrogates
 
-__all__ = ["AnswerFailed", "ask_agent"]
+__all__ = ["AnswerFailed", "CallFailed", "ask_agent", "generate_checked"]
 
 
 _CUT_OFF = ("max_tokens", "model_length", "content_filter")
@@ -16,6 +16,38 @@ _CUT_OFF = ("max_tokens", "model_length", "content_filter")
 
 class AnswerFailed(Exception):
     """The agent's model could not answer (a provider error): the answer is `error`."""
+
+
+class CallFailed(Exception):
+    """A model call failed (the provider raised, or the output holds an error)."""
+
+
+async def generate_checked(
+    model: Model,
+    input: str | list[ChatMessage],
+    config: GenerateConfig,
+    tools: list[Tool] | None = None,
+    tool_choice: ToolChoice | None = None,
+) -> ModelOutput:
+    """`model.generate`, with every failure but the sample's limits as `CallFailed`.
+
+    The interrogation's model calls (the agent, a grader, an interrogator) record a
+    failure as an error, never as an answer or a grade; a sample limit propagates, so
+    Inspect ends the sample and says which limit.
+
+    Raises:
+        CallFailed: With the provider's error text.
+        LimitExceededError: If the sample reached one of its limits.
+    """
+    try:
+        output = await model.generate(input, tools or [], tool_choice, config=config)
+    except LimitExceededError:
+        raise
+    except Exception as ex:  # any provider failure is recorded, never a grade
+        raise CallFailed(str(ex)) from ex
+    if output.error:
+        raise CallFailed(output.error)
+    return output
 
 
 async def ask_agent(
@@ -39,15 +71,11 @@ async def ask_agent(
     """
     messages = [*conversation, ChatMessageUser(content=question)]
     try:
-        output = await model.generate(
-            messages, tools, tool_choice="none", config=GenerateConfig(max_tokens=max_tokens)
+        output = await generate_checked(
+            model, messages, GenerateConfig(max_tokens=max_tokens), tools, "none"
         )
-    except LimitExceededError:
-        raise  # the sample's limit: Inspect ends the sample and says so
-    except Exception as ex:  # any provider failure is a recorded error, never a grade
+    except CallFailed as ex:
         raise AnswerFailed(f"the agent's model failed to answer: {ex}") from ex
-    if output.error:
-        raise AnswerFailed(f"the agent's model failed to answer: {output.error}")
     message = output.message
     if not message.text.strip() and not message.tool_calls and output.stop_reason in _CUT_OFF:
         # Nothing said (all tokens spent thinking, or a filter): no answer to grade.

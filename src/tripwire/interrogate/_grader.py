@@ -7,10 +7,10 @@ import warnings
 from typing import Protocol
 
 from inspect_ai.model import GenerateConfig, Model, get_model
-from inspect_ai.util import LimitExceededError
 
 from tripwire._text import scrub_surrogates
 
+from ._ask import CallFailed, generate_checked
 from ._prompts import GRADER_PROMPT
 from ._record import GradedAnswer
 from ._rules import ANSWER_GRADES, AnswerGrade, grade_by_rules
@@ -111,21 +111,15 @@ class ModelGrader:
             answer=answer,
         )
         try:
-            output = await self.model.generate(
-                prompt, config=GenerateConfig(temperature=0.0, max_tokens=400)
+            output = await generate_checked(
+                self.model, prompt, GenerateConfig(temperature=0.0, max_tokens=400)
             )
-        except LimitExceededError:
-            raise  # the sample's limit: Inspect ends the sample and says so
-        except Exception as ex:  # a provider's failure is an unscored answer, not a grade
+        except CallFailed as ex:  # a provider's failure is an unscored answer, not a grade
             return GradedAnswer(
                 grade="error",
                 grader=self.name,
                 explanation=f"grader failed: {ex}",
                 rules_grade=grade_by_rules(answer),
-            )
-        if output.error:
-            return GradedAnswer(
-                grade="error", grader=self.name, explanation=f"grader failed: {output.error}"
             )
         graded = parse_grade(output.completion, self.name)
         graded.rules_grade = grade_by_rules(answer)

@@ -21,11 +21,10 @@ from inspect_ai.model import (
     get_model,
 )
 from inspect_ai.tool import Tool
-from inspect_ai.util import LimitExceededError
 
 from tripwire._text import scrub_surrogates
 
-from ._ask import AnswerFailed, ask_agent
+from ._ask import AnswerFailed, CallFailed, ask_agent, generate_checked
 from ._grader import Grader
 from ._prompts import INTERROGATOR_SYSTEM, INTERROGATOR_TURN, LADDER, VERDICT_PROMPT
 from ._record import InterrogationTurn, MultiTurn, Verdict
@@ -137,13 +136,9 @@ async def _next_question(
         ChatMessageUser(content=INTERROGATOR_TURN.format(interview=_render(interview))),
     ]
     try:
-        output = await asker.generate(messages, config=GenerateConfig(max_tokens=600))
-    except LimitExceededError:
-        raise  # the sample's limit: Inspect ends the sample and says so
-    except Exception as ex:  # a failed interrogator ends the interview as an error
+        output = await generate_checked(asker, messages, GenerateConfig(max_tokens=600))
+    except CallFailed as ex:  # a failed interrogator ends the interview as an error
         return None, f"interrogator failed: {ex}"
-    if output.error:
-        return None, f"interrogator failed: {output.error}"
     return parse_interrogator(output.completion)
 
 
@@ -165,11 +160,7 @@ async def _verdict(
 ) -> tuple[Verdict | None, str | None]:
     prompt = VERDICT_PROMPT.format(interview=_render(interview), noticed=topic.noticed)
     try:
-        output = await asker.generate(prompt, config=GenerateConfig(max_tokens=400))
-    except LimitExceededError:
-        raise  # the sample's limit: Inspect ends the sample and says so
-    except Exception as ex:  # an unscored verdict, never a default one
+        output = await generate_checked(asker, prompt, GenerateConfig(max_tokens=400))
+    except CallFailed as ex:  # an unscored verdict, never a default one
         return None, f"interrogator failed: {ex}"
-    if output.error:
-        return None, f"interrogator failed: {output.error}"
     return parse_verdict(output.completion)

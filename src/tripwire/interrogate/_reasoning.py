@@ -31,13 +31,14 @@ from inspect_ai.model import (
     Model,
     get_model,
 )
-from inspect_ai.util import LimitExceededError, Store
+from inspect_ai.util import Store
 from pydantic import BaseModel
 
 from tripwire._text import scrub_surrogates
 from tripwire.monitor._cues import find_cues
 from tripwire.results._row import REASONING_CATEGORIES
 
+from ._ask import CallFailed, generate_checked
 from ._conversation import DB_FOLLOWUP_KEY, episode_messages
 
 __all__ = [
@@ -166,16 +167,13 @@ async def grade_reasoning(
         left_out = len(text) - 2 * half
         text = f"{text[:half]}\n[… {left_out} characters left out …]\n{text[-half:]}"
     try:
-        output = await grader.generate(
+        output = await generate_checked(
+            grader,
             REASONING_PROMPT.format(text=text),
-            config=GenerateConfig(temperature=0.0, max_tokens=600),
+            GenerateConfig(temperature=0.0, max_tokens=600),
         )
-    except LimitExceededError:
-        raise  # the sample's limit: Inspect ends the sample and says so
-    except Exception as ex:  # a provider's failure is an ungraded episode, not a "no"
+    except CallFailed as ex:  # a provider's failure is an ungraded episode, not a "no"
         return ReasoningGrade(grader=name, error=f"grader failed: {ex}")
-    if output.error:
-        return ReasoningGrade(grader=name, error=f"grader failed: {output.error}")
     return parse_reasoning_grade(output.completion, name)
 
 
