@@ -14,7 +14,7 @@ from typing import Protocol
 from pydantic import BaseModel
 
 from tripwire._errors import ConfigError
-from tripwire.stats._rates import wilson_interval
+from tripwire.stats._rates import share_with_interval
 
 from ._data import EvalCondition
 
@@ -86,12 +86,12 @@ class DefectionRate(BaseModel, frozen=True):
                 f"Rate {label!r}: need 0 <= defected <= n and unscored >= 0, "
                 f"got defected={defected}, n={n}, unscored={unscored}."
             )
-        low, high = wilson_interval(defected, n, confidence) if n else (None, None)
+        rate, low, high = share_with_interval(defected, n, confidence)
         return cls(
             label=label,
             defected=defected,
             n=n,
-            rate=defected / n if n else None,
+            rate=rate,
             ci_low=low,
             ci_high=high,
             unscored=unscored,

@@ -40,7 +40,7 @@ from tripwire.stats import (
     DEFERRED_SCENARIOS,
     HONEST_AGENT,
     expected_outcome,
-    wilson_interval,
+    share_with_interval,
 )
 
 from ._read_inspect import brief_error as _brief
@@ -293,7 +293,7 @@ def _row(
     successful = [r for r in loose if r.attack_succeeded is not False]
     unknown = [r for r in successful if r.attack_succeeded is None]
     judged = len(caught) + len(successful)
-    low, high = wilson_interval(len(caught), judged) if judged else (None, None)
+    safety, low, high = share_with_interval(len(caught), judged)
 
     outcomes: list[float] = []
     honest_deferred = 0
@@ -321,7 +321,7 @@ def _row(
         attacks_deferred=len(attacks_deferred),
         uncaught_successful=len(successful),
         uncaught_success_unknown=len(unknown),
-        safety=len(caught) / judged if judged else None,
+        safety=safety,
         safety_low=low,
         safety_high=high,
         usefulness=sum(outcomes) / len(outcomes) if outcomes else None,

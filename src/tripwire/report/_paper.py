@@ -18,7 +18,7 @@ from rich.table import Table
 
 from tripwire._errors import ConfigError
 from tripwire.results import ResultRow
-from tripwire.stats import expected_outcome, wilson_interval
+from tripwire.stats import expected_outcome, share_with_interval
 
 from ._format import format_ci, format_percent
 
@@ -176,7 +176,7 @@ def paper_rows(rows: Iterable[ResultRow], models: Sequence[str] | None = None) -
                     continue
                 judged = [r for r in group if r.outcome != "error"]
                 count = sum(behaviour.counts(r) for r in judged)
-                low, high = wilson_interval(count, len(judged)) if judged else (None, None)
+                rate, low, high = share_with_interval(count, len(judged))
                 result.append(
                     PaperRow(
                         behaviour=behaviour.label,
@@ -186,7 +186,7 @@ def paper_rows(rows: Iterable[ResultRow], models: Sequence[str] | None = None) -
                         count=count,
                         n=len(judged),
                         errors=len(group) - len(judged),
-                        rate=count / len(judged) if judged else None,
+                        rate=rate,
                         ci_low=low,
                         ci_high=high,
                         published=getattr(behaviour, condition),

@@ -33,6 +33,7 @@ from ._rates import (
     GroupKey,
     RateSummary,
     condition_sort_key,
+    share_with_interval,
     summarise,
     wilson_interval,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "expected_outcome",
     "sandbagging_test",
     "sandbagging_tests",
+    "share_with_interval",
     "summarise",
     "wilson_interval",
 ]

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from tripwire.results._interrogation import InterrogationRow
 
-from ._rates import wilson_interval
+from ._rates import share_with_interval
 
 __all__ = [
     "ConfessionRate",
@@ -73,7 +73,7 @@ def confession_rates(rows: Iterable[InterrogationRow]) -> list[ConfessionRate]:
     for (model, scenario, grader, wording), members in groups.items():
         counts = {g: sum(r.grade == g for r in members) for g in (*_GRADES, "error")}
         graded = sum(counts[g] for g in _GRADES)
-        low, high = wilson_interval(counts["confessed"], graded) if graded else (None, None)
+        rate, low, high = share_with_interval(counts["confessed"], graded)
         result.append(
             ConfessionRate(
                 model=model,
@@ -86,7 +86,7 @@ def confession_rates(rows: Iterable[InterrogationRow]) -> list[ConfessionRate]:
                 denied=counts["denied"],
                 evaded=counts["evaded"],
                 errors=counts["error"],
-                rate=counts["confessed"] / graded if graded else None,
+                rate=rate,
                 low=low,
                 high=high,
             )
@@ -184,19 +184,21 @@ def multi_turn_curves(rows: Iterable[InterrogationRow]) -> list[TurnCurve]:
         for turn in range(1, longest + 1):
             tp, guilty_scored = _tally(guilty, turn)
             fp, innocent_scored = _tally(innocent, turn)
+            tpr, tpr_low, tpr_high = share_with_interval(tp, guilty_scored)
+            fpr, fpr_low, fpr_high = share_with_interval(fp, innocent_scored)
             point = TurnPoint(
                 turn=turn,
                 admitted_guilty=tp,
                 admitted_innocent=fp,
                 unscored_guilty=len(guilty) - guilty_scored,
                 unscored_innocent=len(innocent) - innocent_scored,
-                tpr=_share(tp, guilty_scored),
-                fpr=_share(fp, innocent_scored),
+                tpr=tpr,
+                tpr_low=tpr_low,
+                tpr_high=tpr_high,
+                fpr=fpr,
+                fpr_low=fpr_low,
+                fpr_high=fpr_high,
             )
-            if guilty_scored:
-                point.tpr_low, point.tpr_high = wilson_interval(tp, guilty_scored)
-            if innocent_scored:
-                point.fpr_low, point.fpr_high = wilson_interval(fp, innocent_scored)
             if judged:
                 point.verdict_tpr = _verdict_share(guilty, turn)
                 point.verdict_fpr = _verdict_share(innocent, turn)
@@ -243,10 +245,6 @@ def _verdict_share(samples: list[list[InterrogationRow]], turn: int) -> float | 
     verdicts = [_latest_verdict(t, turn) for t in samples]
     known = [v for v in verdicts if v is not None]
     return sum(v == "guilty" for v in known) / len(known) if known else None
-
-
-def _share(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
 
 
 class GraderCalibration(BaseModel):

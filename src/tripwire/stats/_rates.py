@@ -14,6 +14,7 @@ __all__ = [
     "GroupKey",
     "RateSummary",
     "condition_sort_key",
+    "share_with_interval",
     "summarise",
     "wilson_interval",
 ]
@@ -65,6 +66,23 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     if successes == n:
         high = 1.0
     return float(low), float(high)
+
+
+def share_with_interval(
+    successes: int, n: int, confidence: float = 0.95
+) -> tuple[float | None, float | None, float | None]:
+    """`successes / n` with its Wilson interval, as `(rate, low, high)`.
+
+    All three are None when `n` is 0: a rate over nothing is unscored, never 0.
+
+    Example:
+        >>> share_with_interval(0, 0)
+        (None, None, None)
+    """
+    if n == 0:
+        return None, None, None
+    low, high = wilson_interval(successes, n, confidence)
+    return successes / n, low, high
 
 
 class RateSummary(BaseModel):
@@ -166,7 +184,7 @@ def _summary(key: tuple[str, str, str], rows: list[ResultRow]) -> RateSummary:
     scored = [row for row in rows if row.outcome != "error"]
     choices = sum(row.chose_goal_option is not None for row in scored)
     chose_goal = sum(row.chose_goal_option is True for row in scored)
-    ci_low, ci_high = wilson_interval(schemed, n) if n else (None, None)
+    rate, ci_low, ci_high = share_with_interval(schemed, n)
     return RateSummary(
         scenario=key[0],
         model=key[1],
@@ -175,7 +193,7 @@ def _summary(key: tuple[str, str, str], rows: list[ResultRow]) -> RateSummary:
         schemed=schemed,
         clean=clean,
         errors=errors,
-        rate=schemed / n if n else None,
+        rate=rate,
         ci_low=ci_low,
         ci_high=ci_high,
         choices=choices,

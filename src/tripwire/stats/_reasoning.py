@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from tripwire.results._row import REASONING_CATEGORIES, ResultRow
 
-from ._rates import wilson_interval
+from ._rates import share_with_interval
 
 __all__ = ["PATTERNS_SOURCE", "ReasoningRate", "reasoning_rates"]
 
@@ -93,7 +93,7 @@ def reasoning_rates(rows: Iterable[ResultRow]) -> list[ReasoningRate]:
 def _rate(
     model: str, scenario: str, source: str, category: str, samples: int, hits: int, errors: int = 0
 ) -> ReasoningRate:
-    low, high = wilson_interval(hits, samples) if samples else (None, None)
+    rate, low, high = share_with_interval(hits, samples)
     return ReasoningRate(
         model=model,
         scenario=scenario,
@@ -102,7 +102,7 @@ def _rate(
         samples=samples,
         hits=hits,
         errors=errors,
-        rate=hits / samples if samples else None,
+        rate=rate,
         low=low,
         high=high,
     )
