@@ -40,7 +40,7 @@ from tripwire.report._interrogation import (
     pooled_scripted_agents,
     scripted_interrogation,
 )
-from tripwire.report._reasoning import reasoning_table
+from tripwire.report._reasoning import reasoning_table, shown_reasoning_rates
 from tripwire.results import InterrogationRow, ResultRow
 from tripwire.stats import (
     ALIGNMENT_FAKING_SCENARIO,
@@ -56,7 +56,6 @@ from tripwire.stats import (
     expected_outcome,
     grader_calibration,
     multi_turn_curves,
-    reasoning_rates,
     sandbagging_tests,
     summarise,
 )
@@ -157,7 +156,9 @@ def finish(
     guarded = {row.log_file for row in every_row if row.guard}
     asked = [row for row in interrogation if row.log_file not in guarded]
     _print_interrogation(asked, {row.model for row in rows})
-    _print_reasoning(rows, interrogated=bool(asked))
+    mentions = shown_reasoning_rates(rows, interrogated=bool(asked))
+    if mentions:
+        console.print(reasoning_table(mentions))
     for error in eval_errors or []:
         console.print(f"[bold red]eval failed:[/bold red] {error}", highlight=False)
     try:
@@ -209,18 +210,6 @@ def _print_interrogation(rows: Sequence[InterrogationRow], models: set[str]) -> 
     checks = grader_calibration(scripted_interrogation(rows), expected_grade)
     for table in grader_calibration_tables(checks):
         console.print(table)
-
-
-def _print_reasoning(rows: Sequence[ResultRow], *, interrogated: bool) -> None:
-    """Print what the evaluated agents' own words mention (weak evidence).
-
-    Shown when the run interrogated its agents, or when any words were read by a grader
-    or mentioned a category; the evaluated models' only, unless only scripted agents ran.
-    """
-    evaluated = [row for row in rows if expected_outcome(row.model) is None] or list(rows)
-    read = any(row.reasoning or row.reasoning_grader for row in evaluated)
-    if evaluated and (interrogated or read):
-        console.print(reasoning_table(reasoning_rates(evaluated)))
 
 
 def command_line() -> str:

@@ -24,7 +24,6 @@ from tripwire.stats import (
     SandbaggingSummary,
     condition_sort_key,
     expected_outcome,
-    reasoning_rates,
 )
 
 from ._anchors import anchor_rows
@@ -32,6 +31,7 @@ from ._format import format_ci, format_percent
 from ._guard import GuardComparison
 from ._interrogation_html import interrogation_view
 from ._paper import load_published, paper_rows
+from ._reasoning import shown_reasoning_rates
 from ._svg import figure_svg, plot_style
 
 __all__ = ["write_html_report"]
@@ -320,22 +320,19 @@ def _plot_facet(
 
 
 def _reasoning_view(rows: list[ResultRow], interrogated: bool) -> list[dict[str, Any]] | None:
-    """Mention rates of the agents' own words, or None when there is nothing to show.
-
-    Shown when the run interrogated its agents, or when any words were read by a grader
-    or mentioned a category; the evaluated models' only, unless only scripted agents ran.
-    """
-    evaluated = [row for row in rows if expected_outcome(row.model) is None] or rows
-    read = any(row.reasoning or row.reasoning_grader for row in evaluated)
-    if not evaluated or not (interrogated or read):
+    """Mention rates of the agents' own words, or None when there is nothing to show."""
+    rates = shown_reasoning_rates(rows, interrogated=interrogated)
+    if not rates:
         return None
     return [
         {
             "r": rate,
-            "rate": "unscored"
-            if rate.rate is None
-            else f"{format_percent(rate.rate)} ({rate.hits}/{rate.samples})",
+            "rate": (
+                "unscored"
+                if rate.rate is None
+                else f"{format_percent(rate.rate)} ({rate.hits}/{rate.samples})"
+            ),
             "ci": format_ci(rate.low, rate.high),
         }
-        for rate in reasoning_rates(evaluated)
+        for rate in rates
     ]

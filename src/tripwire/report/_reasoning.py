@@ -8,11 +8,12 @@ from itertools import groupby
 from rich.markup import escape
 from rich.table import Table
 
-from tripwire.stats import PATTERNS_SOURCE, ReasoningRate
+from tripwire.results import ResultRow
+from tripwire.stats import PATTERNS_SOURCE, ReasoningRate, expected_outcome, reasoning_rates
 
 from ._format import format_ci, format_percent
 
-__all__ = ["reasoning_table"]
+__all__ = ["reasoning_table", "shown_reasoning_rates"]
 
 _CAPTION = (
     "Weak evidence: what the agent wrote during the episode, not what it did. Share of "
@@ -23,6 +24,19 @@ _CAPTION = (
 # Fixed widths, so every block of a table lines up: "eval-awareness", "100% (999/999)",
 # "[100%, 100%]".
 _WIDTHS = (14, 14, 12)
+
+
+def shown_reasoning_rates(rows: Sequence[ResultRow], *, interrogated: bool) -> list[ReasoningRate]:
+    """The mention rates a run's tables and report show; empty when there are none to show.
+
+    Shown when the run interrogated its agents, or when any words were read by a grader
+    or mentioned a category; the evaluated models' only, unless only scripted agents ran.
+    """
+    evaluated = [row for row in rows if expected_outcome(row.model) is None] or list(rows)
+    read = any(row.reasoning or row.reasoning_grader for row in evaluated)
+    if not evaluated or not (interrogated or read):
+        return []
+    return reasoning_rates(evaluated)
 
 
 def reasoning_table(
