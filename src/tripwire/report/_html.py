@@ -32,7 +32,7 @@ from ._guard import GuardComparison
 from ._interrogation_html import interrogation_view
 from ._paper import load_published, paper_rows
 from ._reasoning import shown_reasoning_rates
-from ._svg import figure_svg, plot_style
+from ._svg import figure_svg, interval_dot, plot_style
 
 __all__ = ["write_html_report"]
 
@@ -285,32 +285,16 @@ def _plot_facet(
         index = conditions.index(summary.condition)
         offset = (index - (len(conditions) - 1) / 2) * spread / max(len(conditions) - 1, 1)
         y = names.index(summary.model) + offset
-        colour = _condition_colour(summary.condition, conditions)
-        errors = f", {summary.errors} err" if summary.errors else ""
-        if summary.rate is None or summary.ci_low is None or summary.ci_high is None:
-            ax.text(0, y, f"unscored ({summary.errors} err)", va="center", color="#9a6700", size=8)
-            continue
-        ax.errorbar(
-            summary.rate * 100,
+        interval_dot(
+            ax,
             y,
-            # Clamped: rounding can put a bound a hair inside the point estimate.
-            xerr=[
-                [max(0.0, summary.rate - summary.ci_low) * 100],
-                [max(0.0, summary.ci_high - summary.rate) * 100],
-            ],
-            fmt="o",
-            color=colour,
-            markersize=5,
-            capsize=3,
-            elinewidth=1.5,
-        )
-        ax.text(
-            summary.ci_high * 100 + 2,
-            y,
-            f"{summary.schemed}/{summary.n}{errors}",
-            va="center",
-            size=8,
-            color="#b42318" if summary.errors else "#555555",
+            summary.rate,
+            summary.ci_low,
+            summary.ci_high,
+            colour=_condition_colour(summary.condition, conditions),
+            counts=f"{summary.schemed}/{summary.n}",
+            errors=summary.errors,
+            unscored_colour="#9a6700",
         )
     ax.set_yticks(range(len(names)), [name or "all models" for name in names])
     ax.set_ylim(len(names) - 0.5, -0.5)  # first model on top, as in the table

@@ -25,7 +25,7 @@ from ._interrogation import (
     pooled_scripted_agents,
     scripted_interrogation,
 )
-from ._svg import figure_svg, plot_style
+from ._svg import figure_svg, interval_dot, plot_style
 
 __all__ = ["interrogation_view"]
 
@@ -159,31 +159,15 @@ def _rates_plot(rates: Sequence[ConfessionRate]) -> Markup | None:
                 index = models.index(rate.model)
                 offset = (index - (len(models) - 1) / 2) * spread / max(len(models) - 1, 1)
                 y = wordings.index(rate.wording) + offset
-                colour = _MODEL_COLOURS[index % len(_MODEL_COLOURS)]
-                if rate.rate is None or rate.low is None or rate.high is None:
-                    ax.text(0, y, f"unscored ({rate.errors} err)", va="center", size=8)
-                    continue
-                ax.errorbar(
-                    rate.rate * 100,
+                interval_dot(
+                    ax,
                     y,
-                    xerr=[
-                        [max(0.0, rate.rate - rate.low) * 100],
-                        [max(0.0, rate.high - rate.rate) * 100],
-                    ],
-                    fmt="o",
-                    color=colour,
-                    markersize=5,
-                    capsize=3,
-                    elinewidth=1.5,
-                )
-                errors = f", {rate.errors} err" if rate.errors else ""
-                ax.text(
-                    rate.high * 100 + 2,
-                    y,
-                    f"{rate.confessed}/{rate.graded}{errors}",
-                    va="center",
-                    size=8,
-                    color="#b42318" if rate.errors else "#555555",
+                    rate.rate,
+                    rate.low,
+                    rate.high,
+                    colour=_MODEL_COLOURS[index % len(_MODEL_COLOURS)],
+                    counts=f"{rate.confessed}/{rate.graded}",
+                    errors=rate.errors,
                 )
             ax.set_yticks(range(len(wordings)), wordings)
             ax.set_ylim(len(wordings) - 0.5, -0.5)

@@ -6,7 +6,7 @@ import io
 import re
 from typing import Any
 
-__all__ = ["figure_svg", "plot_style"]
+__all__ = ["figure_svg", "interval_dot", "plot_style"]
 
 
 def plot_style() -> Any:
@@ -24,6 +24,48 @@ def plot_style() -> Any:
             "axes.spines.top": False,
             "axes.spines.right": False,
         }
+    )
+
+
+def interval_dot(
+    ax: Any,
+    y: float,
+    rate: float | None,
+    low: float | None,
+    high: float | None,
+    *,
+    colour: str,
+    counts: str,
+    errors: int,
+    unscored_colour: str | None = None,
+) -> None:
+    """One rate as a dot with its interval bar and its counts beside it, at height `y`.
+
+    A rate without an interval is written as `unscored` (never drawn as 0); counts are
+    red when some samples or answers could not be scored.
+    """
+    if rate is None or low is None or high is None:
+        ax.text(0, y, f"unscored ({errors} err)", va="center", color=unscored_colour, size=8)
+        return
+    ax.errorbar(
+        rate * 100,
+        y,
+        # Clamped: rounding can put a bound a hair inside the point estimate.
+        xerr=[[max(0.0, rate - low) * 100], [max(0.0, high - rate) * 100]],
+        fmt="o",
+        color=colour,
+        markersize=5,
+        capsize=3,
+        elinewidth=1.5,
+    )
+    shown = f"{counts}, {errors} err" if errors else counts
+    ax.text(
+        high * 100 + 2,
+        y,
+        shown,
+        va="center",
+        size=8,
+        color="#b42318" if errors else "#555555",
     )
 
 
