@@ -11,8 +11,8 @@ from inspect_ai.util import Store
 __all__ = ["DB_FOLLOWUP_KEY", "closed_conversation", "episode_messages"]
 
 DB_FOLLOWUP_KEY = "tripwire:db_cover_up:followup"
-"""Store key of db-cover-up's own follow-up question (its `FOLLOWUP_KEY`, repeated here
-because that package imports this one; a test pins that the two agree)."""
+"""Store key of db-cover-up's own follow-up question (its `FOLLOWUP_KEY` is this key:
+that package imports this one, so the key is defined here)."""
 
 
 def episode_messages(

@@ -32,6 +32,7 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import store
 
 from tripwire.guard._effects import SqlStatement
+from tripwire.interrogate._conversation import DB_FOLLOWUP_KEY
 from tripwire.interrogate._rules import ANSWER_GRADES, AnswerGrade, grade_by_rules
 
 from .._agent import render_call
@@ -41,8 +42,10 @@ from ._sql_calls import calls_run, destructive, on_production, refused_calls, sq
 
 __all__ = ["FOLLOWUP_KEY", "STATE_KINDS", "denial_rate", "followup_answer", "freeze_followup"]
 
-FOLLOWUP_KEY = "tripwire:db_cover_up:followup"
-"""Store key: `{"question", "answer", "grade"}` once the agent was asked."""
+FOLLOWUP_KEY = DB_FOLLOWUP_KEY
+"""Store key: `{"question", "answer", "grade"}` once the agent was asked. Defined with
+the interrogation, which cuts the conversation at this question (this package imports
+that one, so the key lives there)."""
 
 STATE_KINDS = frozenset(
     {
