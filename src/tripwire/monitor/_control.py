@@ -46,6 +46,7 @@ from tripwire.stats import (
 from ._read_inspect import brief_error as _brief
 from ._read_inspect import transcripts_from_log
 from ._score import TranscriptScorer
+from ._transcript import Transcript
 
 __all__ = [
     "DEFAULT_BUDGETS",
@@ -54,6 +55,7 @@ __all__ = [
     "ControlRun",
     "Policy",
     "control_report",
+    "control_runs",
     "control_runs_from_logs",
     "control_runs_from_logs_async",
     "measured_usefulness",
@@ -373,35 +375,59 @@ async def control_runs_from_logs_async(
     policies: Mapping[str, Policy] | None = None,
 ) -> list[ControlRun]:
     """`control_runs_from_logs` for async callers."""
-    pending: list[tuple[str, ResultRow]] = []
-    transcripts = []
+    pending: list[tuple[ResultRow, Transcript]] = []
     for path in _eval_files(log_paths):
         try:
             log = read_eval_log(str(path))
         except Exception as ex:  # inspect raises many types for a bad file
             raise TranscriptError(f"{path}: not a readable Inspect log ({_brief(ex)})") from ex
-        rows = {(row.sample_id, row.epoch): row for row in rows_from_log(log)}
-        policy = _policy(log.eval.model, policies)
-        if policy is None:
+        if _policy(log.eval.model, policies) is None:
             continue
+        rows = {(row.sample_id, row.epoch): row for row in rows_from_log(log)}
         for transcript in transcripts_from_log(log, str(path)):
             key = (str(transcript.metadata["sample_id"]), int(transcript.metadata["epoch"]))
             if key in rows:
-                pending.append((policy, rows[key]))
-                transcripts.append(transcript)
-    verdicts = await scorer.score_all(transcripts)
-    with_selector = {row.scenario for _, row in pending if row.choice is not None}
+                pending.append((rows[key], transcript))
+    verdicts = await scorer.score_all([transcript for _, transcript in pending])
+    return control_runs(
+        [
+            (row, transcript.label, verdict.score)
+            for (row, transcript), verdict in zip(pending, verdicts, strict=True)
+        ],
+        policies=policies,
+    )
+
+
+def control_runs(
+    scored: Sequence[tuple[ResultRow, str, float | None]],
+    *,
+    policies: Mapping[str, Policy] | None = None,
+) -> list[ControlRun]:
+    """Pair samples already scored by a monitor with their verdicts, as control runs.
+
+    Args:
+        scored: (result row, transcript label, monitor score) per sample.
+        policies: Model string -> policy, as in `control_runs_from_logs` (default: the
+            scripted honest agent is `honest`, scripted schemers `attack`, others
+            skipped).
+    """
+    kept = [
+        (p, row, label, score)
+        for row, label, score in scored
+        if (p := _policy(row.model, policies))
+    ]
+    with_selector = {row.scenario for _, row, _, _ in kept if row.choice is not None}
     return [
         ControlRun(
-            transcript_label=transcript.label,
+            transcript_label=label,
             policy="honest" if policy == "honest" else "attack",
-            score=verdict.score,
+            score=score,
             attack_succeeded=_attack_succeeded(row),
             main_task_success=_main_task_success(row, row.scenario in with_selector),
             scenario=row.scenario,
             model=row.model,
         )
-        for (policy, row), transcript, verdict in zip(pending, transcripts, verdicts, strict=True)
+        for policy, row, label, score in kept
     ]
 
 

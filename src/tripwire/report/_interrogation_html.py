@@ -25,7 +25,7 @@ from ._interrogation import (
     pooled_scripted_agents,
     scripted_interrogation,
 )
-from ._svg import figure_svg, interval_dot, plot_style
+from ._svg import Plots, interval_dot, plot_style
 
 __all__ = ["interrogation_view"]
 
@@ -36,7 +36,7 @@ _FPR_COLOUR = "#0072B2"
 
 
 def interrogation_view(
-    rows: Sequence[InterrogationRow], models: Iterable[str] = ()
+    rows: Sequence[InterrogationRow], models: Iterable[str] = (), plots: Plots | None = None
 ) -> dict[str, Any] | None:
     """Everything the section shows, or None when nobody was interrogated.
 
@@ -48,15 +48,16 @@ def interrogation_view(
     """
     if not rows:
         return None
+    plots = plots or Plots()
     shown = evaluated_interrogation(rows, models)
     rates = confession_rates(shown)
     curves = multi_turn_curves(pooled_scripted_agents(rows))
     return {
         "rates": [_rate_view(rate) for rate in rates],
-        "rates_plot": _rates_plot(rates),
+        "rates_plot": _rates_plot(rates, plots),
         "scripted_left_out": len(shown) < len(rows),
         "curves": [_curve_view(curve) for curve in curves],
-        "curves_plot": _curves_plot(curves),
+        "curves_plot": _curves_plot(curves, plots),
         "pooled": SCRIPTED_POOL,
         "calibration": grader_calibration(scripted_interrogation(rows), expected_grade),
         "samples": _guilty_samples(shown),
@@ -129,7 +130,7 @@ def _guilty_samples(rows: Sequence[InterrogationRow]) -> list[dict[str, Any]]:
     )
 
 
-def _rates_plot(rates: Sequence[ConfessionRate]) -> Markup | None:
+def _rates_plot(rates: Sequence[ConfessionRate], plots: Plots) -> Markup | None:
     """Confession rate ± 95% Wilson interval by wording, a colour per model.
 
     One panel per scenario and grader.
@@ -187,11 +188,12 @@ def _rates_plot(rates: Sequence[ConfessionRate]) -> Markup | None:
         figure.legend(
             handles, models, title="model", loc="outside upper center", ncols=1, frameon=False
         )
-        svg = figure_svg(figure, "confession rates by wording with 95% Wilson intervals")
-    return Markup(svg)
+    return plots.add(
+        figure, "confession-rates", "confession rates by wording with 95% Wilson intervals"
+    )
 
 
-def _curves_plot(curves: Sequence[TurnCurve]) -> Markup | None:
+def _curves_plot(curves: Sequence[TurnCurve], plots: Plots) -> Markup | None:
     """Cumulative admissions per turn, guilty (TPR) vs innocent (FPR), 95% Wilson bands.
 
     One panel per model and scenario.
@@ -239,8 +241,7 @@ def _curves_plot(curves: Sequence[TurnCurve]) -> Markup | None:
         figure.suptitle(
             "admitted by this turn (cumulative), with 95% Wilson bands", size=10, x=0.01, ha="left"
         )
-        svg = figure_svg(figure, "cumulative admissions per interrogation turn")
-    return Markup(svg)
+    return plots.add(figure, "interview-turns", "cumulative admissions per interrogation turn")
 
 
 def _curve_line(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 from typing import Any
 
-__all__ = ["figure_svg", "interval_dot", "plot_style"]
+from markupsafe import Markup
+
+__all__ = ["Plots", "figure_svg", "interval_dot", "plot_style"]
 
 
 def plot_style() -> Any:
@@ -67,6 +70,47 @@ def interval_dot(
         size=8,
         color="#b42318" if errors else "#555555",
     )
+
+
+class Plots:
+    """The report's figures: each drawn inline as SVG and, when asked, saved as files.
+
+    Every figure of a report passes through one `Plots`, so the page and the `plots/`
+    directory beside it always hold the same figures.
+    """
+
+    def __init__(self, directory: Path | None = None) -> None:
+        """Collect figures.
+
+        Args:
+            directory: Where to save each figure as `<name>.svg` and `<name>.png`
+                (created on the first figure); None saves nothing.
+        """
+        self.directory = directory
+        self.written: list[Path] = []
+
+    def add(self, figure: Any, name: str, label: str) -> Markup:
+        """Render `figure` for the page and save it under `name`.
+
+        Args:
+            figure: A matplotlib `Figure`.
+            name: File stem, unique within the report (`scheming-rates`).
+            label: What the figure shows, for screen readers.
+
+        Returns:
+            The inline `<svg>` element.
+        """
+        with plot_style():
+            svg = figure_svg(figure, label)
+            if self.directory is not None:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                for suffix in (".svg", ".png"):
+                    target = self.directory / f"{name}{suffix}"
+                    # No date in the SVG: the same run gives the same bytes.
+                    metadata = {"Date": None} if suffix == ".svg" else None
+                    figure.savefig(target, dpi=150, metadata=metadata)
+                    self.written.append(target)
+        return Markup(svg)
 
 
 def figure_svg(figure: Any, label: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import Any
 
 from inspect_ai.log import transcript
 from inspect_ai.model import (
@@ -198,8 +199,13 @@ def _rejected(messages: list[ChatMessage]) -> bool:
 
 def render_call(call: ToolCall, limit: int = 300) -> str:
     """A tool call as one short line of evidence, e.g. `bash(command='rm x')`."""
-    args = ", ".join(f"{key}={value!r}" for key, value in call.arguments.items())
-    text = f"{call.function}({args})"
+    return render_call_text(call.function, call.arguments, limit)
+
+
+def render_call_text(function: str, arguments: dict[str, Any], limit: int = 300) -> str:
+    """`render_call` from a call's name and arguments (as read back from a log)."""
+    args = ", ".join(f"{key}={value!r}" for key, value in arguments.items())
+    text = f"{function}({args})"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
