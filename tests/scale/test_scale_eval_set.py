@@ -175,3 +175,18 @@ def test_vllm_models_run_a_task_against_an_openai_compatible_server(tmp_path, mo
         calls = [e for e in sample.events if e.event == "tool"]
         assert [c.function for c in calls] == ["bash"]
         assert "canned" in str(calls[0].result)
+
+
+@pytest.mark.skipif(
+    shutil.which("helm") is not None, reason="helm installed: would reach a cluster"
+)
+def test_k8s_eval_set_hands_its_samples_to_the_k8s_sandbox(tmp_path, monkeypatch):
+    # No cluster here: the run must get as far as the k8s provider's own checks (it
+    # needs helm) before a sample starts, which shows the tasks were given to it.
+    pytest.importorskip("k8s_sandbox", reason="pip install inspect-k8s-sandbox")
+    out = tmp_path / "cluster"
+    plan(out, "--models", "mockllm/model", "--evals", "oversight-subversion", "--sandbox", "k8s",
+         "--limit", "1", "--retry-attempts", "0")  # fmt: skip
+    with pytest.raises(Exception, match="K8s sandbox environments require helm"):
+        run_script(out / "eval_set.py", monkeypatch)
+    assert not log_names(out / "logs")

@@ -135,11 +135,11 @@ def plan_command(
     )
     if sandbox == "k8s":
         helm_values(plan.k8s)  # an impossible network setting fails before any file
-    written, planned = write_plan(plan, out, command_line())
+    planned = write_plan(plan, out, command_line())
     console.print(
         f"{len(planned.tasks)} tasks x {len(plan.models)} models, sandbox {sandbox}; wrote:"
     )
-    for path in written:
+    for path in planned.files:
         console.print(f"  {path}", highlight=False)
     for name, reason in planned.skipped.items():
         console.print(f"left out {name}: {reason}", highlight=False)

@@ -44,6 +44,9 @@ class ModelVariable(BaseModel, frozen=True):
     required: bool = True
     """False when the provider has a default (vLLM's key)."""
 
+    note: str = ""
+    """What to fill in, when that is not obvious from the name."""
+
 
 def model_variables(
     models: Sequence[str], base_urls: Mapping[str, str] | None = None
@@ -69,7 +72,7 @@ def model_variables(
         )
     found: dict[str, ModelVariable] = {}
 
-    def need(name: str, model: str, value: str = "", required: bool = True) -> None:
+    def need(name: str, model: str, value: str = "", required: bool = True, note: str = "") -> None:
         seen = found.get(name)
         if seen is not None and value and seen.value and seen.value != value:
             raise ConfigError(
@@ -79,7 +82,9 @@ def model_variables(
                 "<SERVER>_BASE_URL)."
             )
         if seen is None:
-            found[name] = ModelVariable(name=name, value=value, models=(model,), required=required)
+            found[name] = ModelVariable(
+                name=name, value=value, models=(model,), required=required, note=note
+            )
         else:
             found[name] = seen.model_copy(
                 update={"value": seen.value or value, "models": (*seen.models, model)}
@@ -100,7 +105,8 @@ def model_variables(
                 )
             prefix = service.upper().replace("-", "_")
             need(f"{prefix}_BASE_URL", model, url)
-            need(f"{prefix}_API_KEY", model)
+            # Inspect requires the key; a vLLM server started without --api-key takes any.
+            need(f"{prefix}_API_KEY", model, note="any value if the server has no --api-key")
         elif url:
             raise ConfigError(
                 f"--base-url is for vllm/... and openai-api/... models, not {model!r}."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,13 +15,14 @@ from tripwire._catalog import Size
 
 from ._k8s import K8S_PACKAGE, K8sSandbox, helm_values, sandbox_dockerfile
 from ._models import ModelVariable, model_variables
-from ._tasks import ScaleTasks, scale_tasks
+from ._tasks import scale_tasks
 
 __all__ = [
     "EVAL_SET_SCRIPT",
     "MODELS_ENV",
     "ScalePlan",
     "VALUES_YAML",
+    "WrittenPlan",
     "render_eval_set_script",
     "render_models_env",
     "write_plan",
@@ -195,7 +197,8 @@ def render_models_env(variables: list[ModelVariable]) -> str:
         lines.append(f"# {', '.join(variable.models)}")
         if variable.required:
             if not variable.value:
-                lines.append("# fill in:")
+                note = f" ({variable.note})" if variable.note else ""
+                lines.append(f"# fill in{note}:")
             lines.append(f"{variable.name}={variable.value}")
         else:
             lines.append("# optional (the provider has a default):")
@@ -203,26 +206,39 @@ def render_models_env(variables: list[ModelVariable]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_plan(plan: ScalePlan, out: Path, command: str) -> tuple[list[Path], ScaleTasks]:
+@dataclass
+class WrittenPlan:
+    """What `write_plan` wrote, and what the eval set will run."""
+
+    files: list[Path]
+    """The files written."""
+
+    tasks: list[str]
+    """The evaluation of each task the eval set runs (per model)."""
+
+    skipped: dict[str, str]
+    """Evaluations left out, with the reason each task gave."""
+
+
+def write_plan(plan: ScalePlan, out: Path, command: str) -> WrittenPlan:
     """Write the files that run `plan` into `out`.
 
-    Builds the tasks first, so an evaluation that cannot run on the sandbox is
-    known (and listed in the README) before anything is written.
+    Builds the tasks first, so an evaluation that cannot run on the sandbox, or an
+    invalid task argument, is known before anything is written.
 
     Args:
         plan: The plan.
         out: Directory to write into (created; files there of the same names replaced).
         command: The command that generated it, recorded in the files.
 
-    Returns:
-        The files written, and the tasks the plan runs.
-
     Raises:
         ConfigError: If the plan's evaluations, task arguments or models are invalid.
     """
-    planned = scale_tasks(
-        list(plan.evals), size=plan.size, sandbox=plan.sandbox, task_args=plan.task_args
-    )
+    # Which tasks run does not depend on their sample counts, and rendering the
+    # paper's samples takes minutes: the check builds each task with one sample
+    # per condition (the script builds them in full where it runs).
+    probe = dict(plan.task_args) | {"samples_per_condition": 1}
+    planned = scale_tasks(list(plan.evals), size=plan.size, sandbox=plan.sandbox, task_args=probe)
     variables = model_variables(plan.models, plan.base_urls)
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, str] = {
@@ -237,17 +253,17 @@ def write_plan(plan: ScalePlan, out: Path, command: str) -> tuple[list[Path], Sc
         values = yaml.safe_dump(helm_values(plan.k8s), sort_keys=False)
         files[VALUES_YAML] = header + values
         files[DOCKERFILE] = sandbox_dockerfile()
-    files[README] = _readme(plan, planned, command)
-    written = []
+    result = WrittenPlan(files=[], tasks=planned.names, skipped=planned.skipped)
+    files[README] = _readme(plan, result, command)
     for name, text in files.items():
         write_atomic(out / name, text)
-        written.append(out / name)
-    return written, planned
+        result.files.append(out / name)
+    return result
 
 
-def _readme(plan: ScalePlan, planned: ScaleTasks, command: str) -> str:
+def _readme(plan: ScalePlan, planned: WrittenPlan, command: str) -> str:
     counts: dict[str, int] = {}
-    for name in planned.names:
+    for name in planned.tasks:
         counts[name] = counts.get(name, 0) + 1
     lines = [
         "# Tripwire eval set",
