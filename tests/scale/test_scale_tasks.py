@@ -58,3 +58,9 @@ def test_unknown_evaluation_and_size_are_errors():
         scale_tasks("no-such-eval")
     with pytest.raises(ConfigError, match="Unknown size"):
         scale_tasks("all", size="huge")  # type: ignore[arg-type]
+
+
+def test_a_bad_argument_is_its_own_error_not_a_sandbox_refusal():
+    with pytest.raises(ConfigError, match="condition") as raised:
+        scale_tasks("goal-guarding", sandbox="k8s", task_args={"conditions": "bogus"})
+    assert "can run on" not in str(raised.value)

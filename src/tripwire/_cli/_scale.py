@@ -137,17 +137,18 @@ def plan_command(
         helm_values(plan.k8s)  # an impossible network setting fails before any file
     planned = write_plan(plan, out, command_line())
     console.print(
-        f"{len(planned.tasks)} tasks x {len(plan.models)} models, sandbox {sandbox}; wrote:"
+        f"{len(planned.tasks)} tasks x {len(plan.models)} models, sandbox {sandbox}; wrote:",
+        soft_wrap=True,
     )
     for path in planned.files:
-        console.print(f"  {path}", highlight=False)
+        console.print(f"  {path}", highlight=False, soft_wrap=True)
     for name, reason in planned.skipped.items():
-        console.print(f"left out {name}: {reason}", highlight=False)
+        console.print(f"left out {name}: {reason}", highlight=False, soft_wrap=True)
     if sandbox == "k8s":
         try:
             problems = validate_helm_values(helm_values(plan.k8s))
         except ConfigError as ex:
-            console.print(f"values.yaml not checked: {ex}", highlight=False)
+            console.print(f"values.yaml not checked: {ex}", highlight=False, soft_wrap=True)
         else:
             _print_check(out / "values.yaml", problems)
 
@@ -179,11 +180,15 @@ def _print_check(path: Path, problems: list[str]) -> None:
     except PackageNotFoundError:
         chart = "inspect-k8s-sandbox"
     if not problems:
-        console.print(f"{path}: valid for {chart}'s agent-env chart", highlight=False)
+        console.print(
+            f"{path}: valid for {chart}'s agent-env chart", highlight=False, soft_wrap=True
+        )
         return
-    console.print(f"{path}: {len(problems)} problem(s) for {chart}:", highlight=False)
+    console.print(
+        f"{path}: {len(problems)} problem(s) for {chart}:", highlight=False, soft_wrap=True
+    )
     for problem in problems:
-        console.print(f"  {problem}", highlight=False)
+        console.print(f"  {problem}", highlight=False, soft_wrap=True)
 
 
 def _base_urls(pairs: list[str]) -> dict[str, str]:
