@@ -56,6 +56,7 @@ def _app(lean: str | None = None) -> typer.Typer:
     from ._monitor import monitor_app
     from ._report import report_command
     from ._run import run_command
+    from ._scale import scale_app
 
     app.command("run")(run_command)
     app.command("eval")(eval_command)
@@ -65,6 +66,7 @@ def _app(lean: str | None = None) -> typer.Typer:
     app.add_typer(guard_app)
     app.add_typer(audit_app)
     app.add_typer(monitor_app)
+    app.add_typer(scale_app)
     # `main()` dispatches `hook` before typer loads; this entry lists it in --help and
     # serves callers that invoke the app directly.
     app.command(
