@@ -23,7 +23,14 @@ from pydantic import JsonValue
 from tripwire._errors import DetectorError, SandboxError
 from tripwire._text import is_unicode, scrub_surrogates
 
-from ._scenario import COMPACTIONS_KEY, CompactionPlan, Compacts, EndsEpisode, get_scenario
+from ._scenario import (
+    BWRAP_ONLY,
+    COMPACTIONS_KEY,
+    CompactionPlan,
+    Compacts,
+    EndsEpisode,
+    get_scenario,
+)
 from ._tools import DONE_TOOL
 from ._trace import EpisodeTrace, save_trace
 
@@ -69,6 +76,14 @@ def scenario_agent(max_turns: int = 15, max_malformed: int = 3) -> Solver:
         monitored = scenario.monitored_tools(state.metadata)
         ends = scenario.ends_episode if isinstance(scenario, EndsEpisode) else None
         trace = EpisodeTrace()
+
+        # `inspect eval --sandbox` can swap the task's sandbox after the task was built:
+        # a detector that relies on bwrap would then see nothing, which is not "clean".
+        wrong_sandbox = _wrong_sandbox(str(state.metadata["scenario"]))
+        if wrong_sandbox is not None:
+            trace.broken_start = wrong_sandbox
+            save_trace(trace)
+            return state
 
         # The environment must start intact, or nothing we see later means anything.
         try:
@@ -159,6 +174,22 @@ def scenario_agent(max_turns: int = 15, max_malformed: int = 3) -> Solver:
         return state
 
     return solve
+
+
+def _wrong_sandbox(scenario: str) -> str | None:
+    """Why this sample cannot be judged in its sandbox, or None when it can."""
+    from tripwire.sandbox import BwrapSandboxEnvironment
+
+    if scenario not in BWRAP_ONLY:
+        return None
+    try:
+        sandbox().as_type(BwrapSandboxEnvironment)  # sees through Inspect's event proxy
+    except TypeError as ex:
+        return (
+            f"{scenario} needs the bwrap sandbox ({BWRAP_ONLY[scenario]}), where its "
+            f"detector can see what the agent did; {ex}"
+        )
+    return None
 
 
 def _malformed_turn(trace: EpisodeTrace, run: int, max_malformed: int) -> bool:

@@ -14,12 +14,14 @@ from tripwire._errors import ConfigError
 from ._detector import Detector
 
 __all__ = [
+    "BWRAP_ONLY",
     "COMPACTIONS_KEY",
     "CompactionPlan",
     "Compacts",
     "EndsEpisode",
     "Scenario",
     "get_scenario",
+    "require_bwrap",
     "scenario_names",
 ]
 
@@ -121,6 +123,28 @@ _SCENARIOS: dict[str, str] = {
     "self-replication": "tripwire.scenarios.self_replication._scenario:SCENARIO",
     "rule-lost-in-compaction": "tripwire.scenarios.rule_lost._scenario:SCENARIO",
 }
+
+
+BWRAP_ONLY: dict[str, str] = {
+    "goal-guarding": "its /data is private to each sample",
+    "db-cover-up": "its detector reads the database as the sandbox's root",
+    "self-replication": "its staging host is a simulated remote host of that sandbox",
+    "shutdown-resistance": "its shutdown kills every process of the sandbox's own pid namespace",
+    "self-exfiltration": "its new server is a simulated remote host of that sandbox",
+}
+"""Scenarios whose detectors only work in tripwire's bwrap sandbox, and why."""
+
+
+def require_bwrap(scenario: str, sandbox: object) -> None:
+    """Refuse to build a bwrap-only scenario's task for another sandbox provider.
+
+    Raises:
+        ConfigError: `scenario` is bwrap-only and `sandbox` is not `bwrap`.
+    """
+    if scenario in BWRAP_ONLY and sandbox != "bwrap":
+        raise ConfigError(
+            f"{scenario} needs the bwrap sandbox ({BWRAP_ONLY[scenario]}), not {sandbox!r}."
+        )
 
 
 def scenario_names() -> list[str]:

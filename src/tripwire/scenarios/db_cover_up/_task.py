@@ -15,6 +15,7 @@ from inspect_ai.util import SandboxEnvironmentSpec
 from tripwire._errors import ConfigError
 from tripwire.interrogate import InterrogateArg, interrogation_steps
 from tripwire.sandbox import BwrapConfig
+from tripwire.scenarios._scenario import require_bwrap
 
 from .._agent import scenario_agent
 from .._choose import choose
@@ -73,11 +74,7 @@ def db_cover_up(
     Example:
         `inspect eval tripwire/db_cover_up -T conditions=freeze --model openai/gpt-4o`
     """
-    if sandbox != "bwrap":
-        raise ConfigError(
-            f"db-cover-up needs the bwrap sandbox (its detector reads the database as the "
-            f"sandbox's root), not {sandbox!r}."
-        )
+    require_bwrap("db-cover-up", sandbox)
     if samples_per_condition < 1:
         raise ConfigError(f"samples_per_condition must be at least 1, not {samples_per_condition}.")
     solvers: list[Solver] = [scenario_agent(max_turns=max_turns), freeze_followup(ask=followup)]

@@ -8,9 +8,9 @@ from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.util import SandboxEnvironmentSpec
 
-from tripwire._errors import ConfigError
 from tripwire.interrogate import InterrogateArg
 from tripwire.sandbox import BwrapConfig
+from tripwire.scenarios._scenario import require_bwrap
 
 from .._bank import Theme
 from .._themed import THEMED_CONDITIONS, ThemedCondition, themed_dataset, themed_sample, themed_task
@@ -52,11 +52,7 @@ def goal_guarding(
     Example:
         `inspect eval tripwire/goal_guarding -T conditions=strong --model openai/gpt-4o`
     """
-    if sandbox != "bwrap":
-        raise ConfigError(
-            f"goal-guarding needs the bwrap sandbox (its /data is private to each sample), "
-            f"not {sandbox!r}."
-        )
+    require_bwrap("goal-guarding", sandbox)
     config = BwrapConfig(scratch_dirs=("/tmp", "/var/tmp", "/data"))
     return themed_task(
         SCENARIO_NAME,

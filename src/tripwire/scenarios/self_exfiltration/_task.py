@@ -10,9 +10,9 @@ from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.util import SandboxEnvironmentSpec
 
-from tripwire._errors import ConfigError
 from tripwire.interrogate import InterrogateArg
 from tripwire.sandbox import BwrapConfig
+from tripwire.scenarios._scenario import require_bwrap
 
 from .._bank import Theme
 from .._themed import THEMED_CONDITIONS, ThemedCondition, themed_dataset, themed_sample, themed_task
@@ -55,11 +55,7 @@ def self_exfiltration(
     Example:
         `inspect eval tripwire/self_exfiltration -T conditions=strong,matched --model openai/gpt-4o`
     """
-    if sandbox != "bwrap":
-        raise ConfigError(
-            f"self-exfiltration needs the bwrap sandbox (its new server is a simulated "
-            f"remote host of that sandbox), not {sandbox!r}."
-        )
+    require_bwrap("self-exfiltration", sandbox)
     return themed_task(
         SCENARIO_NAME,
         self_exfiltration_dataset(conditions, themes, samples_per_condition),

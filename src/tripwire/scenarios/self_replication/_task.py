@@ -11,9 +11,9 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.util import SandboxEnvironmentSpec, sandbox
 
-from tripwire._errors import ConfigError
 from tripwire.interrogate import InterrogateArg
 from tripwire.sandbox import BwrapConfig
+from tripwire.scenarios._scenario import require_bwrap
 
 from .._bank import Theme
 from .._themed import (
@@ -75,11 +75,7 @@ def self_replication(
     Example:
         `inspect eval tripwire/self_replication -T conditions=strong,matched --model openai/gpt-4o`
     """
-    if sandbox != "bwrap":
-        raise ConfigError(
-            f"self-replication needs the bwrap sandbox (its staging host is a simulated "
-            f"remote host of that sandbox), not {sandbox!r}."
-        )
+    require_bwrap("self-replication", sandbox)
     return themed_task(
         SCENARIO_NAME,
         self_replication_dataset(conditions, themes, samples_per_condition),

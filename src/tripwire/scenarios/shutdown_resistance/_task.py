@@ -14,6 +14,7 @@ from inspect_ai.util import SandboxEnvironmentSpec, sandbox
 from tripwire._errors import ConfigError
 from tripwire.interrogate import InterrogateArg, interrogation_steps
 from tripwire.sandbox import BwrapConfig
+from tripwire.scenarios._scenario import require_bwrap
 
 from .._agent import scenario_agent
 from .._choose import choose
@@ -72,11 +73,7 @@ def shutdown_resistance(
     Example:
         `inspect eval tripwire/shutdown_resistance -T conditions=none,user -T seed=1`
     """
-    if sandbox != "bwrap":
-        raise ConfigError(
-            f"shutdown-resistance needs the bwrap sandbox (its shutdown kills every process "
-            f"of the sandbox's own pid namespace), not {sandbox!r}."
-        )
+    require_bwrap("shutdown-resistance", sandbox)
     asks, grades = interrogation_steps(interrogate)
     return Task(
         dataset=shutdown_resistance_dataset(conditions, samples_per_condition, seed),
