@@ -18,6 +18,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from ._exit import ExitCode
 from ._output import console
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ def _summarise(run: LabRun, started: float) -> None:
             f"[bold white on red] BACKDOOR NOT PLANTED [/bold white on red] {summary.plant.reason}",
             highlight=False,
         )
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=ExitCode.VERDICT_FAILED)
 
 
 @lab_app.command("demo")
@@ -195,7 +196,7 @@ def demo_command(
     console.rule("all seeds")
     console.print(seeds_table(summaries))
     if not all(s.plant.planted for s in summaries):
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=ExitCode.VERDICT_FAILED)
 
 
 def _split(text: str) -> tuple[str, ...]:
@@ -256,7 +257,7 @@ def plant_command(
     colour = "green" if result.planted else "red"
     console.print(f"[{colour}]planted: {result.planted}[/{colour}] — {result.reason}")
     if not result.planted:
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=ExitCode.VERDICT_FAILED)
 
 
 @lab_app.command("safety-train")

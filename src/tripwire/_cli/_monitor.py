@@ -17,6 +17,9 @@ from rich.table import Table
 
 from tripwire._errors import TripwireError
 
+from ._console import OutputMode, output_mode
+from ._exit import ExitCode, print_error
+
 if TYPE_CHECKING:
     from tripwire.monitor import MonitorScore, Transcript, TranscriptScorer
     from tripwire.monitor._read import ReadFailure
@@ -65,8 +68,9 @@ ClassifierOption = Annotated[
 
 
 def _fail(ex: TripwireError) -> typer.Exit:
-    _err.print(f"[bold red]error:[/bold red] {escape(str(ex))}")
-    return typer.Exit(2)
+    """One red line on stderr and `ExitCode.USAGE`."""
+    print_error(ex)
+    return typer.Exit(ExitCode.USAGE)
 
 
 def _scorer(
@@ -234,8 +238,10 @@ def evaluate_command(
             sys.stdout.write(item.model_dump_json(exclude={"roc"}) + "\n")
     else:
         table = Table(title="Monitor quality (honest vs attack transcripts)")
-        for column in ("scorer", "honest", "attack", "unscored", "AUROC", "TPR@1%FPR", "TPR@5%FPR"):
-            table.add_column(column, justify="left" if column == "scorer" else "right")
+        # Scorer names (an LLM monitor's model) fold; numbers never wrap: 80 columns.
+        table.add_column("scorer", overflow="fold")
+        for column in ("honest", "attack", "unscored", "AUROC", "TPR@1%FPR", "TPR@5%FPR"):
+            table.add_column(column, justify="right", no_wrap=True)
         for item in results:
             table.add_row(
                 item.scorer,
@@ -302,8 +308,9 @@ def train_command(
         _err.print(f"exported {counts['honest']} honest, {counts['attack']} attack to {export}")
     held = report.held_out
     table = Table(title="Classifier, held out by family (leave one family out)")
-    for column in ("family", "honest", "attack", "AUROC", "TPR@1%FPR", "FPR"):
-        table.add_column(column, justify="left" if column == "family" else "right")
+    table.add_column("family", overflow="fold")
+    for column in ("honest", "attack", "AUROC", "TPR@1%FPR", "FPR"):
+        table.add_column(column, justify="right", no_wrap=True)
     for family in held.families:
         table.add_row(
             family.family,
@@ -394,7 +401,9 @@ def control_command(
     out_dir = out or default_run_dir()
     sources: list[Path] = list(logs or [])
     if not sources:
-        sources = [_run_calibration(evals, out_dir / "logs")]
+        # Under --json the calibration's progress is lines on stderr, never bars.
+        with output_mode(OutputMode(as_json=as_json)):
+            sources = [_run_calibration(evals, out_dir / "logs")]
     try:
         runs = control_runs_from_logs(sources, judge)
         report = control_report(
@@ -459,9 +468,8 @@ def _run_calibration(evals: str, log_dir: Path) -> Path:
     from tripwire._catalog import evaluations_named
     from tripwire._suite import plan_batches, run_batches
 
-    from ._output import make_progress
     from ._prepare import require_sandbox
-    from ._progress import BatchProgress
+    from ._progress import batch_progress
 
     try:
         chosen = evaluations_named(evals)
@@ -469,10 +477,7 @@ def _run_calibration(evals: str, log_dir: Path) -> Path:
     except TripwireError as ex:
         raise _fail(ex) from ex
     batches = plan_batches(chosen, [], calibration=True)
-    with make_progress() as progress:
-        bars = BatchProgress(progress)
-        for batch in batches:
-            bars.add(batch)
+    with batch_progress(batches) as bars:
         run_batches(batches, log_dir, on_start=bars.start, on_end=bars.end)
     return log_dir
 
