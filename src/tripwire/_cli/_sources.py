@@ -12,6 +12,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import unquote, urlparse
 
 from inspect_ai.log import list_eval_logs, read_eval_log
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -79,11 +80,19 @@ def read_sources(paths: Sequence[Path]) -> Sources:
         sources.default_out = log_dir.parent if log_dir.name == "logs" else log_dir
     _read_logs(logs, sources)
     sources.rows, sources.duplicates = _unique(
-        sources.rows, lambda r: (r.log_file, r.sample_id, r.epoch)
+        sources.rows, lambda r: (_log_path(r.log_file), r.sample_id, r.epoch)
     )
     sources.interrogation, _ = _unique(
         sources.interrogation,
-        lambda r: (r.log_file, r.sample_id, r.epoch, r.kind, r.wording, r.repeat, r.turn),
+        lambda r: (
+            _log_path(r.log_file),
+            r.sample_id,
+            r.epoch,
+            r.kind,
+            r.wording,
+            r.repeat,
+            r.turn,
+        ),
     )
     if len(paths) > 1:
         sources.default_out = None
@@ -110,6 +119,12 @@ def _read_logs(logs: list[tuple[Path, str]], sources: Sources) -> None:
             except Exception as ex:  # a torn or foreign log: say which, not a traceback
                 raise ConfigError(f"Cannot read eval log {name}: {ex}") from ex
             progress.advance(task)
+
+
+def _log_path(log_file: str) -> str:
+    """One spelling per log: a run writes a path, logs read back give a `file://` URI."""
+    parsed = urlparse(log_file)
+    return unquote(parsed.path) if parsed.scheme == "file" else log_file
 
 
 def _unique(rows: list[_Row], key: Callable[[_Row], Hashable]) -> tuple[list[_Row], int]:
