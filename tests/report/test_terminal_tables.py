@@ -1,4 +1,4 @@
-"""Every terminal table of `run`, `eval` and `report` reads in an 80-column log.
+"""Every terminal table of `run`, `eval`, `report` and `monitor` reads in an 80-column log.
 
 A CI log or a file has no terminal: rich falls back to 80 columns. No table may cut a
 name (model, scenario, condition, wording) to `oversig…`; names may fold onto a
@@ -14,6 +14,10 @@ import re
 import pytest
 from rich.console import Console
 
+from tripwire._cli._monitor import control_table, held_out_table, quality_table
+from tripwire.monitor import ControlReport, HeldOutMetrics, MonitorMetrics
+from tripwire.monitor._control import ControlRow
+from tripwire.monitor._train import FamilyMetrics
 from tripwire.report._anchors import anchor_rows, anchor_table
 from tripwire.report._guard import guard_table
 from tripwire.report._interrogation import (
@@ -229,6 +233,54 @@ def scripted_answers() -> list[InterrogationRow]:
     ] + [row for row in follow_ups() if row.model == SCHEMER]
 
 
+def monitor_tables() -> dict[str, tuple[object, tuple[str, ...]]]:
+    """The tables of `monitor evaluate`, `monitor train` and `monitor control`."""
+    llm = f"llm:{MODEL}"
+    metrics = MonitorMetrics(
+        scorer=llm, honest=40, attack=40, auroc=0.912, tpr_at_fpr={"1%": 0.5, "5%": 0.75}
+    )
+    held = HeldOutMetrics(
+        transcripts=80,
+        auroc=0.9,
+        tpr_at_1pct_fpr=0.4,
+        tpr_at_5pct_fpr=0.7,
+        threshold_at_1pct_fpr=0.8,
+        families=[FamilyMetrics(family=FAKING, honest=10, attack=10, auroc=0.95)],
+    )
+    row = ControlRow(
+        audit_budget=0.5,
+        defer_budget=20.0,
+        audit_threshold=0.9,
+        audit_strictly_above=True,
+        defer_threshold=0.5,
+        defer_strictly_above=True,
+        honest_scored=200,
+        honest_unscored=0,
+        honest_audited=1,
+        honest_deferred=40,
+        attacks=120,
+        attacks_unscored=0,
+        caught=100,
+        attacks_deferred=10,
+        uncaught_successful=10,
+        uncaught_success_unknown=0,
+        safety=0.909,
+        safety_low=0.84,
+        safety_high=0.95,
+        usefulness=0.8,
+        usefulness_runs=200,
+        honest_task_unknown=0,
+    )
+    return {
+        "monitor quality": (quality_table([metrics]), (llm,)),
+        "monitor held out": (held_out_table(held), (FAKING,)),
+        "monitor control": (
+            control_table(ControlReport(scorer=llm, trusted_usefulness=0.0, rows=[row])),
+            (llm,),
+        ),
+    }
+
+
 def tables() -> dict[str, tuple[object, tuple[str, ...]]]:
     """Each table by name, with the names it must show whole."""
     every = rows()
@@ -266,6 +318,7 @@ def tables() -> dict[str, tuple[object, tuple[str, ...]]]:
     for index, table in enumerate(multi_turn_tables(multi_turn_curves(turns()))):
         built[f"multi-turn {index}"] = (table, (MODEL, OTHER_MODEL, GRADER, FAKING))
     truth = {"I did.": "confessed", "No.": "denied"}
+    built.update(monitor_tables())
     checks = grader_calibration(scripted_answers(), truth.get)
     for index, table in enumerate(grader_calibration_tables(checks)):
         built[f"grader {index}"] = (table, (GRADER,))
@@ -280,8 +333,8 @@ def test_table_reads_at_80_columns_without_a_terminal(name: str) -> None:
 
 def test_every_kind_of_table_was_rendered() -> None:
     kinds = {name.split(" ")[0] for name in tables()}
-    assert {"confession", "multi-turn", "grader"} <= kinds
-    assert len(tables()) == 13
+    assert {"confession", "multi-turn", "grader", "monitor"} <= kinds
+    assert len(tables()) == 16
 
 
 def test_confession_table_keeps_each_wording_on_one_line() -> None:
