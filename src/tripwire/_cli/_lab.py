@@ -18,6 +18,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from ._console import status_console
 from ._exit import ExitCode
 from ._output import console
 
@@ -75,7 +76,10 @@ def _out(out: Path | None, backdoor: str | None) -> Path:
 
 
 class _RichLabProgress:
-    """Shows each lab task as a rich progress bar, and log lines above the bars."""
+    """Shows each lab task as a rich progress bar, and log lines above the bars.
+
+    Both on stderr, beside the errors; the tables stay on stdout.
+    """
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
@@ -105,7 +109,7 @@ def _lab_run(out: Path | None, config: Path | None, **overrides: object) -> Iter
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=console,
+        console=status_console,
         transient=False,
     ) as progress:
         yield LabRun(out, settings, _RichLabProgress(progress))

@@ -60,7 +60,7 @@ def read_sources(paths: Sequence[Path]) -> Sources:
     if missing:
         raise ConfigError(f"{', '.join(missing)} does not exist.")
     sources = Sources()
-    logs: list[tuple[Path, str]] = []
+    logs: list[str] = []
     for path in paths:
         if path.is_file():
             sources.rows += read_results(path)
@@ -76,7 +76,7 @@ def read_sources(paths: Sequence[Path]) -> Sources:
                 f"No Inspect eval logs found in {log_dir}. Give a run directory, a log "
                 "directory or a results.jsonl file."
             )
-        logs += [(log_dir, name) for name in found]
+        logs += found
         sources.default_out = log_dir.parent if log_dir.name == "logs" else log_dir
     _read_logs(logs, sources)
     sources.rows, sources.duplicates = _unique(
@@ -99,7 +99,7 @@ def read_sources(paths: Sequence[Path]) -> Sources:
     return sources
 
 
-def _read_logs(logs: list[tuple[Path, str]], sources: Sources) -> None:
+def _read_logs(logs: list[str], sources: Sources) -> None:
     """Read each log once, with a bar on a terminal (a large run has thousands)."""
     with Progress(
         TextColumn("reading logs"),
@@ -111,7 +111,7 @@ def _read_logs(logs: list[tuple[Path, str]], sources: Sources) -> None:
         transient=True,
     ) as progress:
         task = progress.add_task("logs", total=len(logs))
-        for _, name in logs:
+        for name in logs:
             try:
                 log = read_eval_log(name)
                 sources.rows += rows_from_log(log)
