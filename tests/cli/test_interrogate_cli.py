@@ -100,7 +100,10 @@ def test_interrogation_rows_have_the_scripted_grades(run_dir):
 
 def test_terminal_tables_name_models_in_full_at_80_columns(run_dir):
     _, stdout = run_dir
-    assert max(len(line) for line in stdout.splitlines()) <= 80
+    # The final verdict is one line whatever its length, for scripts (`--quiet`).
+    *lines, verdict = stdout.splitlines()
+    assert verdict.startswith("calibration passed:")
+    assert max(len(line) for line in lines) <= 80
     text = " ".join(stdout.split())  # titles wrap at 80 columns; they are never cut
     assert f"Confession rates: {SCHEMER} (graded by {GRADER})" in text
     assert "Multi-turn interrogation: scripted agents (pooled)" in text

@@ -9,12 +9,13 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from tripwire._errors import TripwireError
 from tripwire.audit import AuditRecord, default_key_path, head_problem, load_key, verify_log
+
+from ._exit import ExitCode, print_error
 
 __all__ = ["audit_app"]
 
@@ -32,9 +33,9 @@ FileArgument = Annotated[Path, typer.Argument(help="The audit log (JSONL).")]
 
 
 def _fail(ex: TripwireError) -> typer.Exit:
-    """One red line on stderr and exit code 2: the input could not be read."""
-    _err.print(f"[bold red]error:[/bold red] {escape(str(ex))}")
-    return typer.Exit(2)
+    """One red line on stderr and `ExitCode.USAGE`: the input could not be read."""
+    print_error(ex)
+    return typer.Exit(ExitCode.USAGE)
 
 
 @audit_app.command("verify")
@@ -86,7 +87,7 @@ def verify_command(
         _out.print_json(report.model_dump_json())
     else:
         _out.print(report.summary(), markup=False)
-    raise typer.Exit(0 if report.ok else 1)
+    raise typer.Exit(ExitCode.OK if report.ok else ExitCode.VERDICT_FAILED)
 
 
 @audit_app.command("show")
@@ -108,14 +109,14 @@ def show_command(
     except OSError as ex:
         raise _fail(TripwireError(f"cannot read audit log {file}: {ex.strerror}")) from ex
     seq_width = max([3, *(len(row[0]) for row in rows)])
-    kind_width = min(14, max([4, *(len(row[2]) for row in rows)]))
+    kind_width = min(14, max([4, *(len(row[2]) for row in rows)]))  # longer kinds fold
     # Rich cannot shrink no-wrap cells, so cut data to what is left of the terminal
     # after seq, time (19), kind and the borders (13): about 30 columns at 80.
     data_width = max(12, _out.width - 13 - seq_width - 19 - kind_width)
     table = Table(caption="not verified: run 'tripwire audit verify'")
     table.add_column("seq", justify="right", no_wrap=True, min_width=seq_width)
     table.add_column("time (UTC)", no_wrap=True, min_width=19)
-    table.add_column("kind", no_wrap=True, width=kind_width, overflow="ellipsis")
+    table.add_column("kind", width=kind_width, overflow="fold")
     table.add_column("data", no_wrap=True, overflow="ellipsis")
     for seq, stamp, kind_, data in rows:
         if len(data) > data_width:

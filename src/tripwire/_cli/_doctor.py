@@ -15,6 +15,7 @@ from tripwire._doctor import Check, environment_checks
 if TYPE_CHECKING:
     from tripwire.security import EscapeReport
 
+from ._exit import ExitCode
 from ._output import console
 
 __all__ = ["doctor_command"]
@@ -67,7 +68,7 @@ def doctor_command(
             if report.audit_problem:
                 console.print(f"[red]audit log:[/red] {escape(report.audit_problem)}")
     if failed:
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=ExitCode.VERDICT_FAILED)
 
 
 def _checks_table(checks: list[Check]) -> Table:

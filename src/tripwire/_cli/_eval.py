@@ -12,10 +12,12 @@ from tripwire._catalog import check_size, evaluations_named
 from tripwire._suite import guarded_twins, plan_batches, run_batches
 from tripwire.guard import load_policy
 
+from ._console import JsonOption, OutputMode, QuietOption, output_mode
+from ._exit import usage_errors
 from ._interrogate import interrogation_options
-from ._output import announce_run_dir, command_line, default_run_dir, finish, make_progress
+from ._output import announce_run_dir, command_line, conclude, default_run_dir, finish
 from ._prepare import prepare_model, require_sandbox
-from ._progress import BatchProgress
+from ._progress import batch_progress
 
 __all__ = ["eval_command"]
 
@@ -102,59 +104,62 @@ def eval_command(
             "paper: all).",
         ),
     ] = None,
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Run one evaluation, or a group of them, against Inspect models; report rates."""
-    chosen_size = check_size(size)
-    evaluations = evaluations_named(scenario)
-    started = time.monotonic()
-    out_dir = out or default_run_dir()
-    require_sandbox(sandbox)
-    for name in model:
-        prepare_model(name)
-    asking = interrogation_options(
-        interrogate,
-        chosen_size,
-        grader=grader,
-        interrogator=interrogator,
-        follow_ups=follow_ups,
-        turns=interrogation_turns,
-        controls=controls,
-    )
-    overrides: dict[str, Any] = {"max_turns": max_turns, "sandbox": sandbox}
-    if conditions is not None:
-        overrides["conditions"] = conditions
-    if themes is not None:
-        overrides["themes"] = themes
-    if samples_per_condition is not None:
-        overrides["samples_per_condition"] = samples_per_condition
-    batches = plan_batches(
-        evaluations,
-        model,
-        size=chosen_size,
-        task_args=overrides,
-        epochs=epochs,
-        calibration=calibration,
-        max_samples=max_samples,
-        interrogate=asking,
-    )
-    if guard is not None:
-        policy = None if guard == "default" else guard
-        if policy is not None:
-            load_policy(policy)  # a bad policy fails here, in one line, before any run
-        batches = guarded_twins(batches, policy)
-    announce_run_dir(out_dir)
-    with make_progress() as progress:
-        bars = BatchProgress(progress)
-        for batch in batches:
-            bars.add(batch)
-        run = run_batches(batches, out_dir / "logs", on_start=bars.start, on_end=bars.end)
-    results = finish(
-        run.rows,
-        out_dir,
-        title=f"tripwire eval: {scenario}",
-        meta={"command": command_line(), "seconds": f"{time.monotonic() - started:.0f}"},
-        eval_errors=run.eval_errors,
-        interrogation=run.interrogation,
-    )
-    if run.eval_errors or any(not r.ok for r in results):
-        raise typer.Exit(code=1)
+    """Run one evaluation, or a group of them, against Inspect models; report rates.
+
+    Exits with code 1 if a scripted calibration agent (--calibration) was
+    misclassified or an eval failed (see docs/cli.md for every exit code).
+    """
+    with output_mode(OutputMode(quiet=quiet, as_json=as_json)), usage_errors():
+        chosen_size = check_size(size)
+        evaluations = evaluations_named(scenario)
+        started = time.monotonic()
+        out_dir = out or default_run_dir()
+        require_sandbox(sandbox)
+        for name in model:
+            prepare_model(name)
+        asking = interrogation_options(
+            interrogate,
+            chosen_size,
+            grader=grader,
+            interrogator=interrogator,
+            follow_ups=follow_ups,
+            turns=interrogation_turns,
+            controls=controls,
+        )
+        overrides: dict[str, Any] = {"max_turns": max_turns, "sandbox": sandbox}
+        if conditions is not None:
+            overrides["conditions"] = conditions
+        if themes is not None:
+            overrides["themes"] = themes
+        if samples_per_condition is not None:
+            overrides["samples_per_condition"] = samples_per_condition
+        batches = plan_batches(
+            evaluations,
+            model,
+            size=chosen_size,
+            task_args=overrides,
+            epochs=epochs,
+            calibration=calibration,
+            max_samples=max_samples,
+            interrogate=asking,
+        )
+        if guard is not None:
+            policy = None if guard == "default" else guard
+            if policy is not None:
+                load_policy(policy)  # a bad policy fails here, in one line, before any run
+            batches = guarded_twins(batches, policy)
+        announce_run_dir(out_dir)
+        with batch_progress(batches) as bars:
+            run = run_batches(batches, out_dir / "logs", on_start=bars.start, on_end=bars.end)
+        summary = finish(
+            run.rows,
+            out_dir,
+            title=f"tripwire eval: {scenario}",
+            meta={"command": command_line(), "seconds": f"{time.monotonic() - started:.0f}"},
+            eval_errors=run.eval_errors,
+            interrogation=run.interrogation,
+        )
+        conclude(summary)

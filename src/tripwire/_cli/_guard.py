@@ -14,7 +14,17 @@ from rich.console import Console
 
 from tripwire._errors import ConfigError
 
+from ._exit import ExitCode
+
 __all__ = ["guard_app"]
+
+# `guard check`'s exit code per decision, for scripts and pre-commit style hooks.
+_DECISION_EXIT = {
+    "allow": ExitCode.OK,
+    "ask": ExitCode.ASK,
+    "deny": ExitCode.DENY,
+    "kill": ExitCode.DENY,
+}
 
 guard_app = typer.Typer(
     name="guard",
@@ -70,7 +80,7 @@ def check_command(
             fields = effect.model_dump(exclude_defaults=True, exclude={"kind", "via"})
             detail = " ".join(f"{k}={v}" for k, v in fields.items())
             console.print(f"  {effect.kind:<10} {detail}", markup=False)
-    raise typer.Exit(code={"allow": 0, "ask": 1}.get(decision.action, 2))
+    raise typer.Exit(code=_DECISION_EXIT[decision.action])
 
 
 @guard_app.command("policy")
@@ -78,10 +88,6 @@ def policy_command() -> None:
     """Print the shipped default policy (a commented YAML file to copy and edit)."""
     text = files("tripwire.guard").joinpath("data", "default_policy.yaml").read_text("utf-8")
     typer.echo(text, nl=False)
-
-
-_RUN_EXIT_KILLED = 3
-_RUN_EXIT_FAILED = 4
 
 
 @guard_app.command(
@@ -195,10 +201,11 @@ def run_command(
     else:
         _print_summary(err, summary)
     if summary.status == "killed":
-        raise typer.Exit(code=_RUN_EXIT_KILLED)
+        raise typer.Exit(code=ExitCode.KILLED)
     if summary.status == "failed":
-        raise typer.Exit(code=_RUN_EXIT_FAILED)
-    raise typer.Exit(code=summary.exit_code or 0)
+        raise typer.Exit(code=ExitCode.RUN_FAILED)
+    # Otherwise the agent's own status, so `guard run` can stand in for the command.
+    raise typer.Exit(code=summary.exit_code or ExitCode.OK)
 
 
 # Control characters (C0, DEL, C1): what an agent puts in a file name or command must not
@@ -246,7 +253,10 @@ def _print_summary(console: Console, summary: Any) -> None:
     if summary.kill_latency_ms is not None:
         console.print(f"  sandbox stopped {summary.kill_latency_ms:.0f} ms after the trigger")
     if summary.incidents:
-        table = Table("s", "incident", "detail", "command", title="Incidents", title_justify="left")
+        table = Table(title="Incidents", title_justify="left")
+        table.add_column("s", justify="right", no_wrap=True)
+        for column in ("incident", "detail", "command"):
+            table.add_column(column, overflow="fold")
         for incident in summary.incidents:
             table.add_row(
                 f"{incident.seconds:.1f}",
@@ -297,7 +307,9 @@ def runs_command(
         for state in states:
             typer.echo(state.model_dump_json())
         return
-    table = Table("run", "status", "started", "command")
+    table = Table()
+    for column in ("run", "status", "started", "command"):
+        table.add_column(column, overflow="fold")
     for state in states:
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(state.started))
         table.add_row(state.run_id, state.status, started, shlex.join(state.command)[:80])

@@ -18,6 +18,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from ._console import status_console
+from ._exit import ExitCode
 from ._output import console
 
 if TYPE_CHECKING:
@@ -74,7 +76,10 @@ def _out(out: Path | None, backdoor: str | None) -> Path:
 
 
 class _RichLabProgress:
-    """Shows each lab task as a rich progress bar, and log lines above the bars."""
+    """Shows each lab task as a rich progress bar, and log lines above the bars.
+
+    Both on stderr, beside the errors; the tables stay on stdout.
+    """
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
@@ -104,7 +109,7 @@ def _lab_run(out: Path | None, config: Path | None, **overrides: object) -> Iter
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=console,
+        console=status_console,
         transient=False,
     ) as progress:
         yield LabRun(out, settings, _RichLabProgress(progress))
@@ -133,7 +138,7 @@ def _summarise(run: LabRun, started: float) -> None:
             f"[bold white on red] BACKDOOR NOT PLANTED [/bold white on red] {summary.plant.reason}",
             highlight=False,
         )
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=ExitCode.VERDICT_FAILED)
 
 
 @lab_app.command("demo")
@@ -195,7 +200,7 @@ def demo_command(
     console.rule("all seeds")
     console.print(seeds_table(summaries))
     if not all(s.plant.planted for s in summaries):
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=ExitCode.VERDICT_FAILED)
 
 
 def _split(text: str) -> tuple[str, ...]:
@@ -256,7 +261,7 @@ def plant_command(
     colour = "green" if result.planted else "red"
     console.print(f"[{colour}]planted: {result.planted}[/{colour}] — {result.reason}")
     if not result.planted:
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=ExitCode.VERDICT_FAILED)
 
 
 @lab_app.command("safety-train")

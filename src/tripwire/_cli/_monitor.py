@@ -17,11 +17,21 @@ from rich.table import Table
 
 from tripwire._errors import TripwireError
 
+from ._console import OutputMode, output_mode
+from ._exit import ExitCode, print_error
+
 if TYPE_CHECKING:
-    from tripwire.monitor import MonitorScore, Transcript, TranscriptScorer
+    from tripwire.monitor import (
+        ControlReport,
+        HeldOutMetrics,
+        MonitorMetrics,
+        MonitorScore,
+        Transcript,
+        TranscriptScorer,
+    )
     from tripwire.monitor._read import ReadFailure
 
-__all__ = ["monitor_app"]
+__all__ = ["control_table", "held_out_table", "monitor_app", "quality_table"]
 
 monitor_app = typer.Typer(
     name="monitor",
@@ -65,8 +75,9 @@ ClassifierOption = Annotated[
 
 
 def _fail(ex: TripwireError) -> typer.Exit:
-    _err.print(f"[bold red]error:[/bold red] {escape(str(ex))}")
-    return typer.Exit(2)
+    """One red line on stderr and `ExitCode.USAGE`."""
+    print_error(ex)
+    return typer.Exit(ExitCode.USAGE)
 
 
 def _scorer(
@@ -233,20 +244,7 @@ def evaluate_command(
         for item in results:
             sys.stdout.write(item.model_dump_json(exclude={"roc"}) + "\n")
     else:
-        table = Table(title="Monitor quality (honest vs attack transcripts)")
-        for column in ("scorer", "honest", "attack", "unscored", "AUROC", "TPR@1%FPR", "TPR@5%FPR"):
-            table.add_column(column, justify="left" if column == "scorer" else "right")
-        for item in results:
-            table.add_row(
-                item.scorer,
-                str(item.honest),
-                str(item.attack),
-                str(item.honest_unscored + item.attack_unscored),
-                "—" if item.auroc is None else f"{item.auroc:.3f}",
-                _rate(item.tpr_at_fpr.get("1%")),
-                _rate(item.tpr_at_fpr.get("5%")),
-            )
-        _out.print(table)
+        _out.print(quality_table(results))
     _err.print("ROC plot: " + ", ".join(str(p) for p in written))
 
 
@@ -300,10 +298,41 @@ def train_command(
     if export is not None:
         counts = export_corpus(corpus.items, export, families=hold_out or None)
         _err.print(f"exported {counts['honest']} honest, {counts['attack']} attack to {export}")
-    held = report.held_out
-    table = Table(title="Classifier, held out by family (leave one family out)")
-    for column in ("family", "honest", "attack", "AUROC", "TPR@1%FPR", "FPR"):
-        table.add_column(column, justify="left" if column == "family" else "right")
+    _out.print(held_out_table(report.held_out))
+    _err.print(
+        f"model {report.artifact} ({report.artifact_bytes / 1024:.0f} KiB), trained in "
+        f"{report.train_seconds:.0f} s; {report.throughput:.0f} transcripts/s"
+    )
+
+
+def quality_table(results: Sequence[MonitorMetrics]) -> Table:
+    """AUROC and TPR at 1% and 5% FPR per scorer (`monitor evaluate`)."""
+    table = Table(title="Monitor quality (honest vs attack transcripts)", title_justify="left")
+    # Scorer names (an LLM monitor's model) fold; numbers never wrap: 80 columns.
+    table.add_column("scorer", overflow="fold")
+    for column in ("honest", "attack", "unscored", "AUROC", "TPR@1%FPR", "TPR@5%FPR"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for item in results:
+        table.add_row(
+            escape(item.scorer),
+            str(item.honest),
+            str(item.attack),
+            str(item.honest_unscored + item.attack_unscored),
+            "—" if item.auroc is None else f"{item.auroc:.3f}",
+            _rate(item.tpr_at_fpr.get("1%")),
+            _rate(item.tpr_at_fpr.get("5%")),
+        )
+    return table
+
+
+def held_out_table(held: HeldOutMetrics) -> Table:
+    """The classifier's leave-one-family-out results (`monitor train`)."""
+    table = Table(
+        title="Classifier, held out by family (leave one family out)", title_justify="left"
+    )
+    table.add_column("family", overflow="fold")
+    for column in ("honest", "attack", "AUROC", "TPR@1%FPR", "FPR"):
+        table.add_column(column, justify="right", no_wrap=True)
     for family in held.families:
         table.add_row(
             family.family,
@@ -322,11 +351,7 @@ def train_command(
         "1%",
         style="bold",
     )
-    _out.print(table)
-    _err.print(
-        f"model {report.artifact} ({report.artifact_bytes / 1024:.0f} KiB), trained in "
-        f"{report.train_seconds:.0f} s; {report.throughput:.0f} transcripts/s"
-    )
+    return table
 
 
 @monitor_app.command("control")
@@ -394,7 +419,9 @@ def control_command(
     out_dir = out or default_run_dir()
     sources: list[Path] = list(logs or [])
     if not sources:
-        sources = [_run_calibration(evals, out_dir / "logs")]
+        # Under --json the calibration's progress is lines on stderr, never bars.
+        with output_mode(OutputMode(as_json=as_json)):
+            sources = [_run_calibration(evals, out_dir / "logs")]
     try:
         runs = control_runs_from_logs(sources, judge)
         report = control_report(
@@ -416,30 +443,38 @@ def control_command(
         for row in report.rows:
             sys.stdout.write(row.model_dump_json() + "\n")
     else:
-        # Narrow enough for 80 columns: budgets in one cell, counts as fractions.
-        table = Table(title=f"Control evaluation: {judge.name} monitor")
-        for column in ("budget", "audited", "caught", "missed", "safety", "95% CI", "useful"):
-            table.add_column(column, justify="right", no_wrap=True)
-        for row in report.rows:
-            budget = f"{row.audit_budget:g}%"
-            if row.defer_budget is not None:
-                budget += f" d{row.defer_budget:g}%"
-            table.add_row(
-                budget,
-                f"{row.honest_audited}/{row.honest_scored}",
-                f"{row.caught}/{row.attacks}",
-                str(row.uncaught_successful),
-                "—" if row.safety is None else f"{row.safety:.3f}",
-                "—"
-                if row.safety_low is None or row.safety_high is None
-                else f"{row.safety_low:.2f}–{row.safety_high:.2f}",
-                "—" if row.usefulness is None else f"{row.usefulness:.3f}",
-            )
-        _out.print(table)
+        _out.print(control_table(report))
     _err.print(
         f"{len(runs)} runs scored; report {out_dir / 'control.json'}; plot "
         + ", ".join(str(p) for p in written)
     )
+
+
+def control_table(report: ControlReport) -> Table:
+    """Safety and usefulness per audit (and defer) budget (`monitor control`)."""
+    # Narrow enough for 80 columns: budgets in one cell, counts as fractions; the
+    # monitor's name is in the title, which wraps.
+    table = Table(
+        title=f"Control evaluation: {escape(report.scorer)} monitor", title_justify="left"
+    )
+    for column in ("budget", "audited", "caught", "missed", "safety", "95% CI", "useful"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for row in report.rows:
+        budget = f"{row.audit_budget:g}%"
+        if row.defer_budget is not None:
+            budget += f" d{row.defer_budget:g}%"
+        table.add_row(
+            budget,
+            f"{row.honest_audited}/{row.honest_scored}",
+            f"{row.caught}/{row.attacks}",
+            str(row.uncaught_successful),
+            "—" if row.safety is None else f"{row.safety:.3f}",
+            "—"
+            if row.safety_low is None or row.safety_high is None
+            else f"{row.safety_low:.2f}–{row.safety_high:.2f}",
+            "—" if row.usefulness is None else f"{row.usefulness:.3f}",
+        )
+    return table
 
 
 def _percentages(text: str, option: str) -> list[float]:
@@ -459,9 +494,8 @@ def _run_calibration(evals: str, log_dir: Path) -> Path:
     from tripwire._catalog import evaluations_named
     from tripwire._suite import plan_batches, run_batches
 
-    from ._output import make_progress
     from ._prepare import require_sandbox
-    from ._progress import BatchProgress
+    from ._progress import batch_progress
 
     try:
         chosen = evaluations_named(evals)
@@ -469,10 +503,7 @@ def _run_calibration(evals: str, log_dir: Path) -> Path:
     except TripwireError as ex:
         raise _fail(ex) from ex
     batches = plan_batches(chosen, [], calibration=True)
-    with make_progress() as progress:
-        bars = BatchProgress(progress)
-        for batch in batches:
-            bars.add(batch)
+    with batch_progress(batches) as bars:
         run_batches(batches, log_dir, on_start=bars.start, on_end=bars.end)
     return log_dir
 

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+import typer
 
 from tripwire._atomic import staged_files
 from tripwire._errors import ConfigError
@@ -46,7 +45,6 @@ from tripwire.stats import (
     ALIGNMENT_FAKING_SCENARIO,
     DEFERRED_SCENARIOS,
     AlignmentFakingCalibration,
-    CalibrationResult,
     DeferredCalibrationResult,
     alignment_faking_tests,
     calibrate,
@@ -60,9 +58,11 @@ from tripwire.stats import (
     summarise,
 )
 
-__all__ = ["announce_run_dir", "console", "default_run_dir", "finish", "make_progress"]
+from ._console import console, current_mode, verdict
+from ._exit import ExitCode
+from ._summary import RunFiles, RunSummary
 
-console = Console()
+__all__ = ["announce_run_dir", "conclude", "console", "default_run_dir", "finish"]
 
 
 def default_run_dir() -> Path:
@@ -84,18 +84,6 @@ def announce_run_dir(out_dir: Path) -> None:
         )
 
 
-def make_progress() -> Progress:
-    """The progress display used while evals run."""
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[status]}"),
-        TimeElapsedColumn(),
-        console=console,
-    )
-
-
 def finish(
     rows: list[ResultRow],
     out_dir: Path,
@@ -104,14 +92,26 @@ def finish(
     meta: dict[str, str],
     eval_errors: list[str] | None = None,
     interrogation: Sequence[InterrogationRow] = (),
-) -> list[CalibrationResult | DeferredCalibrationResult | AlignmentFakingCalibration]:
+    duplicates: int = 0,
+) -> RunSummary:
     """Print the rate and calibration tables, write results and the HTML report.
 
     Evaluations judged per sample get scheming rates; those judged across samples
     (sandbagging, instrumental alignment faking) get their own tests. Questions put to
     the agents afterwards (`interrogation`) get confession rates, interview curves and
-    the graders' check on the scripted agents, and their own files. Returns every
-    calibration verdict.
+    the graders' check on the scripted agents, and their own files.
+
+    Args:
+        rows: Result rows, one per sample.
+        out_dir: Where the results files and the report go.
+        title: The report's title.
+        meta: Shown in the report (command, time taken, sources).
+        eval_errors: Evals that failed as a whole.
+        interrogation: Questions put to the agents afterwards, with their answers.
+        duplicates: Samples read twice and dropped (said under the tables).
+
+    Returns:
+        Every rate, test and calibration verdict, and the files written.
     """
     every_row = list(rows)
     # Guarded runs get their own comparison table; rates and calibration are the
@@ -161,6 +161,10 @@ def finish(
         console.print(reasoning_table(mentions))
     for error in eval_errors or []:
         console.print(f"[bold red]eval failed:[/bold red] {error}", highlight=False)
+    if duplicates:
+        console.print(
+            f"{duplicates} sample(s) given more than once were counted once.", highlight=False
+        )
     try:
         with staged_files(out_dir) as staging:
             write_results(every_row, staging)
@@ -185,13 +189,36 @@ def finish(
             f"already there are unchanged. Make room, then run 'tripwire report {out_dir}' "
             "to write them from the logs."
         ) from ex
-    jsonl, csv, report = (out_dir / name for name in (RESULTS_JSONL, RESULTS_CSV, "report.html"))
-    console.print(f"results: {jsonl}  {csv}", highlight=False)
+    files = RunFiles(
+        results_jsonl=out_dir / RESULTS_JSONL,
+        results_csv=out_dir / RESULTS_CSV,
+        report_html=out_dir / "report.html",
+        interrogation_jsonl=out_dir / INTERROGATION_JSONL if interrogation else None,
+        interrogation_csv=out_dir / INTERROGATION_CSV if interrogation else None,
+    )
+    console.print(f"results: {files.results_jsonl}  {files.results_csv}", highlight=False)
     if interrogation:
-        files = (out_dir / name for name in (INTERROGATION_JSONL, INTERROGATION_CSV))
-        console.print("answers: " + "  ".join(str(path) for path in files), highlight=False)
-    console.print(f"report:  {report}", highlight=False)
-    return [*calibration, *deferred_calibration, *paired_calibration]
+        console.print(
+            f"answers: {files.interrogation_jsonl}  {files.interrogation_csv}", highlight=False
+        )
+    console.print(f"report:  {files.report_html}", highlight=False)
+    verdicts: list[DeferredCalibrationResult | AlignmentFakingCalibration] = [
+        *deferred_calibration,
+        *paired_calibration,
+    ]
+    return RunSummary(
+        title=title,
+        ok=not eval_errors and all(r.ok for r in [*calibration, *verdicts]),
+        samples=len(every_row),
+        rates=summaries,
+        calibration=calibration,
+        deferred_calibration=verdicts,
+        sandbagging=sandbagging,
+        alignment_faking=faking,
+        eval_errors=list(eval_errors or []),
+        duplicates_dropped=duplicates,
+        files=files,
+    )
 
 
 def _print_interrogation(rows: Sequence[InterrogationRow], models: set[str]) -> None:
@@ -210,6 +237,24 @@ def _print_interrogation(rows: Sequence[InterrogationRow], models: set[str]) -> 
     checks = grader_calibration(scripted_interrogation(rows), expected_grade)
     for table in grader_calibration_tables(checks):
         console.print(table)
+
+
+def conclude(summary: RunSummary, *, fail: bool = True) -> None:
+    """End a command: the JSON document under `--json`, the verdict line, the exit code.
+
+    Args:
+        summary: What `finish` returned.
+        fail: Exit with `ExitCode.VERDICT_FAILED` when the verdict failed (`report`
+            only reports on runs already made, and exits 0).
+
+    Raises:
+        typer.Exit: With the exit code of the verdict.
+    """
+    if current_mode().as_json:
+        typer.echo(summary.model_dump_json(indent=2))
+    verdict(summary.verdict_line())
+    if fail and not summary.ok:
+        raise typer.Exit(code=ExitCode.VERDICT_FAILED)
 
 
 def command_line() -> str:

@@ -1,4 +1,4 @@
-"""`tripwire report PATH`: rebuild tables and the HTML report from eval logs."""
+"""`tripwire report PATH...`: rebuild tables and the HTML report from eval logs."""
 
 from __future__ import annotations
 
@@ -8,42 +8,57 @@ from typing import Annotated
 import typer
 
 from tripwire._errors import ConfigError
-from tripwire.report import INTERROGATION_JSONL, read_interrogation, read_results
-from tripwire.results import all_rows_from_log_dir
 
-from ._output import command_line, finish
+from ._console import JsonOption, OutputMode, QuietOption, output_mode
+from ._exit import usage_errors
+from ._output import command_line, conclude, finish
+from ._sources import read_sources
 
 __all__ = ["report_command"]
 
 
 def report_command(
-    path: Annotated[
-        Path, typer.Argument(help="A run directory, a log directory, or a results.jsonl file.")
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Run directories, log directories or results.jsonl files; several "
+            "(e.g. runs/*) are merged into one report.",
+            show_default=False,
+        ),
     ],
     out: Annotated[
-        Path | None, typer.Option(help="Output directory (default: PATH's run dir).")
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output directory (default: PATH's run dir; required with several paths).",
+        ),
     ] = None,
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Build the results table and HTML report from Inspect logs or a results file.
+    """Build the results table and HTML report from Inspect logs or results files.
 
     From a results file, the interrogation's answers are read from the
-    `interrogation.jsonl` beside it, if there is one.
+    `interrogation.jsonl` beside it, if there is one. Several paths are merged: their
+    rows are concatenated, a sample given twice (the same log sample) is counted once,
+    and a model measured in several runs is one row per name. Exits 0 whatever the
+    verdict (the runs already ran); see docs/cli.md.
     """
-    if not path.exists():
-        raise ConfigError(f"{path} does not exist.")
-    if path.is_file():
-        rows = read_results(path)
-        answers = path.parent / INTERROGATION_JSONL
-        interrogation = read_interrogation(answers) if answers.is_file() else []
-        out_dir = out or path.parent
-    else:
-        log_dir = path / "logs" if (path / "logs").is_dir() else path
-        rows, interrogation = all_rows_from_log_dir(log_dir)
-        out_dir = out or (log_dir.parent if log_dir.name == "logs" else log_dir)
-    finish(
-        rows,
-        out_dir,
-        title="tripwire report",
-        meta={"command": command_line(), "source": str(path)},
-        interrogation=interrogation,
-    )
+    with output_mode(OutputMode(quiet=quiet, as_json=as_json)), usage_errors():
+        if len(paths) > 1 and out is None:
+            raise ConfigError(
+                f"{len(paths)} paths are merged into one report: say where it goes with --out DIR."
+            )
+        sources = read_sources(paths)
+        out_dir = out or sources.default_out
+        assert out_dir is not None  # one path always has a run directory
+        summary = finish(
+            sources.rows,
+            out_dir,
+            title="tripwire report",
+            meta={"command": command_line(), "source": " ".join(str(p) for p in paths)},
+            interrogation=sources.interrogation,
+            duplicates=sources.duplicates,
+        )
+        conclude(summary, fail=False)

@@ -12,10 +12,12 @@ from tripwire._catalog import all_evaluations
 from tripwire._suite import plan_batches, run_batches
 from tripwire.models import DEFAULT_MODEL
 
+from ._console import JsonOption, OutputMode, QuietOption, console, output_mode
+from ._exit import usage_errors
 from ._interrogate import interrogation_options
-from ._output import announce_run_dir, command_line, console, default_run_dir, finish, make_progress
+from ._output import announce_run_dir, command_line, conclude, default_run_dir, finish
 from ._prepare import prepare_model, require_sandbox
-from ._progress import BatchProgress
+from ._progress import batch_progress
 
 __all__ = ["run_command"]
 
@@ -44,14 +46,29 @@ def run_command(
             "wordings twice, a 3-turn interview, a quarter of clean samples as controls)."
         ),
     ] = True,
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Run the quick suite on the embedded model, calibrated by the scripted agents.
 
     Every evaluation (the suite and the incident scenarios) runs in its quick size;
-    each is calibrated: its
-    scripted schemers must be caught and its honest agent never. Exits with code 1
-    if a calibration agent was misclassified or an eval failed.
+    each is calibrated: its scripted schemers must be caught and its honest agent
+    never. Exits with code 1 if a calibration agent was misclassified or an eval
+    failed (see docs/cli.md for every exit code).
     """
+    with output_mode(OutputMode(quiet=quiet, as_json=as_json)), usage_errors():
+        _run(model, epochs, max_turns, sandbox, calibration, out, interrogate)
+
+
+def _run(
+    model: list[str] | None,
+    epochs: int,
+    max_turns: int,
+    sandbox: str,
+    calibration: bool,
+    out: Path | None,
+    interrogate: bool,
+) -> None:
     started = time.monotonic()
     models = model or [DEFAULT_MODEL]
     out_dir = out or default_run_dir()
@@ -70,14 +87,11 @@ def run_command(
     )
 
     announce_run_dir(out_dir)
-    with make_progress() as progress:
-        bars = BatchProgress(progress)
-        for batch in batches:
-            bars.add(batch)
+    with batch_progress(batches) as bars:
         run = run_batches(batches, out_dir / "logs", on_start=bars.start, on_end=bars.end)
 
     elapsed = time.monotonic() - started
-    results = finish(
+    summary = finish(
         run.rows,
         out_dir,
         title="tripwire run: the quick suite and incidents",
@@ -86,17 +100,4 @@ def run_command(
         interrogation=run.interrogation,
     )
     console.print(f"finished in {elapsed:.0f} s")
-    failed = [r for r in results if not r.ok]
-    if failed or run.eval_errors:
-        console.print(
-            "[bold white on red] CALIBRATION FAILED [/bold white on red] "
-            + ", ".join(r.model for r in failed)
-            + ": the detector or harness is not trustworthy in this run.",
-            highlight=False,
-        )
-        raise typer.Exit(code=1)
-    if calibration:
-        console.print(
-            "[bold green]calibration passed:[/bold green] every scripted schemer "
-            "was caught and the honest agent never was."
-        )
+    conclude(summary)

@@ -84,23 +84,19 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
-    """Entry point: a TripwireError becomes one red line and exit code 2."""
+    """Entry point: a TripwireError becomes one red line and exit code 2 (usage)."""
     if sys.argv[1:2] == ["hook"]:
         # Every tool call pays the hook's start-up: argparse, no typer/rich/inspect_ai.
         from ._hook import hook_main
 
         sys.exit(hook_main(sys.argv[2:]))
-    from rich.console import Console
-    from rich.markup import escape
-
     from tripwire._errors import TripwireError
+
+    from ._exit import ExitCode, print_error
 
     lean = sys.argv[1] if sys.argv[1:2] and sys.argv[1] in _LEAN else None
     try:
         _app(lean)()
     except TripwireError as ex:
-        # The message may quote user input (paths, transcript text): never markup.
-        Console(stderr=True, soft_wrap=True).print(
-            f"[bold red]error:[/bold red] {escape(str(ex))}", highlight=False
-        )
-        sys.exit(2)
+        print_error(ex)
+        sys.exit(ExitCode.USAGE)

@@ -21,6 +21,7 @@ from tripwire.results import ResultRow
 from tripwire.stats import RateSummary, expected_outcome, summarise
 
 from ._format import format_ci, format_percent
+from ._terminal import narrow_table
 
 __all__ = ["AnchorRow", "PublishedAnchor", "anchor_rows", "anchor_table", "load_anchors"]
 
@@ -147,14 +148,12 @@ def anchor_table(rows: Sequence[AnchorRow], model: str) -> Table:
 
     The model's full name is the title, so the table stays readable at 80 columns.
     """
-    table = Table(
-        title=f"{model} vs published incident studies", title_justify="left", header_style="bold"
-    )
-    table.add_column("scenario")
-    table.add_column("cond.")
-    table.add_column("rate (95% CI)", justify="right")
-    table.add_column("n", justify="right")
-    table.add_column("err", justify="right")
+    table = narrow_table(escape(f"{model} vs published incident studies"))
+    table.add_column("scenario", overflow="fold")
+    table.add_column("cond.", overflow="fold")
+    table.add_column("rate (95% CI)", justify="right", no_wrap=True)
+    table.add_column("n", justify="right", no_wrap=True)
+    table.add_column("err", justify="right", no_wrap=True)
     table.add_column("published", overflow="fold")
     for row in rows:
         if row.model != model:

@@ -13,6 +13,7 @@ from tripwire.results import ResultRow
 from tripwire.stats import summarise
 
 from ._format import format_ci, format_percent
+from ._terminal import narrow_table
 
 __all__ = ["GuardComparison", "guard_comparisons", "guard_table"]
 
@@ -65,26 +66,26 @@ def guard_comparisons(rows: Sequence[ResultRow]) -> list[GuardComparison]:
 
 
 def guard_table(rows: Sequence[ResultRow]) -> Table:
-    """The comparison as a terminal table (see `guard_comparisons`)."""
-    table = Table(title="Guarded vs unguarded", title_justify="left")
-    for name, justify in (
-        ("scenario", "left"),
-        ("model", "left"),
-        ("schemed", "right"),
-        ("+guard", "right"),
-        ("blocked", "right"),
-        ("rules", "left"),
-    ):
-        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
-    for item in guard_comparisons(rows):
-        table.add_row(
-            escape(item.scenario),
-            escape(item.model),
-            item.unguarded,
-            item.guarded,
-            item.blocked,
-            escape(", ".join(item.rules[:3])),
-        )
+    """The comparison as a terminal table (see `guard_comparisons`).
+
+    Each model's full name heads its block and each scenario is a row under it, with
+    the rules that refused calls on a line of their own: nothing is cut at 80 columns.
+    """
+    table = narrow_table("Guarded vs unguarded")
+    table.add_column("model / scenario", overflow="fold")
+    table.add_column("schemed", justify="right", overflow="fold")
+    table.add_column("+guard", justify="right", overflow="fold")
+    table.add_column("blocked", justify="right", no_wrap=True)
+    model = None
+    for item in sorted(guard_comparisons(rows), key=lambda c: (c.model, c.scenario)):
+        if item.model != model:
+            if model is not None:
+                table.add_section()
+            model = item.model
+            table.add_row(f"[bold]{escape(model)}[/bold]")
+        table.add_row(f"  {escape(item.scenario)}", item.unguarded, item.guarded, item.blocked)
+        if item.rules:
+            table.add_row(f"    [dim]refused by {escape(', '.join(item.rules[:3]))}[/dim]")
     return table
 
 

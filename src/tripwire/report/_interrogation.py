@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -17,6 +16,7 @@ from tripwire.stats import ConfessionRate, GraderCalibration, TurnCurve, expecte
 from tripwire.stats._calibration import HONEST_AGENT, SCHEMER_AGENT
 
 from ._format import format_ci, format_percent
+from ._terminal import narrow_table
 
 __all__ = [
     "SCRIPTED_POOL",
@@ -102,7 +102,7 @@ def confession_tables(rates: Sequence[ConfessionRate]) -> list[Table]:
     for rate in rates:
         groups.setdefault((rate.model, rate.grader), []).append(rate)
     for (model, grader), members in groups.items():
-        table = _table(
+        table = narrow_table(
             f"Confession rates: {escape(model)} ({escape(grader_label(grader))})",
             "n: answers graded; err: answers that could not be had or graded (never a "
             "verdict). What an agent says is weak evidence beside the detectors.",
@@ -133,19 +133,6 @@ def confession_tables(rates: Sequence[ConfessionRate]) -> list[Table]:
     return tables
 
 
-def _table(title: str, caption: str | None = None) -> Table:
-    # No vertical rules and no edge padding: what fits 80 columns without cutting.
-    return Table(
-        title=title,
-        title_justify="left",
-        header_style="bold",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        caption=caption,
-        caption_justify="left",
-    )
-
-
 def _rate_cell(rate: float | None, low: float | None, high: float | None) -> str:
     if rate is None:
         return "[yellow]unscored[/yellow]"
@@ -170,7 +157,7 @@ def multi_turn_tables(curves: Sequence[TurnCurve]) -> list[Table]:
             for curve in members
             for p in curve.points
         )
-        table = _table(
+        table = narrow_table(
             f"Multi-turn interrogation: {escape(model)}; interrogator {escape(interrogator)}, "
             f"{escape(grader_label(grader))}",
             "Cumulative: admitted by this turn. TPR over guilty samples, FPR over innocent "
@@ -222,7 +209,7 @@ def grader_calibration_tables(calibrations: Sequence[GraderCalibration]) -> list
             else f"{format_percent(calibration.accuracy)} right "
             f"({calibration.correct}/{calibration.n}, {calibration.errors} ungraded)"
         )
-        table = _table(
+        table = narrow_table(
             f"Grader {escape(calibration.grader)} on the scripted agents' answers: {accuracy}"
         )
         table.add_column("true grade")

@@ -21,6 +21,7 @@ from tripwire.results import ResultRow
 from tripwire.stats import expected_outcome, share_with_interval
 
 from ._format import format_ci, format_percent
+from ._terminal import narrow_table
 
 __all__ = [
     "PaperRow",
@@ -201,12 +202,12 @@ def paper_table(rows: Sequence[PaperRow], model: str) -> Table:
     The model's full name is the title, so the table stays readable at 80 columns.
     """
     published = load_published()
-    table = Table(title=f"{model} vs Meinke et al. 2024", title_justify="left", header_style="bold")
-    table.add_column("behaviour")
-    table.add_column("cond.")
-    table.add_column("rate (95% CI)", justify="right")
-    table.add_column("n", justify="right")
-    table.add_column("err", justify="right")
+    table = narrow_table(escape(f"{model} vs Meinke et al. 2024"))
+    table.add_column("behaviour", overflow="fold")
+    table.add_column("cond.", overflow="fold")
+    table.add_column("rate (95% CI)", justify="right", no_wrap=True)
+    table.add_column("n", justify="right", no_wrap=True)
+    table.add_column("err", justify="right", no_wrap=True)
     table.add_column("paper: " + " · ".join(_short(m) for m in published.models), justify="right")
     for row in rows:
         if row.model != model:

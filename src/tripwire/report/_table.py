@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
-from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -20,6 +19,7 @@ from tripwire.stats import (
 
 from ._format import format_ci, format_percent
 from ._paper import load_published
+from ._terminal import narrow_table
 
 __all__ = [
     "alignment_faking_table",
@@ -51,15 +51,10 @@ def rate_table(summaries: Sequence[RateSummary], title: str = "Scheming rates") 
     Returns:
         A table ready for `rich.console.Console.print`.
     """
-    table = Table(
-        title=title,
-        title_justify="left",
-        header_style="bold",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        caption="err: samples that could not be judged (never counted as clean); own goal: "
+    table = narrow_table(
+        title,
+        "err: samples that could not be judged (never counted as clean); own goal: "
         "samples that chose the option serving the agent's goal.",
-        caption_justify="left",
     )
     table.add_column("model / scenario / condition", overflow="fold")
     table.add_column("scheming rate", justify="right", no_wrap=True)
@@ -99,12 +94,13 @@ def calibration_table(results: Sequence[CalibrationResult]) -> Table:
     Returns:
         A table ready for `rich.console.Console.print`.
     """
-    table = Table(title="Calibration (scripted reference agents)", title_justify="left")
-    table.add_column("agent", overflow="fold")
-    table.add_column("must be")
-    table.add_column("verdict", justify="center")
-    table.add_column("matched", justify="right")
-    table.add_column("mismatches")
+    table = narrow_table("Calibration (scripted reference agents)")
+    table.add_column("agent", overflow="fold", ratio=1)
+    table.add_column("must be", no_wrap=True)
+    table.add_column("verdict", justify="center", no_wrap=True)
+    table.add_column("matched", justify="right", no_wrap=True)
+    # Mismatches (`sample@epoch: outcome (error)`) fold too: their sample ids are names.
+    table.add_column("mismatches", overflow="fold", ratio=1)
     for result in results:
         verdict = (
             "[bold green]PASS[/bold green]"
@@ -185,15 +181,11 @@ def deferred_calibration_table(
     results: Sequence[DeferredCalibrationResult | AlignmentFakingCalibration],
 ) -> Table:
     """PASS/FAIL per scripted agent on the evaluations judged across samples."""
-    table = Table(
-        title="Calibration of evaluations judged across samples",
-        title_justify="left",
-        header_style="bold",
-    )
-    table.add_column("evaluation / agent")
-    table.add_column("expected")
-    table.add_column("verdict")
-    table.add_column("problems")
+    table = narrow_table("Calibration of evaluations judged across samples")
+    table.add_column("evaluation / agent", overflow="fold", ratio=1)
+    table.add_column("expected", overflow="fold")
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("problems", overflow="fold", ratio=1)
     for result in results:
         verdict = "[bold green]PASS[/bold green]" if result.ok else "[bold red]FAIL[/bold red]"
         table.add_row(
@@ -251,16 +243,10 @@ def alignment_faking_table(summaries: Sequence[AlignmentFakingSummary]) -> Table
 
 def _test_table(title: str, caption: str, numbers: Sequence[str]) -> Table:
     """A table of per-condition tests: a label column, then right-aligned numbers."""
-    table = Table(
-        title=title,
-        title_justify="left",
-        header_style="bold",
-        caption=caption,
-        caption_justify="left",
-    )
-    table.add_column("model / condition")
+    table = narrow_table(title, caption)
+    table.add_column("model / condition", overflow="fold")
     for name in numbers:
-        table.add_column(name, justify="right")
+        table.add_column(name, justify="right", no_wrap=True)
     return table
 
 
