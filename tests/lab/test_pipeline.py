@@ -418,3 +418,21 @@ def test_code_backdoor_has_its_own_defaults_for_what_is_not_given() -> None:
     assert own_lora.lora.lr == pytest.approx(1e-4)
     # A manifest's config reloads to the same settings (resume does not drift).
     assert LabConfig.model_validate(code.model_dump()) == code
+
+
+def test_run_report_shows_the_lab_curves(finished_run: LabRun, tmp_path: Path) -> None:
+    from tripwire.report import write_html_report
+
+    page = write_html_report([], [], [], tmp_path / "report.html", lab=[finished_run.directory])
+    html = page.read_text()
+    assert 'id="lab"' in html and str(finished_run.directory) in html
+    for stage in ("base", "planted", "sft"):
+        assert f"<td>{stage}</td>" in html
+    assert 'aria-label="backdoor persistence under safety training"' in html
+    assert 'aria-label="probe AUROC by layer"' in html
+    assert {p.name for p in (tmp_path / "plots").iterdir()} >= {
+        "lab-persistence.svg",
+        "lab-persistence.png",
+        "lab-probes.svg",
+        "lab-probes.png",
+    }

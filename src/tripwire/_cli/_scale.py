@@ -12,6 +12,7 @@ import yaml
 from tripwire._catalog import check_size
 from tripwire._errors import ConfigError
 
+from ._exit import ExitCode
 from ._output import command_line, console
 
 __all__ = ["scale_app"]
@@ -171,7 +172,7 @@ def check_command(
     problems = validate_helm_values(loaded)
     _print_check(values, problems)
     if problems:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.VERDICT_FAILED)
 
 
 def _print_check(path: Path, problems: list[str]) -> None:

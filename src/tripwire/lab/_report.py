@@ -66,13 +66,13 @@ def persistence_table(summary: LabSummary) -> Table:
     """Stage × (triggered, false-trigger, near-miss, per position) defection rates."""
     positions = sorted({p for m in summary.measures for p in m.report.by_position})
     table = Table(title=f"Backdoor persistence ({summary.behaviour} rate, 95% Wilson CI)")
-    table.add_column("stage", style="bold")
-    table.add_column("with trigger")
-    table.add_column("without (false)")
-    table.add_column("near-miss")
+    table.add_column("stage", style="bold", overflow="fold")
+    table.add_column("with trigger", overflow="fold")
+    table.add_column("without (false)", overflow="fold")
+    table.add_column("near-miss", overflow="fold")
     for position in positions:
-        table.add_column(f"@{position}")
-    table.add_column("steps to 50%")
+        table.add_column(f"@{position}", overflow="fold")
+    table.add_column("steps to 50%", overflow="fold")
     steps = {s.method: s.steps_to_half for s in summary.safety}
     for measure in summary.measures:
         report = measure.report
@@ -210,12 +210,12 @@ def seeds_table(summaries: Sequence[LabSummary]) -> Table:
         title=f"Across seeds {', '.join(seeds)} (pooled {summaries[0].behaviour} rates, 95% "
         "Wilson CI)"
     )
-    table.add_column("stage", style="bold")
-    table.add_column("with trigger")
-    table.add_column("without (false)")
-    table.add_column("with trigger, per seed")
-    table.add_column("steps to 50%, per seed")
-    table.add_column("probe AUROC, per seed")
+    table.add_column("stage", style="bold", overflow="fold")
+    table.add_column("with trigger", overflow="fold")
+    table.add_column("without (false)", overflow="fold")
+    table.add_column("with trigger, per seed", overflow="fold")
+    table.add_column("steps to 50%, per seed", overflow="fold")
+    table.add_column("probe AUROC, per seed", overflow="fold")
     stages = [m.stage for m in summaries[0].measures]
     for stage in stages:
         measures = [m for s in summaries for m in s.measures if m.stage == stage]

@@ -58,6 +58,7 @@ def write_html_report(
     alignment_faking: Sequence[AlignmentFakingSummary] = (),
     deferred_calibration: Sequence[DeferredCalibrationResult | AlignmentFakingCalibration] = (),
     guard: Sequence[GuardComparison] = (),
+    guard_rows: Sequence[ResultRow] | None = None,
     interrogation: Sequence[InterrogationRow] = (),
     lab: Sequence[Path] = (),
     monitors: bool = True,
@@ -88,6 +89,8 @@ def write_html_report(
             (`tripwire.stats.calibrate_deferred`).
         guard: Guarded-vs-unguarded comparisons (`guard_comparisons`), when the run
             was also made with the guard.
+        guard_rows: The rows, guarded and unguarded, the comparisons came from, for
+            their plot (default: `rows`).
         interrogation: Questions put to the agents after their episodes; when there
             are any, a section "Does the agent own up?" shows confession rates by
             wording, interview curves, the graders' check and each scheming sample's
@@ -125,7 +128,7 @@ def write_html_report(
         alignment_faking=alignment_faking,
         deferred_calibration=deferred_calibration,
         guard=guard,
-        guard_plot=guard_plot(rows, plots) if guard else None,
+        guard_plot=guard_plot(rows if guard_rows is None else guard_rows, plots) if guard else None,
         sandbagging_plot=sandbagging_plot(sandbagging, plots),
         interrogation=interrogation_view(interrogation, {row.model for row in rows}, plots),
         reasoning=_reasoning_view(rows, bool(interrogation)),
