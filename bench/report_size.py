@@ -24,6 +24,7 @@ import os
 import random
 import re
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -419,49 +420,95 @@ _TIMINGS_JS = """() => {
     performance.getEntriesByType("paint").map((entry) => [entry.name, entry.startTime]));
   return {
     dom_content_loaded: nav.domContentLoadedEventEnd,
-    load: nav.loadEventEnd,
     first_paint: paint["first-paint"] ?? null,
     first_contentful_paint: paint["first-contentful-paint"] ?? null,
-    transfer_bytes: nav.decodedBodySize,
+    load: nav.loadEventEnd,
+    elements: document.getElementsByTagName("*").length,
   };
 }"""
 
+TIMING_KEYS = ("dom_content_loaded", "first_paint", "first_contentful_paint", "load")
+"""The milestones `page_timings` reads, in the order they usually come."""
 
-def page_timings(browser: Any, report: Path) -> dict[str, float | None]:
+
+def page_timings(
+    browser: Any, report: Path, *, screenshot: Path | None = None
+) -> dict[str, float | None]:
     """Milliseconds from navigation start to each milestone, read from the page itself.
 
-    Keys: `dom_content_loaded`, `first_paint`, `first_contentful_paint`, `load`
-    (None where the browser recorded no such entry), and `transfer_bytes`.
+    Keys: `TIMING_KEYS` (None where the browser recorded no such entry) and
+    `elements`, the page's DOM element count.
+
+    Args:
+        browser: A Playwright browser (`headless_chromium`).
+        report: The HTML file, opened from a file:// URL.
+        screenshot: Where to save a full-page PNG of the loaded page, if anywhere.
     """
-    page = browser.new_page()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
     try:
         page.goto(report.resolve().as_uri(), wait_until="load")
         # loadEventEnd is written just after the load event's handlers return.
         page.wait_for_function("performance.getEntriesByType('navigation')[0].loadEventEnd > 0")
         timings: dict[str, float | None] = page.evaluate(_TIMINGS_JS)
+        if screenshot is not None:
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(screenshot), full_page=True)
         return timings
     finally:
         page.close()
 
 
+def median_timings(browser: Any, report: Path, loads: int) -> dict[str, float | None]:
+    """`page_timings` over `loads` fresh loads, the median of each (the machine may be busy)."""
+    runs = [page_timings(browser, report) for _ in range(loads)]
+    result: dict[str, float | None] = {}
+    for key in runs[0]:
+        values = [run[key] for run in runs]
+        known = [value for value in values if value is not None]
+        result[key] = statistics.median(known) if len(known) == len(values) else None
+    return result
+
+
 _SECTION = re.compile(r'<section id="(?P<id>[^"]+)".*?</section>', re.DOTALL)
+_SVG = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
+_DETAILS = re.compile(r"<details\b.*?</details>", re.DOTALL)
 
 
-def section_sizes(html: str) -> list[tuple[str, int]]:
-    """Bytes per `<section id=…>` of the page, and the rest as `(outside sections)`, largest first."""
-    sizes: Counter[str] = Counter()
-    inside = 0
-    for match in _SECTION.finditer(html):
-        size = len(match.group(0).encode())
-        sizes[match.group("id")] += size
-        inside += size
-    sizes["(outside sections)"] = len(html.encode()) - inside
-    return sizes.most_common()
+@dataclass
+class SectionSize:
+    """Bytes of one `<section id=…>` of the page, and how many are plots and expanders."""
+
+    section: str
+    total: int
+    plots: int
+    """Bytes in inline `<svg>` plots."""
+    expanders: int
+    """Bytes in `<details>` blocks (collapsible per-sample lists)."""
+    count_expanders: int
+
+
+def section_sizes(html: str) -> list[SectionSize]:
+    """Bytes per `<section id=…>`, and the rest as `(outside sections)`, largest first."""
+    sizes = [_size(m.group("id"), m.group(0)) for m in _SECTION.finditer(html)]
+    outside = _SECTION.sub("", html)
+    sizes.append(_size("(outside sections)", outside))
+    return sorted(sizes, key=lambda size: size.total, reverse=True)
+
+
+def _size(name: str, html: str) -> SectionSize:
+    details = _DETAILS.findall(html)
+    return SectionSize(
+        section=name,
+        total=len(html.encode()),
+        plots=sum(len(svg.encode()) for svg in _SVG.findall(html)),
+        expanders=sum(len(block.encode()) for block in details),
+        count_expanders=len(details),
+    )
 
 
 def svg_sizes(html: str) -> list[int]:
     """Bytes of each inline `<svg>` plot, in page order."""
-    return [len(svg.encode()) for svg in re.findall(r"<svg\b.*?</svg>", html, flags=re.DOTALL)]
+    return [len(svg.encode()) for svg in _SVG.findall(html)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -470,6 +517,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--follow-ups", type=int, default=2, help="times each wording is asked")
     parser.add_argument("--turns", type=int, default=3, help="turns of each interview")
     parser.add_argument("--out", type=Path, help="where to keep the run (default: a temp dir)")
+    parser.add_argument("--loads", type=int, default=3, help="page loads timed (median shown)")
+    parser.add_argument("--screenshot", type=Path, help="save a full-page PNG of the report here")
     args = parser.parse_args(argv)
 
     out = args.out or Path(tempfile.mkdtemp(prefix="tripwire-report-size-"))
@@ -488,21 +537,29 @@ def main(argv: list[str] | None = None) -> int:
     print(f"build: {seconds:.1f} s (finish: tables, results files and the report)")
     try:
         with headless_chromium() as browser:
-            timings = page_timings(browser, report)
+            timings = median_timings(browser, report, args.loads)
+            if args.screenshot:
+                page_timings(browser, report, screenshot=args.screenshot)
+                print(f"screenshot: {args.screenshot}")
     except RuntimeError as ex:
         print(f"load time: not measured ({ex})")
     else:
-        for key in ("dom_content_loaded", "first_paint", "first_contentful_paint", "load"):
+        print(f"load in headless Chromium, median of {args.loads} (ms from navigation start):")
+        for key in TIMING_KEYS:
             value = timings[key]
-            print(f"{key}: {'not recorded' if value is None else f'{value:.0f} ms'}")
-    print("bytes by section:")
-    for name, count in section_sizes(html):
-        print(f"  {name:<24} {count / 1e6:7.2f} MB  {100 * count / size:5.1f}%")
+            print(f"  {key:<24} {'not recorded' if value is None else f'{value:.0f} ms'}")
+        print(f"  DOM elements             {timings['elements']:,.0f}")
+    print("bytes by section (MB, share of the page; of which in plots, in expanders):")
+    for part in section_sizes(html):
+        print(
+            f"  {part.section:<20} {part.total / 1e6:6.2f} MB {100 * part.total / size:5.1f}%"
+            f"  plots {part.plots / 1e6:5.2f}  expanders {part.expanders / 1e6:5.2f}"
+            f" ({part.count_expanders})"
+        )
     plots = svg_sizes(html)
     print(
         f"inline plots: {len(plots)}, {sum(plots) / 1e6:.2f} MB: {[f'{b / 1e3:.0f} kB' for b in plots]}"
     )
-    print(f"<details> blocks: {html.count('<details')}")
     return 0
 
 
