@@ -212,7 +212,7 @@ def _covert_row(
     *,
     guarded: bool,
 ) -> ResultRow:
-    base = {
+    base: dict[str, Any] = {
         "scenario": scenario,
         "condition": condition,
         "model": model,
@@ -250,7 +250,7 @@ def _covert_row(
 
 def _sandbagging_row(rng: random.Random, model: str, condition: str, index: int) -> ResultRow:
     setting = ("counterfactual", "sandbag")[index % 2]
-    base = {
+    base: dict[str, Any] = {
         "scenario": _SANDBAGGING,
         "condition": condition,
         "setting": setting,
@@ -309,7 +309,7 @@ def _interrogation(
         guilty = row.outcome == "schemed"
         if not guilty and not (row.outcome == "clean" and rng.random() < 0.05):
             continue
-        common = {
+        common: dict[str, Any] = {
             "scenario": row.scenario,
             "condition": row.condition,
             "model": row.model,

@@ -114,6 +114,8 @@ class Visit:
 @contextmanager
 def visit(browser: Any, report: Report) -> Iterator[Visit]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    # A missing element fails in seconds, not after Playwright's default 30.
+    context.set_default_timeout(10_000)
     page = context.new_page()
     seen = Visit(page, report.path.resolve().as_uri(), report.path.read_text(encoding="utf-8"))
     page.on(
@@ -259,13 +261,30 @@ def test_every_in_page_link_scrolls_to_its_target(browser: Any, report: Report) 
             page.evaluate("() => window.scrollTo(0, 0)")
             link.click()
             assert page.evaluate("() => decodeURIComponent(location.hash)") == href
-            target = page.locator(f"[id='{href[1:]}']").first
-            top = target.evaluate("(e) => e.getBoundingClientRect().top")
+            targets = page.locator(f"[id='{href[1:]}']")
+            assert targets.count() >= 1, f"{href}: no element has that id"
+            top = targets.first.evaluate("(e) => e.getBoundingClientRect().top")
             assert 0 <= top < page.viewport_size["height"], f"{href}: target at {top} px"
         assert seen.page_errors == []
 
 
 # --- expanders -----------------------------------------------------------------
+
+
+_EXPANDER_STATE_JS = """(details) => {
+  const content = Array.from(details.children).filter((c) => c.tagName !== "SUMMARY");
+  const shown = content.filter((c) => {
+    const rect = c.getBoundingClientRect();
+    return c.checkVisibility() && rect.width > 0 && rect.height > 0;
+  });
+  return {
+    open: details.open,
+    parts: content.length,
+    shown: shown.length,
+    text: shown.map((c) => c.innerText.trim()).join("").length,
+    plots: shown.reduce((n, c) => n + c.querySelectorAll("svg").length, 0),
+  };
+}"""
 
 
 def test_every_expander_opens_on_click_and_shows_its_content(browser: Any, report: Report) -> None:
@@ -278,18 +297,17 @@ def test_every_expander_opens_on_click_and_shows_its_content(browser: Any, repor
         # Document order: an expander inside another is reached after its parent opened.
         for expander in expanders.all():
             summary = expander.locator(":scope > summary")
-            content = expander.locator(":scope > :not(summary)")
-            assert content.count() > 0, f"expander with nothing inside: {describe(expander)}"
-            if expander.evaluate("(e) => e.open"):
+            state = expander.evaluate(_EXPANDER_STATE_JS)
+            assert state["parts"] > 0, f"expander with nothing inside: {describe(expander)}"
+            if state["open"]:
                 summary.click()
-                assert not expander.evaluate("(e) => e.open"), describe(summary)
-                assert not content.first.is_visible(), describe(expander)
+                state = expander.evaluate(_EXPANDER_STATE_JS)
+                assert not state["open"] and state["shown"] == 0, (state, describe(summary))
             summary.click()
-            assert expander.evaluate("(e) => e.open"), describe(summary)
-            shown = [part for part in content.all() if part.is_visible()]
-            assert shown, f"opened, but nothing shows: {describe(expander)}"
-            assert any(box(part)["height"] > 0 for part in shown)
-            assert content.first.inner_text().strip() or content.locator("svg").count()
+            state = expander.evaluate(_EXPANDER_STATE_JS)
+            assert state["open"], describe(summary)
+            assert state["shown"] == state["parts"], (state, describe(expander))
+            assert state["text"] > 0 or state["plots"] > 0, (state, describe(expander))
 
 
 # --- self-contained, quiet -------------------------------------------------------
