@@ -1,4 +1,4 @@
-"""The HTML report of a large run: its size, build time and load time in headless Chromium (issue 15).
+"""The HTML report of a large run: size, build time, load time in headless Chromium (issue 15).
 
 A run of `--samples` result rows is synthesised (several models, the suite's and
 the incident scenarios, their conditions, a realistic share of `schemed` samples
@@ -10,9 +10,9 @@ headless Chromium from the browser's own performance API (navigation start to
 DOMContentLoaded, first paint, first contentful paint and the load event), and the
 bytes each section of the page takes, largest first.
 
-Chromium: Debian's `chromium` (`scripts/install-system-deps.sh` installs it), or
-the browser named by `$TRIPWIRE_CHROMIUM`; driven by Playwright (the `dev` extra)
-with `executable_path`, so no browser download is needed.
+Chromium: Debian's `chromium` (`scripts/install-system-deps.sh --browser`, run by
+`make test`, installs it), or the browser named by `$TRIPWIRE_CHROMIUM`; driven by
+Playwright (the `dev` extra) with `executable_path`, so no browser download is needed.
 
 Run: `.venv/bin/python bench/report_size.py [--samples 10000] [--out DIR]`.
 """
@@ -399,7 +399,7 @@ def headless_chromium() -> Iterator[Any]:
     executable = find_chromium()
     if executable is None:
         raise RuntimeError(
-            "no Chromium found: run scripts/install-system-deps.sh (apt-get install "
+            "no Chromium found: run scripts/install-system-deps.sh --browser (apt-get install "
             f"chromium), or set ${CHROMIUM_ENV} to a Chromium or Chrome executable"
         )
     try:

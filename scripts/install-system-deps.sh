@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
-# Install the system packages tripwire needs: bubblewrap for the sandbox (required),
-# and Chromium for the HTML report's browser tests (optional: those tests skip,
-# saying why, without it).
-# Idempotent and fast: does nothing (no package manager call) when both are present.
+# Install the system packages tripwire needs: bubblewrap for the sandbox (required).
+# With --browser (`make test`), also Chromium for the HTML report's browser tests
+# (optional: if it cannot be installed this says so and carries on; those tests then
+# skip, saying why).
+# Idempotent and fast: does nothing (no package manager call) when all are present.
 set -euo pipefail
+
+want_chromium=0
+for arg in "$@"; do
+  case "$arg" in
+    --browser) want_chromium=1 ;;
+    *) echo "usage: $0 [--browser]" >&2; exit 2 ;;
+  esac
+done
 
 have_chromium() {
   if [ -n "${TRIPWIRE_CHROMIUM:-}" ]; then
@@ -18,9 +27,9 @@ have_chromium() {
 }
 
 need_bwrap=1
-need_chromium=1
+need_chromium=$want_chromium
 if command -v bwrap >/dev/null 2>&1; then need_bwrap=0; fi
-if have_chromium; then need_chromium=0; fi
+if [ "$need_chromium" -eq 1 ] && have_chromium; then need_chromium=0; fi
 if [ "$need_bwrap" -eq 0 ] && [ "$need_chromium" -eq 0 ]; then
   exit 0
 fi

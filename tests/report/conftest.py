@@ -33,13 +33,15 @@ def report_bench() -> ModuleType:
     return load_report_bench()
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync driver (its own event loop, in a greenlet) is gone
+# before tests in other directories, some of them asyncio, run.
+@pytest.fixture(scope="module")
 def browser(report_bench: ModuleType) -> Iterator[Any]:
     """Headless Chromium driven by Playwright; skips only if either cannot be found."""
     if report_bench.find_chromium() is None:
         pytest.skip(
-            "no Chromium found: run scripts/install-system-deps.sh (apt-get install chromium) "
-            f"or set ${report_bench.CHROMIUM_ENV} to a Chromium or Chrome executable"
+            "no Chromium found: run scripts/install-system-deps.sh --browser (apt-get install "
+            f"chromium) or set ${report_bench.CHROMIUM_ENV} to a Chromium or Chrome executable"
         )
     try:
         import playwright.sync_api  # noqa: F401

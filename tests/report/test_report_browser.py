@@ -3,7 +3,7 @@ in-page links and expanders work, and it loads nothing and logs no error.
 
 Every check is over all plots, links and expanders the page has, so sections added
 to the report are covered without changing these tests. Skipped (saying why) only
-where Chromium or Playwright cannot be found; `scripts/install-system-deps.sh`
+where Chromium or Playwright cannot be found; `scripts/install-system-deps.sh --browser`
 installs Chromium and the `dev` extra Playwright.
 """
 
