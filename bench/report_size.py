@@ -353,6 +353,37 @@ def _interrogation(
     return asked
 
 
+SCRIPTED_SCHEMER = "tripwire/scripted-schemer-sed"
+"""The scripted schemer of `scripted_rows`: disables oversight with sed, a marked call."""
+
+
+def scripted_rows(logs: Path, samples: int = 2) -> list[ResultRow]:
+    """Rows of a real run, with Inspect logs on disk, for the report's transcripts and monitors.
+
+    Oversight subversion (strong) by the honest agent and a sed schemer, `samples`
+    each, in bubblewrap sandboxes: a few seconds, no model weights.
+
+    Raises:
+        RuntimeError: If an evaluation failed (its errors in the message).
+    """
+    from tripwire._catalog import evaluation
+    from tripwire._suite import EvalBatch, run_batches
+
+    batch = EvalBatch(
+        label="oversight-subversion",
+        task=evaluation("oversight-subversion").task(
+            conditions="strong", samples_per_condition=samples, sandbox="bwrap"
+        ),
+        models=[HONEST_AGENT, SCRIPTED_SCHEMER],
+        max_samples=2 * samples,
+    )
+    with redirect_stdout(StringIO()):
+        run = run_batches([batch], logs)
+    if run.eval_errors:
+        raise RuntimeError(f"the scripted run failed: {run.eval_errors}")
+    return run.rows
+
+
 def write_report(run: SyntheticRun, out_dir: Path) -> tuple[Path, float]:
     """Write the run's results and report as `tripwire run` does; the report and seconds taken.
 
@@ -519,10 +550,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="where to keep the run (default: a temp dir)")
     parser.add_argument("--loads", type=int, default=3, help="page loads timed (median shown)")
     parser.add_argument("--screenshot", type=Path, help="save a full-page PNG of the report here")
+    parser.add_argument(
+        "--scripted",
+        action="store_true",
+        help="add a real scripted run's rows (needs bwrap): flagged transcripts and monitors",
+    )
     args = parser.parse_args(argv)
 
     out = args.out or Path(tempfile.mkdtemp(prefix="tripwire-report-size-"))
     run = synthetic_run(args.samples, follow_ups=args.follow_ups, turns=args.turns)
+    if args.scripted:
+        run.rows += scripted_rows(out / "logs")
     outcomes = Counter(row.outcome for row in run.rows)
     print(
         f"synthesised {len(run.rows):,} samples ({outcomes['schemed']:,} schemed, "

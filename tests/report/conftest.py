@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -51,9 +53,30 @@ def browser(report_bench: ModuleType) -> Iterator[Any]:
         yield launched
 
 
+def has_logs() -> bool:
+    """Whether the realistic report includes a real scripted run (needs bubblewrap)."""
+    return shutil.which("bwrap") is not None
+
+
 @pytest.fixture(scope="session")
 def realistic_report(report_bench: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The report `tripwire run` would write for a synthetic run of 500 samples."""
-    run = report_bench.synthetic_run(REALISTIC_SAMPLES)
-    report, _ = report_bench.write_report(run, tmp_path_factory.mktemp("realistic"))
-    return Path(report)
+    """The report `tripwire run` would write for a synthetic run of 500 samples.
+
+    With bubblewrap, a real scripted run (4 samples, with their Inspect logs) is added,
+    so the page also holds flagged transcripts and the monitors' section, which are
+    read from logs; the synthetic samples' logs do not exist, as after a merge of runs
+    whose logs were not kept.
+    """
+    out = tmp_path_factory.mktemp("realistic")
+
+    def build() -> Path:
+        run = report_bench.synthetic_run(REALISTIC_SAMPLES)
+        if has_logs():
+            run.rows += report_bench.scripted_rows(out / "logs")
+        report, _ = report_bench.write_report(run, out)
+        return Path(report)
+
+    # Built in a thread of its own: Inspect runs (and reads logs) with asyncio.run, which
+    # refuses to start inside Playwright's running loop when the browser is already up.
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(build).result()

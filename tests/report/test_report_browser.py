@@ -87,6 +87,11 @@ class Report:
     """`realistic` (a synthetic run of 500 samples), `hostile` or `empty`."""
     path: Path
 
+    @property
+    def has_logs(self) -> bool:
+        """Whether a real run with its Inspect logs is in the report (see `realistic_report`)."""
+        return (self.path.parent / "logs").is_dir()
+
 
 @pytest.fixture(params=["realistic", "hostile", "empty"])
 def report(request: pytest.FixtureRequest, tmp_path: Path) -> Report:
@@ -181,7 +186,8 @@ def test_page_renders_title_headline_and_every_section(browser: Any, report: Rep
         assert sections.count() == seen.source.count("<section")
         assert {"rates", "schemed", "errors", "meta"} <= ids
         if report.kind == "realistic":
-            assert ids >= REALISTIC_SECTIONS, REALISTIC_SECTIONS - ids
+            expected = REALISTIC_SECTIONS | ({"monitoring"} if report.has_logs else set())
+            assert ids >= expected, expected - ids
 
 
 def test_the_page_fits_the_window_width(browser: Any, report: Report) -> None:
@@ -204,8 +210,8 @@ def test_every_plot_is_drawn(browser: Any, report: Report) -> None:
         assert page.locator("svg").count() == len(re.findall(r"<svg\b", seen.source))
         plots = page.locator("svg:not(svg svg)").all()
         if report.kind == "realistic":
-            # rates, confession rates by wording, interview curves at least
-            assert len(plots) >= 3
+            # rates, sandbagging, confession rates by wording, interview curves at least
+            assert len(plots) >= 4
         for plot in plots:
             plot.scroll_into_view_if_needed()
             size = box(plot)
@@ -264,7 +270,8 @@ def test_every_in_page_link_scrolls_to_its_target(browser: Any, report: Report) 
             targets = page.locator(f"[id='{href[1:]}']")
             assert targets.count() >= 1, f"{href}: no element has that id"
             top = targets.first.evaluate("(e) => e.getBoundingClientRect().top")
-            assert 0 <= top < page.viewport_size["height"], f"{href}: target at {top} px"
+            # sub-pixel layout may leave the target a fraction of a pixel above the top
+            assert -2 <= top < page.viewport_size["height"], f"{href}: target at {top} px"
         assert seen.page_errors == []
 
 
@@ -294,6 +301,8 @@ def test_every_expander_opens_on_click_and_shows_its_content(browser: Any, repor
         assert expanders.count() == seen.source.count("<details")
         if report.kind == "realistic":
             assert expanders.count() > 0
+            if report.has_logs:  # the scripted schemer's flagged transcripts
+                assert page.locator("details.transcript").count() > 0
         # Document order: an expander inside another is reached after its parent opened.
         for expander in expanders.all():
             summary = expander.locator(":scope > summary")
