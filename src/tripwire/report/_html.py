@@ -38,7 +38,11 @@ from ._reasoning import shown_reasoning_rates
 from ._svg import Plots, interval_dot, plot_style
 from ._transcripts import MAX_TRANSCRIPTS, flagged_transcripts, inspect_view_command
 
-__all__ = ["write_html_report"]
+__all__ = ["MAX_SAMPLES_LISTED", "write_html_report"]
+
+MAX_SAMPLES_LISTED = 100
+"""Schemed samples listed per model, and scheming samples' interrogations listed, in
+the page; the rest are in `results.jsonl` and `interrogation.jsonl`."""
 
 # Okabe-Ito colours (distinguishable with colour-blindness): the strongest goal nudge
 # gets the hottest colour, no goal the coolest.
@@ -130,7 +134,9 @@ def write_html_report(
         guard=guard,
         guard_plot=guard_plot(rows if guard_rows is None else guard_rows, plots) if guard else None,
         sandbagging_plot=sandbagging_plot(sandbagging, plots),
-        interrogation=interrogation_view(interrogation, {row.model for row in rows}, plots),
+        interrogation=interrogation_view(
+            interrogation, {row.model for row in rows}, plots, listed=MAX_SAMPLES_LISTED
+        ),
         reasoning=_reasoning_view(rows, bool(interrogation)),
         published=load_published(),
         schemed=_schemed_groups(rows),
@@ -219,6 +225,11 @@ def _schemed_groups(rows: list[ResultRow]) -> list[dict[str, Any]]:
             },
         )
         group["rows"].append(row)
+    for group in groups.values():
+        # A large run's every sample would make the page unusable; the rest are in
+        # results.jsonl, and the rates above count them all.
+        group["hidden"] = max(0, len(group["rows"]) - MAX_SAMPLES_LISTED)
+        group["shown"] = group["rows"][:MAX_SAMPLES_LISTED]
     return list(groups.values())
 
 
@@ -272,16 +283,21 @@ def _rate_plot_svg(summaries: Sequence[RateSummary], plots: Plots) -> Markup | N
     conditions = sorted({s.condition for s in summaries}, key=condition_sort_key)
     facets = [[s for s in summaries if s.scenario == scenario] for scenario in scenarios]
     models = [list(dict.fromkeys(s.model for s in facet)) for facet in facets]
-    row_height = 0.25 + 0.2 * len(conditions)
-    heights = [0.7 + row_height * len(names) for names in models]
+    # Each panel spaces only its own conditions: a scenario run in two conditions gets
+    # two rows per model, not one per condition anywhere in the run.
+    own = [sorted({s.condition for s in facet}, key=condition_sort_key) for facet in facets]
+    row_heights = [0.25 + 0.2 * len(names) for names in own]
+    heights = [0.7 + h * len(names) for h, names in zip(row_heights, models, strict=True)]
 
     with plot_style():
         figure = Figure(figsize=(8.5, sum(heights) + 0.8), layout="constrained")
         axes = figure.subplots(len(facets), 1, sharex=True, squeeze=False, height_ratios=heights)[
             :, 0
         ]
-        for ax, scenario, facet, names in zip(axes, scenarios, facets, models, strict=True):
-            _plot_facet(ax, facet, names, conditions, row_height)
+        for ax, scenario, facet, names, facet_conditions in zip(
+            axes, scenarios, facets, models, own, strict=True
+        ):
+            _plot_facet(ax, facet, names, facet_conditions, conditions)
             ax.set_title(scenario or "all scenarios", loc="left", fontweight="bold")
         last = axes[-1]
         last.set_xlim(-2, 122)  # room right of 100% for the "k/n" labels
@@ -304,8 +320,16 @@ def _rate_plot_svg(summaries: Sequence[RateSummary], plots: Plots) -> Markup | N
 
 
 def _plot_facet(
-    ax: Any, facet: list[RateSummary], names: list[str], conditions: list[str], row_height: float
+    ax: Any,
+    facet: list[RateSummary],
+    names: list[str],
+    conditions: list[str],
+    every_condition: list[str],
 ) -> None:
+    """One scenario's panel: a row per model, a dot per condition of this panel.
+
+    Colours come from every condition of the run, so one legend serves all panels.
+    """
     spread = min(0.8, 0.2 * len(conditions))
     for summary in facet:
         index = conditions.index(summary.condition)
@@ -317,7 +341,7 @@ def _plot_facet(
             summary.rate,
             summary.ci_low,
             summary.ci_high,
-            colour=_condition_colour(summary.condition, conditions),
+            colour=_condition_colour(summary.condition, every_condition),
             counts=f"{summary.schemed}/{summary.n}",
             errors=summary.errors,
             unscored_colour="#9a6700",

@@ -36,7 +36,10 @@ _FPR_COLOUR = "#0072B2"
 
 
 def interrogation_view(
-    rows: Sequence[InterrogationRow], models: Iterable[str] = (), plots: Plots | None = None
+    rows: Sequence[InterrogationRow],
+    models: Iterable[str] = (),
+    plots: Plots | None = None,
+    listed: int | None = None,
 ) -> dict[str, Any] | None:
     """Everything the section shows, or None when nobody was interrogated.
 
@@ -52,6 +55,7 @@ def interrogation_view(
     shown = evaluated_interrogation(rows, models)
     rates = confession_rates(shown)
     curves = multi_turn_curves(pooled_scripted_agents(rows))
+    samples = _guilty_samples(shown)
     return {
         "rates": [_rate_view(rate) for rate in rates],
         "rates_plot": _rates_plot(rates, plots),
@@ -60,7 +64,8 @@ def interrogation_view(
         "curves_plot": _curves_plot(curves, plots),
         "pooled": SCRIPTED_POOL,
         "calibration": grader_calibration(scripted_interrogation(rows), expected_grade),
-        "samples": _guilty_samples(shown),
+        "samples": samples if listed is None else samples[:listed],
+        "samples_hidden": 0 if listed is None else max(0, len(samples) - listed),
     }
 
 
