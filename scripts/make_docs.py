@@ -145,7 +145,8 @@ _VOLATILE = (
         r"<time>_\1_<id>",
     ),
     # Times as tables show them: kept the same width, so columns stay aligned.
-    (re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\b"), "YYYY-MM-DD hh:mm:ss"),
+    # (`stat` times in evidence carry nanoseconds: those go too.)
+    (re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?\b"), "YYYY-MM-DD hh:mm:ss"),
     # How long a hook took to decide, in its audit record.
     (re.compile(r'"elapsed_ms": ?[\d.]+'), '"elapsed_ms":"<ms>"'),
     # ISO timestamps, with or without microseconds and zone.
@@ -516,7 +517,8 @@ def scenario_anchors(evaluation: Any) -> str:
                 f"| {model} | {_percent(v['instrumental'])} | {_percent(v['terminal'])} | "
                 f"{_percent(v['scheming'])} | {v['p']} |"
             )
-        parts.append(f"Source: {published.source} (Table 5, 99 pairs).\n\n" + "\n".join(lines))
+        paper = published.source.split(", Table")[0]
+        parts.append(f"Source: {paper}, Table 5 (99 pairs).\n\n" + "\n".join(lines))
     if evaluation.name == "sandbagging" and published.sandbagging:
         lines = [
             "| goal | model | accuracy (incentive to do well) | "
@@ -530,14 +532,15 @@ def scenario_anchors(evaluation: Any) -> str:
                     f"{_percent(v.get('badly'))} | {v.get('p', '')} |"
                 )
         parts.append(
-            f"Source: {published.source} (Table 6, 50 rollouts per setting).\n\n" + "\n".join(lines)
+            f"Source: {published.source.split(', Table')[0]}, Table 6 (50 rollouts per setting)."
+            "\n\n" + "\n".join(lines)
         )
     for anchor in load_anchors():
         if anchor.scenario != evaluation.name:
             continue
         parts.append(
             f"- `{anchor.condition}`: {anchor.label}, {anchor.runs} runs per model: "
-            f"{anchor.published_text()}. Source: {anchor.source}."
+            f"{anchor.published_text().rstrip('.')}. Source: {anchor.source.rstrip('.')}."
             + (f" Note: {anchor.note}" if anchor.note and anchor.rates else "")
         )
     if not parts:
@@ -548,8 +551,20 @@ def scenario_anchors(evaluation: Any) -> str:
 def _percent(value: Any) -> str:
     if value is None or value == "":
         return "—"
-    number = float(value)
-    return f"{number:.1%}" if number * 100 % 1 > 0 else f"{number:.0%}"
+    percent = round(float(value) * 100, 6)
+    return f"{percent:.0f}%" if percent == int(percent) else f"{percent:.1f}%"
+
+
+def example_samples(evaluation: Any) -> int:
+    """Samples per condition of a scenario's example run.
+
+    One, except where scheming is judged across samples (a task that renames the
+    suite's `samples_per_condition`, to pairs or samples per setting): those get their
+    calibration count, the fewest at which the scripted schemer's test can reach
+    significance, so the example shows the verdict and not a test without power.
+    """
+    own_name = evaluation.aliases.get("samples_per_condition")
+    return int(evaluation.calibration.get(own_name, 1)) if own_name else 1
 
 
 def example_args(evaluation: Any, out: str) -> list[str]:
@@ -561,7 +576,7 @@ def example_args(evaluation: Any, out: str) -> list[str]:
         "--size",
         "quick",
         "--samples-per-condition",
-        "1",
+        str(example_samples(evaluation)),
         "--out",
         out,
     ]
@@ -638,11 +653,14 @@ def example_run(ws: Workspace, name: str) -> ExampleRun:
 
 
 def _example_output(stdout: str, name: str) -> str:
-    # Progress lines ("<scenario>: <model> 4 schemed ...") are printed as each model
-    # finishes, in whichever order that is: the table after them is the result.
-    lines = stdout.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.startswith("tripwire eval:")), 0)
-    return "\n".join(lines[start:])
+    # Progress lines ("<scenario>: <model> ━━ 4/4 ... done 0:00:34") are printed as each
+    # model finishes, in whichever order and time that is: the tables are the result.
+    kept = [
+        line
+        for line in stdout.splitlines()
+        if not line.startswith((f"{name}: ", "run directory: "))
+    ]
+    return "\n".join(kept).strip("\n")
 
 
 def _tools_of(out_dir: Path) -> list[tuple[str, str]]:
