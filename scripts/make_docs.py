@@ -1475,6 +1475,8 @@ GUIDES = {
     "interrogation.md": "Interrogation: does the agent own up afterwards?",
     "monitors.md": "Monitors: scoring transcripts, the corpus, control evaluations.",
     "security.md": "Security: what a hostile agent cannot do, and the escape suite.",
+    "cli.md": "Command line: commands, `--quiet` and `--json` for scripts, exit codes.",
+    "scale-out.md": "Past one machine: eval sets, the Kubernetes sandbox, vLLM, merged reports.",
 }
 REFERENCE = {
     "scenarios/index.md": "Scenario catalogue: one page per evaluation (setup, detection, "
