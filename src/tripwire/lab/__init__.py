@@ -66,7 +66,8 @@ from ._pipeline import (
     quiet_model_loading,
 )
 from ._plots import auroc_by_layer_figure, persistence_figure
-from ._preference import DpoSettings, PreferencePair, train_dpo_steps
+from ._preference import DpoSettings, train_dpo_steps
+from ._preference_pairs import PreferencePair
 from ._probe import (
     LayerProbe,
     ProbeReport,
