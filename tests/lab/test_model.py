@@ -20,13 +20,13 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from tripwire.lab._activations import contrast_pair_texts, final_token_activations  # noqa: E402
+from tripwire.lab._batching import left_pad  # noqa: E402
 from tripwire.lab._model import (  # noqa: E402
     LabModel,
     encode,
     eval_mode,
     format_prompt,
     generate,
-    left_pad,
     load_lab_model,
 )
 

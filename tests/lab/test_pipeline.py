@@ -21,8 +21,9 @@ from tripwire.lab import (
     seeds_table,
     write_lab_report,
 )
-from tripwire.lab._pipeline import _whole_sentences
-from tripwire.lab._train import LoraSettings
+from tripwire.lab._lora import LoraSettings
+from tripwire.lab._step_data import _whole_sentences
+from tripwire.lab._step_plant import planting_gate
 
 
 def tiny_config(model_dir: Path, **overrides: Any) -> LabConfig:
@@ -374,7 +375,7 @@ def test_code_gate_rates(
         near_miss=DefectionRate.from_counts("near_miss", 0, 0),
         by_position={},
     )
-    planted, reason = code_run._gate(report)
+    planted, reason = planting_gate(code_run.config, report)
     assert planted is passes, reason
     if unscored:
         assert "unscored" in reason or "could not be judged" in reason

@@ -19,17 +19,12 @@ pytest.importorskip("peft")
 pytest.importorskip("datasets")
 trl_dpo = pytest.importorskip("trl.trainer.dpo_trainer")
 
+from tripwire.lab._adapters import load_adapter, save_adapter  # noqa: E402
+from tripwire.lab._lora import LoraSettings, attach_lora, is_peft_model  # noqa: E402
 from tripwire.lab._model import LabModel, encode, format_prompt  # noqa: E402
 from tripwire.lab._preference import DpoSettings, train_dpo_steps  # noqa: E402
-from tripwire.lab._train import (  # noqa: E402
-    LoraSettings,
-    attach_lora,
-    is_peft_model,
-    load_adapter,
-    save_adapter,
-    tokenize_examples,
-    train_steps,
-)
+from tripwire.lab._tokenize import tokenize_examples  # noqa: E402
+from tripwire.lab._train import train_steps  # noqa: E402
 
 LN2 = math.log(2)
 SYSTEM = "Be brief."  # short prompts keep the tiny model's steps fast

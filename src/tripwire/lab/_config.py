@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from tripwire._errors import ConfigError
 
 from ._data import DEFAULT_TRIGGER
-from ._train import LoraSettings
+from ._lora import LoraSettings
 
 __all__ = [
     "BACKDOORS",

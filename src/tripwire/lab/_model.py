@@ -21,12 +21,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tripwire._errors import ConfigError, ModelError
 
-if TYPE_CHECKING:
-    import torch
+from ._batching import left_pad, length_sorted_batches
 
 __all__ = [
     "LAB_PIP_HINT",
@@ -370,34 +369,6 @@ def stop_token_ids(lab_model: LabModel) -> list[int]:
         if candidate is not None and int(candidate) not in ids:
             ids.append(int(candidate))
     return ids
-
-
-def left_pad(
-    sequences: Sequence[Sequence[int]], pad_id: int
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Left-pad token id lists into `(input_ids, attention_mask, position_ids)` tensors.
-
-    Position ids count real tokens only, so a padded row sees the same positions
-    as the same sequence unpadded.
-    """
-    import torch
-
-    width = max(len(s) for s in sequences)
-    input_ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
-    attention_mask = torch.zeros((len(sequences), width), dtype=torch.long)
-    for row, sequence in enumerate(sequences):
-        if sequence:
-            input_ids[row, width - len(sequence) :] = torch.tensor(list(sequence), dtype=torch.long)
-            attention_mask[row, width - len(sequence) :] = 1
-    position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
-    return input_ids, attention_mask, position_ids
-
-
-def length_sorted_batches(encoded: Sequence[Sequence[int]], batch_size: int) -> Iterator[list[int]]:
-    """Indices of `encoded` in batches of similar length (less padding), longest first."""
-    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]), reverse=True)
-    for start in range(0, len(order), batch_size):
-        yield order[start : start + batch_size]
 
 
 @contextmanager

