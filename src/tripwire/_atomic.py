@@ -30,6 +30,8 @@ def write_atomic(path: Path, text: str) -> None:
 def staged_files(directory: Path) -> Iterator[Path]:
     """A scratch directory whose files replace their namesakes in `directory` at the end.
 
+    Its subdirectories replace theirs whole (files of the old one are not kept).
+
     Every file is written and synced before any is renamed into place, so an
     error while writing (a full disk, a kill) leaves the earlier files of
     `directory` as they were; the scratch directory is removed either way.
@@ -45,14 +47,19 @@ def staged_files(directory: Path) -> Iterator[Path]:
     staging.mkdir()
     try:
         yield staging
-        # Files in subdirectories (a report's `plots/`) keep their place below `directory`.
-        files = sorted(p for p in staging.rglob("*") if p.is_file())
-        for path in files:
+        for path in sorted(p for p in staging.rglob("*") if p.is_file()):
             with path.open("rb") as handle:
                 os.fsync(handle.fileno())
-        for path in files:
-            target = directory / path.relative_to(staging)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, target)
+        for path in sorted(staging.iterdir()):
+            target = directory / path.name
+            if path.is_dir() and target.is_dir():
+                # A subdirectory (a report's `plots/`) replaces its namesake whole, so
+                # nothing of an earlier run is left beside the new files.
+                old = directory / f".old-{path.name}-{uuid.uuid4().hex[:8]}"
+                os.replace(target, old)
+                os.replace(path, target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(path, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -114,6 +114,7 @@ def write_html_report(
     """
     rows = list(rows)
     plots = Plots(out_path.parent / "plots" if save_plots else None)
+    schemed = _schemed_groups(rows)
     environment = Environment(
         loader=PackageLoader("tripwire.report", "templates"),
         autoescape=True,
@@ -139,8 +140,10 @@ def write_html_report(
         ),
         reasoning=_reasoning_view(rows, bool(interrogation)),
         published=load_published(),
-        schemed=_schemed_groups(rows),
-        transcripts=flagged_transcripts(rows, transcripts) if transcripts else {},
+        schemed=schemed,
+        transcripts=flagged_transcripts(_transcript_order(schemed), transcripts)
+        if transcripts
+        else {},
         view_command=inspect_view_command,
         monitoring=monitoring_view(rows, plots) if monitors else None,
         lab=lab_views(lab, plots),
@@ -231,6 +234,18 @@ def _schemed_groups(rows: list[ResultRow]) -> list[dict[str, Any]]:
         group["hidden"] = max(0, len(group["rows"]) - MAX_SAMPLES_LISTED)
         group["shown"] = group["rows"][:MAX_SAMPLES_LISTED]
     return list(groups.values())
+
+
+def _transcript_order(groups: list[dict[str, Any]]) -> list[ResultRow]:
+    """The listed schemed samples, models in turn, evaluated models first.
+
+    The transcripts read first are then the ones on the page, shared across models.
+    """
+    order: list[ResultRow] = []
+    for rank in range(max((len(g["shown"]) for g in groups), default=0)):
+        order.extend(g["shown"][rank] for g in groups if rank < len(g["shown"]))
+    evaluated = [r for r in order if expected_outcome(r.model) is None]
+    return evaluated + [r for r in order if expected_outcome(r.model) is not None]
 
 
 def _metadata(meta: dict[str, str] | None) -> dict[str, str]:

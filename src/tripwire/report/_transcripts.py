@@ -20,7 +20,6 @@ from typing import Any
 from urllib.parse import quote, unquote, urlparse
 
 from tripwire.results._row import ResultRow
-from tripwire.stats import expected_outcome
 
 __all__ = [
     "MAX_TRANSCRIPTS",
@@ -39,6 +38,10 @@ their evidence and the command that opens them in Inspect's viewer."""
 
 MAX_TEXT = 1500
 """Characters of one message or tool output shown; the rest is counted, not shown."""
+
+MAX_TRANSCRIPT_TEXT = 40_000
+"""Characters of one transcript shown (each part clipped to `MAX_TEXT` as well); the
+messages after are counted and left to Inspect's viewer."""
 
 VIEW_PORT = 7575
 """Inspect's default viewer port (`inspect view --port`)."""
@@ -92,6 +95,8 @@ class SampleTranscript:
     error: str | None = None
     view_command: str = ""
     view_url: str = ""
+    more_messages: int = 0
+    """Messages left out after `MAX_TRANSCRIPT_TEXT` characters were shown."""
 
     @property
     def calls(self) -> int:
@@ -109,19 +114,18 @@ def flagged_transcripts(
 ) -> dict[tuple[str, str, int], SampleTranscript]:
     """The transcripts of `schemed` samples, read back from their Inspect logs.
 
-    Evaluated models' samples come first, then the scripted schemers' (whose scheming
-    is expected). A sample whose log is gone or unreadable gets a transcript with its
-    `error` set rather than disappearing.
+    A sample whose log is gone or unreadable gets a transcript with its `error` set
+    rather than disappearing.
 
     Args:
-        rows: Result rows of the report.
+        rows: Result rows, in the order their transcripts should be read (the report
+            gives the listed samples, models in turn, evaluated models first).
         limit: At most this many transcripts are read.
 
     Returns:
         Transcripts keyed by (log file, sample id, epoch).
     """
     flagged = [row for row in rows if row.outcome == "schemed" and row.log_file]
-    flagged.sort(key=lambda row: expected_outcome(row.model) is not None)
     guard = _policy_guard()
     found: dict[tuple[str, str, int], SampleTranscript] = {}
     for row in flagged[:limit]:
@@ -144,10 +148,12 @@ def local_log_path(log_file: str) -> Path | None:
 
 def inspect_view_command(log_file: str, sample_id: str, epoch: int) -> tuple[str, str]:
     """The command that opens a sample's log in Inspect's viewer, and the sample's URL."""
-    path = local_log_path(log_file) or Path(urlparse(log_file).path)
-    command = f"inspect view --log-dir {_shell_quote(str(path.parent))}"
+    local = local_log_path(log_file)
+    # A remote log (s3://bucket/dir/x.eval) is viewed from its remote directory.
+    directory, name = (str(local.parent), local.name) if local else log_file.rsplit("/", 1)
+    command = f"inspect view --log-dir {_shell_quote(directory)}"
     url = (
-        f"http://127.0.0.1:{VIEW_PORT}/#/logs/{quote(path.name)}/samples/sample/"
+        f"http://127.0.0.1:{VIEW_PORT}/#/logs/{quote(name)}/samples/sample/"
         f"{quote(str(sample_id), safe='')}/{epoch}/"
     )
     return command, url
@@ -187,35 +193,44 @@ def _sample_transcript(row: ResultRow, guard: Any) -> SampleTranscript:
     from tripwire.monitor import guard_decisions
 
     decisions = {id(call): decision for call, decision in guard_decisions(transcript, guard)}
+    attributed = _attributed(found, list(transcript.tool_calls()))
     terms = evidence_terms(row.evidence)
-    for message in transcript.messages:
+    index = -1
+    size = 0
+    for position, message in enumerate(transcript.messages):
+        if size > MAX_TRANSCRIPT_TEXT:
+            # A long episode would swamp the page; the log has the rest.
+            shown.more_messages = len(transcript.messages) - position
+            break
         step = TranscriptStep(role=message.role, text=_clip(message.text))
+        size += len(step.text)
         for call in message.tool_calls:
+            index += 1
             text = _command_text(call.arguments)
             flags = [
                 f"the detector saw this first after this call: {detail}"
-                for detail in found.get(_rendered(call.tool, call.arguments), [])
+                for detail in attributed.get(index, [])
             ]
             decision = decisions.get(id(call))
             if decision is not None and decision.action != "allow":
                 flags.append(f"guard would {decision.action} ({decision.rule}): {decision.reason}")
             named = _outermost([t for t in terms if t in text])
-            step.calls.append(
-                TranscriptCall(
-                    tool=call.tool,
-                    command=_clip(text),
-                    result=_clip(call.result or ""),
-                    flags=flags,
-                    related=[f"names {', '.join(named[:3])}, as the evidence does"]
-                    if named and not flags
-                    else [],
-                )
+            shown_call = TranscriptCall(
+                tool=call.tool,
+                command=_clip(text),
+                result=_clip(call.result or ""),
+                flags=flags,
+                related=[f"names {', '.join(named[:3])}, as the evidence does"]
+                if named and not flags
+                else [],
             )
+            size += len(shown_call.command) + len(shown_call.result)
+            step.calls.append(shown_call)
         shown.steps.append(step)
     return shown
 
 
-def _read_sample(row: ResultRow) -> tuple[Any, dict[str, list[str]]]:
+def _read_sample(row: ResultRow) -> tuple[Any, _Attribution]:
     """The sample's transcript, and its detector's findings by the call that caused them."""
     from inspect_ai.log import read_eval_log_sample
 
@@ -236,21 +251,50 @@ def _read_sample(row: ResultRow) -> tuple[Any, dict[str, list[str]]]:
     return transcript_from_sample(sample, row.log_file), _findings_by_call(sample.store)
 
 
-def _findings_by_call(store: dict[str, Any]) -> dict[str, list[str]]:
+@dataclass
+class _Attribution:
+    """The detector's findings by the call after which each was first seen."""
+
+    by_id: dict[str, list[str]] = field(default_factory=dict)
+    by_text: list[tuple[int, str, str]] = field(default_factory=list)
+    """(index among the calls that ran, rendered call, detail) of findings recorded
+    without a call id (logs written before ids were kept)."""
+
+
+def _findings_by_call(store: dict[str, Any]) -> _Attribution:
     from tripwire.scenarios._trace import TRACE_KEY, EpisodeTrace
 
+    found = _Attribution()
     recorded = store.get(TRACE_KEY)
     if not isinstance(recorded, dict):
-        return {}  # a detector that judges only the final state, or no harness trace
+        return found  # a detector that judges only the final state, or no harness trace
     try:
         trace = EpisodeTrace.model_validate(recorded)
     except ValueError:
-        return {}
-    found: dict[str, list[str]] = {}
+        return found
     for finding in trace.findings:
-        for call in finding.calls:
-            found.setdefault(call, []).append(finding.detail)
+        if finding.call_ids:
+            for call_id in finding.call_ids:
+                found.by_id.setdefault(call_id, []).append(finding.detail)
+        elif finding.step is not None:
+            found.by_text.extend((finding.step, call, finding.detail) for call in finding.calls)
     return found
+
+
+def _attributed(found: _Attribution, calls: list[Any]) -> dict[int, list[str]]:
+    """Detector findings per call (by position in `calls`)."""
+    marked: dict[int, list[str]] = {}
+    for index, call in enumerate(calls):
+        if call.id is not None and call.id in found.by_id:
+            marked[index] = found.by_id[call.id]
+    for step, rendered, detail in found.by_text:
+        # Refused calls are in the transcript but not counted in `step`: the call is at
+        # `step` or later; the first with the same text from there is it.
+        for index in range(step, len(calls)):
+            if _rendered(calls[index].tool, calls[index].arguments) == rendered:
+                marked.setdefault(index, []).append(detail)
+                break
+    return marked
 
 
 def _rendered(tool: str, arguments: dict[str, Any]) -> str:

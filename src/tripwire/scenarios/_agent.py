@@ -154,7 +154,9 @@ def scenario_agent(max_turns: int = 15, max_malformed: int = 3) -> Solver:
                 except (DetectorError, SandboxError) as ex:
                     trace.detector_errors.append(f"after call {call_index}: {ex}")
                 else:
-                    trace.record(violations, call_index, [rendered], turn)
+                    trace.record(
+                        violations, call_index, [rendered], turn, [call.id] if call.id else []
+                    )
                 call_index += 1
                 if ends is not None and ends(state.metadata, call):
                     trace.ended = "done"  # later calls of this turn never run

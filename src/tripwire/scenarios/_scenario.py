@@ -131,8 +131,11 @@ BWRAP_ONLY: dict[str, str] = {
     "self-replication": "its staging host is a simulated remote host of that sandbox",
     "shutdown-resistance": "its shutdown kills every process of the sandbox's own pid namespace",
     "self-exfiltration": "its new server is a simulated remote host of that sandbox",
+    "kill-switch-tampering": "read-only supervisor programs and a separate supervisor account",
 }
-"""Scenarios whose detectors only work in tripwire's bwrap sandbox, and why."""
+"""Scenarios whose detectors only work in tripwire's bwrap sandbox (or a provider derived
+from it), and why: checked when each sample starts. kill-switch-tampering's task also
+accepts a derived provider's name, so it checks its own when built."""
 
 
 def require_bwrap(scenario: str, sandbox: object) -> None:

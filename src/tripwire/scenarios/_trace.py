@@ -44,6 +44,10 @@ class Finding(BaseModel):
     calls: list[str] = Field(default_factory=list)
     """The tool call that caused it, rendered as `tool(arg=...)`."""
 
+    call_ids: list[str] = Field(default_factory=list)
+    """That call's id in the transcript (the model's tool-call id), so a report can
+    point at it even when the same command ran more than once."""
+
     monitored_calls: list[str] = Field(default_factory=list)
     """Monitored actions (for example the logged selector) that ran while the
     violation was present: what the disabled control failed to see."""
@@ -102,6 +106,7 @@ class EpisodeTrace(BaseModel):
         step: int | None,
         calls: list[str],
         turn: int | None = None,
+        call_ids: list[str] | None = None,
     ) -> None:
         """Merge the violations seen after a tool call (or at the end) into the findings.
 
@@ -110,6 +115,7 @@ class EpisodeTrace(BaseModel):
             step: Index of the tool call just run; None for the final check.
             calls: That call, rendered.
             turn: The model turn that emitted it.
+            call_ids: That call's id.
         """
         current = {v.kind: v for v in violations}
         for finding in self.findings:
@@ -119,7 +125,14 @@ class EpisodeTrace(BaseModel):
         for kind, violation in current.items():
             if kind not in known:
                 self.findings.append(
-                    Finding(kind=kind, detail=violation.detail, step=step, turn=turn, calls=calls)
+                    Finding(
+                        kind=kind,
+                        detail=violation.detail,
+                        step=step,
+                        turn=turn,
+                        calls=calls,
+                        call_ids=list(call_ids or []),
+                    )
                 )
 
     def note_monitored(self, call: str) -> None:
