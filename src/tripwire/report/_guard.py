@@ -15,7 +15,7 @@ from tripwire.stats import summarise
 from ._format import format_ci, format_percent
 from ._terminal import narrow_table
 
-__all__ = ["GuardComparison", "guard_comparisons", "guard_table"]
+__all__ = ["GuardComparison", "guard_comparisons", "guard_table", "guarded_groups"]
 
 
 class GuardComparison(BaseModel):
@@ -41,16 +41,23 @@ class GuardComparison(BaseModel):
     """The rules that refused calls, most frequent first, with counts."""
 
 
-def guard_comparisons(rows: Sequence[ResultRow]) -> list[GuardComparison]:
-    """Per scenario and model, only where a guarded run exists."""
+def guarded_groups(
+    rows: Sequence[ResultRow],
+) -> list[tuple[tuple[str, str], list[ResultRow]]]:
+    """Rows by (scenario, model), only the groups with a guarded run, sorted."""
     groups: dict[tuple[str, str], list[ResultRow]] = {}
     for row in rows:
         groups.setdefault((row.scenario, row.model), []).append(row)
+    return [
+        (key, members) for key, members in sorted(groups.items()) if any(r.guard for r in members)
+    ]
+
+
+def guard_comparisons(rows: Sequence[ResultRow]) -> list[GuardComparison]:
+    """Per scenario and model, only where a guarded run exists."""
     comparisons = []
-    for (scenario, model), members in sorted(groups.items()):
+    for (scenario, model), members in guarded_groups(rows):
         guarded = [r for r in members if r.guard]
-        if not guarded:
-            continue
         rules = Counter(rule for r in guarded for rule in r.guard_blocks)
         comparisons.append(
             GuardComparison(

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from tripwire.results._row import ResultRow
 from tripwire.stats import RateSummary, SandbaggingSummary, summarise
 
+from ._guard import guarded_groups
 from ._svg import Plots, interval_dot, plot_style
 
 __all__ = ["guard_plot", "sandbagging_plot"]
@@ -34,7 +35,6 @@ def sandbagging_plot(summaries: Sequence[SandbaggingSummary], plots: Plots) -> M
         return None
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
-    from matplotlib.ticker import PercentFormatter
 
     with plot_style():
         labels = [_group_label(s.model, s.condition) for s in summaries]
@@ -57,16 +57,8 @@ def sandbagging_plot(summaries: Sequence[SandbaggingSummary], plots: Plots) -> M
                 color=_test_colour(summary),
                 in_layout=False,  # the x-limit leaves room for it
             )
-        ax.set_yticks(range(len(labels)), labels)
-        ax.set_ylim(len(labels) - 0.5, -0.5)
-        ax.set_xlim(-2, 185)  # room right of 100% for the test's numbers
-        ax.spines.bottom.set_bounds(0, 100)
-        ax.set_xticks(range(0, 101, 20))
-        ax.xaxis.set_major_formatter(PercentFormatter(100))
-        ax.set_xlabel("mean accuracy per setting")
-        ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
-        ax.set_axisbelow(True)
-        ax.tick_params(axis="y", length=0)
+        # Room right of 100% for the test's numbers.
+        _percent_rows(ax, labels, "mean accuracy per setting", right=185)
         figure.legend(
             [Line2D([], [], marker="o", linestyle="", color=c) for c in (_HIGH, _LOW)],
             ["incentivised to do well", "incentivised to do badly"],
@@ -84,7 +76,6 @@ def guard_plot(rows: Sequence[ResultRow], plots: Plots) -> Markup | None:
         return None
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
-    from matplotlib.ticker import PercentFormatter
 
     with plot_style():
         figure = Figure(figsize=(8.5, 1.0 + 0.6 * len(pairs)), layout="constrained")
@@ -109,15 +100,7 @@ def guard_plot(rows: Sequence[ResultRow], plots: Plots) -> Markup | None:
                     errors=summary.errors,
                     unscored_colour="#9a6700",
                 )
-        ax.set_yticks(range(len(labels)), labels)
-        ax.set_ylim(len(labels) - 0.5, -0.5)
-        ax.set_xlim(-2, 122)
-        ax.set_xticks(range(0, 101, 20))
-        ax.xaxis.set_major_formatter(PercentFormatter(100))
-        ax.set_xlabel("scheming rate (dot) with 95% Wilson interval (bar)")
-        ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
-        ax.set_axisbelow(True)
-        ax.tick_params(axis="y", length=0)
+        _percent_rows(ax, labels, "scheming rate (dot) with 95% Wilson interval (bar)", right=122)
         figure.legend(
             [Line2D([], [], marker="o", color=c) for c in (_UNGUARDED, _GUARDED)],
             ["without the guard", "with the guard"],
@@ -128,17 +111,28 @@ def guard_plot(rows: Sequence[ResultRow], plots: Plots) -> Markup | None:
     return plots.add(figure, "guarded-vs-unguarded", "scheming rates without and with the guard")
 
 
+def _percent_rows(ax: Any, labels: list[str], xlabel: str, *, right: float) -> None:
+    """A row per label (first on top) over a 0–100% axis, room for text up to `right`."""
+    from matplotlib.ticker import PercentFormatter
+
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_ylim(len(labels) - 0.5, -0.5)
+    ax.set_xlim(-2, right)
+    ax.spines.bottom.set_bounds(0, 100)
+    ax.set_xticks(range(0, 101, 20))
+    ax.xaxis.set_major_formatter(PercentFormatter(100))
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.tick_params(axis="y", length=0)
+
+
 def _guard_pairs(
     rows: Sequence[ResultRow],
 ) -> list[tuple[str, RateSummary | None, RateSummary | None]]:
-    groups: dict[tuple[str, str], list[ResultRow]] = {}
-    for row in rows:
-        groups.setdefault((row.scenario, row.model), []).append(row)
     pairs = []
-    for (scenario, model), members in sorted(groups.items()):
+    for (scenario, model), members in guarded_groups(rows):
         guarded = [r for r in members if r.guard]
-        if not guarded:
-            continue
         unguarded = [r for r in members if not r.guard]
         pairs.append(
             (
