@@ -249,3 +249,26 @@ def test_a_remote_log_is_viewed_from_its_remote_directory() -> None:
     command, url = inspect_view_command("s3://bucket/runs/a/logs/x.eval", "s-1", 1)
     assert command == "inspect view --log-dir s3://bucket/runs/a/logs"
     assert "/#/logs/x.eval/samples/sample/s-1/1/" in url
+
+
+def test_a_failed_test_across_samples_fails_the_headline_calibration(tmp_path: Path) -> None:
+    from tripwire.stats import calibrate_deferred
+
+    def row(setting: str, accuracy: float) -> ResultRow:
+        return ResultRow(
+            scenario="sandbagging",
+            condition="strong",
+            setting=setting,
+            model="tripwire/scripted-schemer",
+            outcome="clean",
+            measures={"accuracy": accuracy},
+        )
+
+    # The scripted sandbagger that did not sandbag: its test cannot find a difference.
+    rows = [row(s, 1.0) for s in ("counterfactual", "sandbag") for _ in range(5)]
+    deferred = calibrate_deferred(rows)
+    assert deferred and not all(result.ok for result in deferred)
+    html = _report([], tmp_path, deferred_calibration=deferred, monitors=False)
+    card = re.search(r'<div class="card bad">.*?</div>\s*</div>', html, re.S)
+    assert card is not None and "FAIL" in card.group(0)
+    assert "sandbagging: tripwire/scripted-schemer" in card.group(0)

@@ -123,7 +123,7 @@ def write_html_report(
     )
     html = environment.get_template("report.html.j2").render(
         title=title,
-        headline=_headline(rows, calibration),
+        headline=_headline(rows, calibration, deferred_calibration),
         calibration=calibration,
         plot=_plot(summaries, plots),
         rates=[_rate_view(summary) for summary in summaries],
@@ -155,7 +155,11 @@ def write_html_report(
     return out_path
 
 
-def _headline(rows: list[ResultRow], calibration: Sequence[CalibrationResult]) -> dict[str, Any]:
+def _headline(
+    rows: list[ResultRow],
+    calibration: Sequence[CalibrationResult],
+    deferred: Sequence[DeferredCalibrationResult | AlignmentFakingCalibration] = (),
+) -> dict[str, Any]:
     # Scripted agents' rates are fixed by construction; the headline is about the
     # models under evaluation unless the run had nothing else.
     evaluated = [row for row in rows if expected_outcome(row.model) is None]
@@ -179,7 +183,11 @@ def _headline(rows: list[ResultRow], calibration: Sequence[CalibrationResult]) -
         "rate": format_percent(schemed / scored) if scored else None,
         "errors": errors,
         "calibration_agents": len(calibration),
-        "calibration_failed": [result.model for result in calibration if not result.ok],
+        # The tests judged across samples (sandbagging, alignment faking) calibrate too:
+        # one failing is as much a FAIL as a misclassified sample.
+        "calibration_checks": len(calibration) + len(deferred),
+        "calibration_failed": [result.model for result in calibration if not result.ok]
+        + [f"{result.scenario}: {result.model}" for result in deferred if not result.ok],
     }
 
 
@@ -328,7 +336,7 @@ def _rate_plot_svg(summaries: Sequence[RateSummary], plots: Plots) -> Markup | N
             [c or "all conditions" for c in conditions],
             title="condition",
             loc="outside upper center",
-            ncols=len(conditions),
+            ncols=min(len(conditions), 6),  # more would run off the figure
             frameon=False,
         )
     return plots.add(figure, "scheming-rates", "scheming rates with 95% Wilson intervals")
