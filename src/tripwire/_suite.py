@@ -131,8 +131,9 @@ def run_batches(
             logs = _run_batch(batch, log_dir / name)
         finally:
             progress_sink(None)
-            if on_end:
-                on_end(batch)
+        # Only a batch that ran ends: one that raised says why, not "0 schemed · 0 clean".
+        if on_end:
+            on_end(batch)
         for log in logs:
             log_files.append(str(log.location))
             if log.status != "success":

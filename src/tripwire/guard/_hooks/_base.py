@@ -109,7 +109,11 @@ def validate_event(model: type[_Model], data: dict[str, Any], agent: str) -> _Mo
 
 def decision_text(decision: Decision) -> str:
     """The reason the agent (and its user) are shown, naming tripwire and the rule."""
-    reason = decision.reason.strip() or "no reason given"
+    # One line, whatever the call held: an agent reads the answer line by line, and
+    # Python's splitlines also breaks at \x85, \u2028 and friends.
+    reason = " ".join(part.strip() for part in decision.reason.splitlines() if part.strip())
+    reason = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in reason)
+    reason = reason or "no reason given"
     if decision.action == "ask":
         return f"tripwire ({decision.rule}): needs a human's confirmation: {reason}"
     return f"tripwire ({decision.rule}): {reason}"
