@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from tripwire._errors import ConfigError
+from tripwire._text import printable
 
 from ._exit import ExitCode
 
@@ -172,7 +173,7 @@ def run_command(
         mark = " (run killed)" if incident.killed else ""
         err.print(
             f"[bold red]tripwire incident[/] {incident.kind}: "
-            f"{escape(_printable(incident.detail))}{mark}",
+            f"{escape(printable(incident.detail))}{mark}",
             markup=True,
         )
 
@@ -208,16 +209,6 @@ def run_command(
     raise typer.Exit(code=summary.exit_code or ExitCode.OK)
 
 
-# Control characters (C0, DEL, C1): what an agent puts in a file name or command must not
-# reach the operator's terminal as escape sequences that hide or rewrite tripwire's lines.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _printable(text: str) -> str:
-    """`text` with each control character shown as an escape such as `ESC` -> `x1b`."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-
-
 def _parse_env(items: list[str]) -> dict[str, str]:
     env: dict[str, str] = {}
     for item in items:
@@ -240,7 +231,7 @@ def _print_summary(console: Console, summary: Any) -> None:
     console.print(
         f"tripwire: run {summary.run_id} [{colour}]{summary.status}[/] after "
         f"{summary.seconds:.1f} s (exit {summary.exit_code})"
-        + (f": {escape(_printable(summary.killed_by))}" if summary.killed_by else ""),
+        + (f": {escape(printable(summary.killed_by))}" if summary.killed_by else ""),
         markup=True,
     )
     line = f"  commands: {summary.allowed} allowed, {summary.denied} denied, {summary.asked} asked"
@@ -261,8 +252,8 @@ def _print_summary(console: Console, summary: Any) -> None:
             table.add_row(
                 f"{incident.seconds:.1f}",
                 incident.kind + (" (kill)" if incident.killed else ""),
-                escape(_printable(incident.detail)),
-                escape(_printable((incident.command or "")[:120])),
+                escape(printable(incident.detail)),
+                escape(printable((incident.command or "")[:120])),
             )
         console.print(table)
     check = f"tripwire audit verify {summary.audit_log}"
@@ -387,18 +378,18 @@ def replay_command(
             if decision.action == "allow" and not show_all:
                 continue
             if not heading_shown:
-                out.print(f"[bold]{escape(_printable(item.label))}[/bold]")
+                out.print(f"[bold]{escape(printable(item.label))}[/bold]")
                 heading_shown = True
             shown = " ".join(json.dumps(call.arguments, default=str).split())
             shown = shown if len(shown) <= 140 else shown[:137] + "..."
             out.print(
                 f"  #{index} [{colour[decision.action]}]{decision.action}[/] "
-                f"({escape(decision.rule)}) {escape(_printable(call.tool))} ",
+                f"({escape(decision.rule)}) {escape(printable(call.tool))} ",
                 end="",
             )
             out.print(shown, markup=False)
             if decision.action != "allow":
-                out.print(f"      {_printable(decision.reason)}", markup=False)
+                out.print(f"      {printable(decision.reason)}", markup=False)
     summary = ", ".join(f"{count} {action}" for action, count in totals.items())
     err.print(
         f"{transcripts} transcripts, {sum(totals.values())} calls: {summary}; "

@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from tripwire._errors import UnparseableError
+from tripwire._text import printable
 
 from .._call import GuardCall
 from .._decision import Decision
@@ -112,8 +113,7 @@ def decision_text(decision: Decision) -> str:
     # One line, whatever the call held: an agent reads the answer line by line, and
     # Python's splitlines also breaks at \x85, \u2028 and friends.
     reason = " ".join(part.strip() for part in decision.reason.splitlines() if part.strip())
-    reason = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in reason)
-    reason = reason or "no reason given"
+    reason = printable(reason) or "no reason given"
     if decision.action == "ask":
         return f"tripwire ({decision.rule}): needs a human's confirmation: {reason}"
     return f"tripwire ({decision.rule}): {reason}"
