@@ -133,6 +133,10 @@ def finish(
     calibration = calibrate(covert)
     deferred_calibration = calibrate_deferred(deferred)
     paired_calibration = calibrate_alignment_faking(paired)
+    verdicts: list[DeferredCalibrationResult | AlignmentFakingCalibration] = [
+        *deferred_calibration,
+        *paired_calibration,
+    ]
     # Calibration agents have their own verdict table; the rates are the evaluated
     # models' (all rows when only calibration agents ran).
     evaluated_summaries = [s for s in summaries if expected_outcome(s.model) is None]
@@ -153,8 +157,8 @@ def finish(
         console.print(alignment_faking_table(faking))
     if calibration:
         console.print(calibration_table(calibration))
-    if deferred_calibration or paired_calibration:
-        console.print(deferred_calibration_table([*deferred_calibration, *paired_calibration]))
+    if verdicts:
+        console.print(deferred_calibration_table(verdicts))
     if len(every_row) > len(rows):
         console.print(guard_table(every_row))
     # As with rates, the answers shown are the unguarded runs' (the files keep all).
@@ -184,7 +188,7 @@ def finish(
                 meta=meta,
                 sandbagging=sandbagging,
                 alignment_faking=faking,
-                deferred_calibration=[*deferred_calibration, *paired_calibration],
+                deferred_calibration=verdicts,
                 guard=guard_comparisons(every_row),
                 guard_rows=every_row,
                 interrogation=asked,
@@ -210,10 +214,6 @@ def finish(
             f"answers: {files.interrogation_jsonl}  {files.interrogation_csv}", highlight=False
         )
     console.print(f"report:  {files.report_html}", highlight=False)
-    verdicts: list[DeferredCalibrationResult | AlignmentFakingCalibration] = [
-        *deferred_calibration,
-        *paired_calibration,
-    ]
     return RunSummary(
         title=title,
         ok=not eval_errors and all(r.ok for r in [*calibration, *verdicts]),

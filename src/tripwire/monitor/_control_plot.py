@@ -19,9 +19,9 @@ def plot_safety_usefulness(report: ControlReport, path: str | Path) -> list[Path
     Returns:
         The two files written.
     """
-    import matplotlib as mpl
+    from tripwire.report._svg import plot_style
 
-    with mpl.rc_context(_PLOT_STYLE):
+    with plot_style():
         figure = safety_usefulness_figure(report)
         base = Path(path)
         base.parent.mkdir(parents=True, exist_ok=True)
@@ -31,15 +31,6 @@ def plot_safety_usefulness(report: ControlReport, path: str | Path) -> list[Path
     return written
 
 
-_PLOT_STYLE: Any = {
-    "svg.fonttype": "none",
-    "svg.hashsalt": "tripwire",
-    "text.parse_math": False,
-    "font.family": "sans-serif",
-    "font.size": 10,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-}
 
 
 def safety_usefulness_figure(report: ControlReport) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,7 +152,7 @@ def inspect_view_command(log_file: str, sample_id: str, epoch: int) -> tuple[str
     local = local_log_path(log_file)
     # A remote log (s3://bucket/dir/x.eval) is viewed from its remote directory.
     directory, name = (str(local.parent), local.name) if local else log_file.rsplit("/", 1)
-    command = f"inspect view --log-dir {_shell_quote(directory)}"
+    command = f"inspect view --log-dir {shlex.quote(directory)}"
     url = (
         f"http://127.0.0.1:{VIEW_PORT}/#/logs/{quote(name)}/samples/sample/"
         f"{quote(str(sample_id), safe='')}/{epoch}/"
@@ -304,10 +305,11 @@ def _rendered(tool: str, arguments: dict[str, Any]) -> str:
 
 
 def _policy_guard() -> Any:
-    from tripwire.monitor import RulesScorer
+    from tripwire.guard import NamedView, default_policy
+    from tripwire.monitor._rules import transcript_guard
 
     # The shipped policy over names only: what the guard would have said had it been on.
-    return RulesScorer().guard
+    return transcript_guard(default_policy(), NamedView())
 
 
 def _command_text(arguments: dict[str, Any]) -> str:
@@ -325,8 +327,3 @@ def _clip(text: str) -> str:
         return text
     return f"{text[:MAX_TEXT]}\n… ({len(text) - MAX_TEXT} more characters in the log)"
 
-
-def _shell_quote(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
