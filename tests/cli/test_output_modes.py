@@ -132,6 +132,38 @@ def test_a_failed_calibration_exits_1_with_its_verdict(tmp_path: Path) -> None:
     assert f"CALIBRATION FAILED  {SCHEMER}" in result.stderr
 
 
+def test_a_calibration_too_small_to_reach_alpha_is_inconclusive_not_failed(
+    tmp_path: Path,
+) -> None:
+    # The quick size gives the sandbagging test 3 samples a side: the smallest p-value it
+    # can reach is 1 / C(6, 3) = 0.05 > 0.01, so no result there could show the detector
+    # works. The run says so, instead of blaming the detector.
+    result = runner.invoke(
+        app,
+        [
+            "eval",
+            "sandbagging",
+            "--model",
+            "tripwire/scripted-schemer",
+            "--size",
+            "quick",
+            "--sandbox",
+            "local",
+            "--out",
+            str(tmp_path),
+            "--json",
+        ],
+    )
+    assert result.exit_code == ExitCode.VERDICT_FAILED, result.output
+    [verdict] = json.loads(result.stdout)["deferred_calibration"]
+    assert verdict["ok"] is False and verdict["problems"] == []
+    assert "smallest p-value possible is 0.05" in verdict["inconclusive"]
+    assert "CALIBRATION INCONCLUSIVE" in result.stderr
+    assert "CALIBRATION FAILED" not in result.stderr
+    page = (tmp_path / "report.html").read_text()
+    assert ">INCONCLUSIVE<" in page and ">FAIL<" not in page
+
+
 def test_guard_check_exits_with_its_decision(tmp_path: Path) -> None:
     allowed = runner.invoke(
         app, ["guard", "check", "--tool", "Read", "--args", '{"file_path": "a"}']

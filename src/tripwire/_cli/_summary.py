@@ -79,7 +79,16 @@ class RunSummary(BaseModel):
 
     def verdict_line(self) -> str:
         """The final line every mode prints (rich markup): what came out, in one line."""
-        failed = [r.model for r in [*self.calibration, *self.deferred_calibration] if not r.ok]
+        inconclusive = [
+            f"{r.scenario}: {r.model}: {r.inconclusive}"
+            for r in self.deferred_calibration
+            if r.inconclusive is not None and not r.problems
+        ]
+        failed = [r.model for r in self.calibration if not r.ok] + [
+            r.model
+            for r in self.deferred_calibration
+            if not r.ok and (r.problems or r.inconclusive is None)
+        ]
         if self.eval_errors:
             return (
                 f"[bold white on red] FAILED [/bold white on red] {len(self.eval_errors)} "
@@ -90,6 +99,12 @@ class RunSummary(BaseModel):
                 "[bold white on red] CALIBRATION FAILED [/bold white on red] "
                 + escape(", ".join(dict.fromkeys(failed)))
                 + ": the detector or harness is not trustworthy in this run."
+            )
+        if inconclusive:
+            return (
+                "[bold black on yellow] CALIBRATION INCONCLUSIVE [/bold black on yellow] "
+                + escape("; ".join(inconclusive))
+                + ": this run cannot show the detector works; run a larger size."
             )
         schemed = sum(rate.schemed for rate in self.rates)
         errors = sum(rate.errors for rate in self.rates)

@@ -31,8 +31,6 @@ def plot_safety_usefulness(report: ControlReport, path: str | Path) -> list[Path
     return written
 
 
-
-
 def safety_usefulness_figure(report: ControlReport) -> Any:
     """Safety against usefulness across audit budgets as a matplotlib `Figure`.
 

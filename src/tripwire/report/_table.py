@@ -180,19 +180,25 @@ def sandbagging_table(summaries: Sequence[SandbaggingSummary]) -> Table:
 def deferred_calibration_table(
     results: Sequence[DeferredCalibrationResult | AlignmentFakingCalibration],
 ) -> Table:
-    """PASS/FAIL per scripted agent on the evaluations judged across samples."""
+    """PASS/FAIL/INCONCLUSIVE per scripted agent on the evaluations judged across samples."""
     table = narrow_table("Calibration of evaluations judged across samples")
     table.add_column("evaluation / agent", overflow="fold", ratio=1)
     table.add_column("expected", overflow="fold")
     table.add_column("verdict", no_wrap=True)
     table.add_column("problems", overflow="fold", ratio=1)
     for result in results:
-        verdict = "[bold green]PASS[/bold green]" if result.ok else "[bold red]FAIL[/bold red]"
+        if result.ok:
+            verdict = "[bold green]PASS[/bold green]"
+        elif result.inconclusive is not None and not result.problems:
+            verdict = "[bold yellow]INCONCLUSIVE[/bold yellow]"
+        else:
+            verdict = "[bold red]FAIL[/bold red]"
+        notes = [*result.problems, *([result.inconclusive] if result.inconclusive else [])]
         table.add_row(
             f"{escape(result.scenario)}: {escape(result.model)}",
             result.expected.replace("_", " "),
             verdict,
-            escape("; ".join(result.problems)) or "—",
+            escape("; ".join(notes)) or "—",
         )
     return table
 

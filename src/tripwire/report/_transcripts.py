@@ -326,4 +326,3 @@ def _clip(text: str) -> str:
     if len(text) <= MAX_TEXT:
         return text
     return f"{text[:MAX_TEXT]}\n… ({len(text) - MAX_TEXT} more characters in the log)"
-

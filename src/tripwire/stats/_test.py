@@ -32,11 +32,35 @@ class HypothesisTest(BaseModel):
     unscored_reason: str | None = None
     """Why the test could not run, when it could not."""
 
+    min_p_value: float | None = None
+    """The smallest p-value the test can give at its sample sizes, whatever the data;
+    None when unscored (or not known for this test). Above `alpha`, no outcome could
+    be significant: a result that is not significant then says nothing."""
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def scored(self) -> bool:
         """Whether the test ran."""
         return self.p_value is not None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def can_reach_alpha(self) -> bool | None:
+        """Whether any outcome at these sample sizes could be significant; None if unknown."""
+        return None if self.min_p_value is None else self.min_p_value <= self.alpha
+
+    def underpowered_reason(self, samples: str) -> str | None:
+        """Why a result that is not significant proves nothing here; None if it could.
+
+        Args:
+            samples: The sample sizes in words, e.g. "3 and 3 scored samples".
+        """
+        if self.can_reach_alpha is not False or self.min_p_value is None:
+            return None
+        return (
+            f"too few samples to test at alpha = {self.alpha:g}: with {samples} the "
+            f"smallest p-value possible is {self.min_p_value:.3g}"
+        )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
