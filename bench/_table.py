@@ -42,7 +42,10 @@ def format_table(rows: Sequence[Row]) -> str:
     unmeasured = [row.skipped is not None or row.error is not None for row in rows]
     # A skipped/error message is long: it is not allowed to widen the figure columns.
     widths = [
-        max([len(_HEADER[i])] + [len(c[i]) for c, u in zip(cells, unmeasured) if i < 2 or not u])
+        max(
+            [len(_HEADER[i])]
+            + [len(c[i]) for c, u in zip(cells, unmeasured, strict=True) if i < 2 or not u]
+        )
         for i in range(len(_HEADER))
     ]
     lines = ["  ".join(h.ljust(w) for h, w in zip(_HEADER, widths, strict=True)).rstrip()]

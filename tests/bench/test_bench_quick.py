@@ -50,9 +50,10 @@ def _race(tmp_path: Path, sections: str) -> list[dict[str, Any]]:
     return rows
 
 
-def test_cheap_sections_report_every_row(tmp_path: Path) -> None:
-    rows = _race(tmp_path, "audit,guard")
-    _check(rows, ["audit_log", "guard_check"])
+def test_cheapest_section_reports_every_row(tmp_path: Path) -> None:
+    # The guard section loads the embedded model for its LLM rival: the slow test has it.
+    rows = _race(tmp_path, "audit")
+    _check(rows, ["audit_log"])
 
 
 def test_unknown_section_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
