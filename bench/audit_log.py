@@ -6,18 +6,35 @@ the ratios show what the chain, the lock and durability cost. `fsync="always"` i
 bounded by the disk's sync latency, so it runs fewer records; pass `--dir` to measure
 on the disk the logs will really live on (the default is the system temp dir).
 
-Run: `.venv/bin/python bench/audit_log.py [--records 50000] [--always 2000] [--dir D]`.
+Verify is raced against reading the plain file back (`json.loads` per line): what
+checking a log without a chain amounts to.
+
+Run: `.venv/bin/python bench/audit_log.py [--quick] [--dir D]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from tripwire.audit import AuditLog, verify_log
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _rows import Row, Target  # noqa: E402
+
+from tripwire.audit import AuditLog, verify_log  # noqa: E402
+
+SECTION = "audit"
+ROWS: dict[str, str] = {
+    "appends/s fsync=batch vs plain JSONL": "/s",
+    "appends/s fsync=never vs plain JSONL": "/s",
+    "appends/s fsync=always vs plain JSONL": "/s",
+    "verify records/s vs plain JSONL read": "/s",
+}
 
 KEY = bytes(range(32))
 
@@ -51,6 +68,14 @@ def ours(path: Path, n: int, fsync: str) -> float:
     return n / (time.perf_counter() - start)
 
 
+def plain_read(path: Path) -> float:
+    """Records/s of reading a JSONL file back, one `json.loads` per line."""
+    start = time.perf_counter()
+    with open(path) as f:
+        count = sum(1 for line in f if json.loads(line))
+    return count / (time.perf_counter() - start)
+
+
 def verify(path: Path) -> tuple[float, int]:
     start = time.perf_counter()
     report = verify_log(path, key=KEY)
@@ -59,33 +84,46 @@ def verify(path: Path) -> tuple[float, int]:
     return report.records / elapsed, report.records
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=50_000)
-    parser.add_argument("--always", type=int, default=2_000, help="records for fsync=always")
-    parser.add_argument("--dir", type=Path, default=None)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+def measure(quick: bool, directory: Path | None = None) -> list[Row]:
+    """Appends/s (three fsync modes) and verify/s, each raced against plain JSONL.
+
+    Each mode runs `rounds` times alternating with the baseline; medians are reported.
+    """
+    records, always, rounds = (5_000, 200, 2) if quick else (50_000, 2_000, 3)
+    rates: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory(dir=directory) as tmp:
         d = Path(tmp)
-        base = baseline(d / "plain.jsonl", args.records)
-        batched = ours(d / "batch.jsonl", args.records, "batch")
-        never = ours(d / "never.jsonl", args.records, "never")
-        always = ours(d / "always.jsonl", args.always, "always")
-        verified, records = verify(d / "batch.jsonl")
-    print(f"records: {args.records} ({args.always} for fsync=always), dir: {args.dir or 'tmp'}")
-    print(f"{'plain JSONL append (baseline)':34} {base:>12,.0f} /s   1.00x")
-    for name, rate in (
-        ("ours, fsync=batch", batched),
-        ("ours, fsync=never", never),
-        ("ours, fsync=always", always),
-    ):
-        print(f"{name:34} {rate:>12,.0f} /s   {rate / base:.2f}x baseline")
-    print(f"{'verify (with key)':34} {verified:>12,.0f} records/s over {records} records")
-    print(
-        f"targets: batched >= 20,000/s: {'met' if batched >= 20_000 else 'MISSED'}; "
-        f"verify >= 100,000/s: {'met' if verified >= 100_000 else 'MISSED'}"
-    )
+        for r in range(rounds):
+            for mode, n in (("batch", records), ("never", records), ("always", always)):
+                rates.setdefault(f"plain/{mode}", []).append(baseline(d / f"p{r}{mode}.jsonl", n))
+                rates.setdefault(mode, []).append(ours(d / f"{r}{mode}.jsonl", n, mode))
+            rates.setdefault("read", []).append(plain_read(d / f"p{r}batch.jsonl"))
+            rates.setdefault("verify", []).append(verify(d / f"{r}batch.jsonl")[0])
+    targets = {
+        "batch": Target(on="ours", op=">=", value=20_000),
+        "verify": Target(on="ours", op=">=", value=100_000),
+    }
+    rows = []
+    for mode, n in (("batch", records), ("never", records), ("always", always)):
+        what = f"appends/s fsync={mode} vs plain JSONL"
+        rows.append(Row(
+            section=SECTION, what=what, unit="/s", ours=statistics.median(rates[mode]),
+            baseline=statistics.median(rates[f"plain/{mode}"]), target=targets.get(mode),
+            note=f"{n} records, median of {rounds}, dir {directory or 'tmp'}",
+        ))  # fmt: skip
+    rows.append(Row(
+        section=SECTION, what="verify records/s vs plain JSONL read", unit="/s",
+        ours=statistics.median(rates["verify"]), baseline=statistics.median(rates["read"]),
+        target=targets["verify"], note=f"{records} records, with key",
+    ))  # fmt: skip
+    return rows
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="5,000 records instead of 50,000.")
+    parser.add_argument("--dir", type=Path, default=None, help="Where the logs are written.")
+    args = parser.parse_args()
+    from _table import print_table  # noqa: E402
+
+    print_table(measure(args.quick, args.dir))

@@ -13,7 +13,12 @@ over several rounds because shared CPUs are noisy (median and best reported):
 - a 3-turn agent conversation, per turn: prompt tokens, tokens reused from the KV
   cache, tokens evaluated, llama.cpp's prompt-eval time, and wall time.
 
-Run: `.venv/bin/python bench/embedded_model.py [--rounds 5]`.
+`measure(quick)` gives the race's rows: prompt and generation tok/s ours vs raw, and
+the prompt-cache hit rate over the conversation's later turns (tokens reused from the
+KV cache / prompt tokens). Quick: one round, 32 generated tokens, two turns.
+
+Run: `.venv/bin/python bench/embedded_model.py [--rounds 5]` (the detailed report), or
+`--quick` for the race's rows only.
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ import argparse
 import asyncio
 import os
 import statistics
+import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import llama_cpp
@@ -37,9 +44,21 @@ from inspect_ai.model import (
 )
 from inspect_ai.tool import ToolInfo, ToolParam, ToolParams
 
-from tripwire.models import _llama
-from tripwire.models._llama import LlamaCppBackend
-from tripwire.models._weights import qwen_gguf_path
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _rows import Row, Skipped, Target  # noqa: E402
+
+from tripwire.models import _llama  # noqa: E402
+from tripwire.models._llama import LlamaCppBackend  # noqa: E402
+from tripwire.models._weights import qwen_gguf_path  # noqa: E402
+
+SECTION = "embedded"
+RATIO_TARGET = Target(on="ratio", op=">=", value=0.9)
+ROWS: dict[str, str] = {
+    "prompt tok/s: tripwire vs llama-cpp-python": "tok/s",
+    "generation tok/s: tripwire vs llama-cpp-python": "tok/s",
+    "prompt-cache hit rate, turns 2+ of an episode": "%",
+}
 
 N_CTX = 8192
 N_BATCH = 512
@@ -182,7 +201,9 @@ class Results:
         return self.values[(metric, who)]
 
 
-async def one_round(path: str, threads: int, round_: int, results: Results) -> int:
+async def one_round(
+    path: str, threads: int, round_: int, results: Results, gen_tokens: int = GEN_TOKENS
+) -> int:
     """Measure raw then ours, for load, cold prompt and cached-prompt generation."""
     seconds, raw = timed(load_raw, path, threads)
     results.add("load", "raw", seconds)
@@ -200,14 +221,14 @@ async def one_round(path: str, threads: int, round_: int, results: Results) -> i
 
     # Generation: warm the prompt into the KV cache, then time 128 greedy tokens.
     raw_complete(raw, chat_prompt(GEN_TEXT), 1)
-    seconds, out = timed(raw_complete, raw, chat_prompt(GEN_TEXT), GEN_TOKENS)
-    assert out["usage"]["completion_tokens"] == GEN_TOKENS, out["usage"]
-    results.add("generation", "raw", GEN_TOKENS / seconds)
+    seconds, out = timed(raw_complete, raw, chat_prompt(GEN_TEXT), gen_tokens)
+    assert out["usage"]["completion_tokens"] == gen_tokens, out["usage"]
+    results.add("generation", "raw", gen_tokens / seconds)
     messages: list[ChatMessage] = [ChatMessageUser(content=GEN_TEXT)]
     await ours_generate(ours, messages, [], 1)
-    seconds, output = await atimed(ours_generate, ours, messages, [], GEN_TOKENS)
-    assert output.usage is not None and output.usage.output_tokens == GEN_TOKENS
-    results.add("generation", "ours", GEN_TOKENS / seconds)
+    seconds, output = await atimed(ours_generate, ours, messages, [], gen_tokens)
+    assert output.usage is not None and output.usage.output_tokens == gen_tokens
+    results.add("generation", "ours", gen_tokens / seconds)
     raw.close()
     return prompt_tokens
 
@@ -246,21 +267,34 @@ async def main() -> None:
     await agent_turns(load_ours(path, threads))
 
 
-async def agent_turns(backend: LlamaCppBackend) -> None:
+async def agent_turns(
+    backend: LlamaCppBackend, turns: int = 3, verbose: bool = True
+) -> tuple[int, int]:
+    """Play a short agent conversation; (prompt tokens, tokens reused) over turns 2+."""
     llm = backend._model().llama
-    print(f"\nagent conversation (system prompt + 3 tools, greedy, max_tokens {TURN_TOKENS})")
-    print("turn  prompt  reused  evaluated  prompt-eval ms  generated  wall s  reply")
+    if verbose:
+        print(f"\nagent conversation (system prompt + 3 tools, greedy, max_tokens {TURN_TOKENS})")
+        print("turn  prompt  reused  evaluated  prompt-eval ms  generated  wall s  reply")
     messages: list[ChatMessage] = [
         ChatMessageSystem(content=SYSTEM_PROMPT),
         ChatMessageUser(content=TASK),
     ]
-    for turn in range(3):
+    prompt_total = reused_total = 0
+    for turn in range(turns):
         llama_cpp.llama_perf_context_reset(llm.ctx)
         seconds, output = await atimed(ours_generate, backend, messages, TOOLS, TURN_TOKENS)
-        print_turn(str(turn + 1), seconds, output, llama_cpp.llama_perf_context(llm.ctx))
+        if verbose:
+            print_turn(str(turn + 1), seconds, output, llama_cpp.llama_perf_context(llm.ctx))
+        if turn > 0 and output.usage is not None:
+            prompt_total += output.input_context_tokens or 0
+            reused_total += output.usage.input_tokens_cache_read or 0
         calls = output.message.tool_calls or []
-        if turn == 2 or not calls:
+        if turn == turns - 1:
             break
+        if not calls:  # the model answered in words: the conversation goes on regardless
+            messages.append(output.message)
+            messages.append(ChatMessageUser(content=RESULTS[min(turn, len(RESULTS) - 1)]))
+            continue
         messages.append(output.message)
         result = RESULTS[min(turn, len(RESULTS) - 1)]
         for call in calls:
@@ -268,11 +302,57 @@ async def agent_turns(backend: LlamaCppBackend) -> None:
                 ChatMessageTool(content=result, tool_call_id=call.id, function=call.function)
             )
 
+    if not verbose:
+        return prompt_total, reused_total
     # The same last prompt with a cold cache, for contrast.
     llm.reset()  # type: ignore[no-untyped-call]
     llama_cpp.llama_perf_context_reset(llm.ctx)
     seconds, output = await atimed(ours_generate, backend, messages, TOOLS, TURN_TOKENS)
     print_turn("cold", seconds, output, llama_cpp.llama_perf_context(llm.ctx))
+    return prompt_total, reused_total
+
+
+def measure(quick: bool) -> list[Row]:
+    """tok/s ours vs raw llama.cpp (interleaved rounds), and the prompt-cache hit rate."""
+    try:
+        path = str(qwen_gguf_path())
+    except Exception as ex:  # ModelWeightsError: the embedded extra is not installed
+        raise Skipped(f"embedded model not installed: {str(ex).splitlines()[0]}") from ex
+    rounds, gen_tokens, turns = (1, 32, 2) if quick else (3, GEN_TOKENS, 3)
+    threads = os.cpu_count() or 2
+
+    async def run() -> tuple[Results, int, int]:
+        results = Results()
+        for round_ in range(rounds):
+            await one_round(path, threads, round_, results, gen_tokens)
+        prompt, reused = await agent_turns(load_ours(path, threads), turns, verbose=False)
+        return results, prompt, reused
+
+    results, prompt, reused = asyncio.run(run())
+    note = f"{rounds} rounds (median), {threads} threads, {gen_tokens} generated tokens"
+    rows = [
+        Row(
+            section=SECTION,
+            what=f"{metric} tok/s: tripwire vs llama-cpp-python",
+            unit="tok/s",
+            ours=statistics.median(results.get(metric, "ours")),
+            baseline=statistics.median(results.get(metric, "raw")),
+            target=RATIO_TARGET,
+            note=note,
+        )  # fmt: skip
+        for metric in ("prompt", "generation")
+    ]
+    rows.append(
+        Row(
+            section=SECTION,
+            what="prompt-cache hit rate, turns 2+ of an episode",
+            unit="%",
+            ours=100.0 * reused / prompt if prompt else None,
+            skipped=None if prompt else "the conversation ended after one turn",
+            note=f"{reused} of {prompt} prompt tokens reused over turns 2-{turns}",
+        )  # fmt: skip
+    )
+    return rows
 
 
 def print_turn(label: str, seconds: float, output: ModelOutput, counters: Any) -> None:
@@ -289,4 +369,9 @@ def print_turn(label: str, seconds: float, output: ModelOutput, counters: Any) -
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if "--quick" in sys.argv:
+        from _table import print_table  # noqa: E402
+
+        print_table(measure(quick=True))
+    else:
+        asyncio.run(main())

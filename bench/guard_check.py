@@ -1,25 +1,54 @@
-"""Guard decision latency and throughput vs a plain regex deny-list, in one run (SPEC §11).
+"""Guard decision latency and throughput vs what a user would put in front of tool calls instead.
 
-Both checkers see the same tool calls in the same order: realistic agent commands with
-a running number in their file names, so every call is new to the guard's caches (an
-agent rarely repeats a command word for word), then the same calls again (warm). The
-regex deny-list is what a hook script usually is: a few dozen patterns searched over the
-raw command. Targets: guard p99 <= 1 ms and >= 5,000 checks/s on one core.
+All checkers see the same tool calls in the same order, interleaved call by call:
+realistic agent commands with a running number in their file names, so every call is
+new to the guard's caches (an agent rarely repeats a command word for word). Rivals:
 
-Run: `.venv/bin/python bench/guard_check.py [--calls 3000]`.
+- a regex deny-list: what a hook script usually is, a few dozen patterns searched
+  over the call's arguments;
+- Invariant's policy engine (`invariant-ai`, `LocalPolicy`): the same deny-list as one
+  Invariant rule per pattern, analysing the call as a one-message trace. It is found on
+  `sys.path`, or in the directory `$TRIPWIRE_BENCH_INVARIANT` (a `pip install --target`
+  of `invariant-ai`, kept out of tripwire's environment because it pins its own deps);
+- an LLM monitor: tripwire's `LLMScorer` on the embedded model, judging the call as a
+  one-step transcript (a handful of calls: each takes seconds).
+
+Targets: guard p99 <= 1 ms and >= 5,000 checks/s on one core.
+
+Run: `.venv/bin/python bench/guard_check.py [--quick]`.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import math
+import os
 import re
 import statistics
+import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from tripwire.guard import Guard, GuardCall
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _rows import Row, Skipped, Target  # noqa: E402
+
+from tripwire.guard import Guard, GuardCall  # noqa: E402
+
+SECTION = "guard"
+P99_TARGET = Target(on="ours", op="<=", value=1.0)
+RATE_TARGET = Target(on="ours", op=">=", value=5000.0)
+RIVALS = {"regex": "regex deny-list", "invariant": "Invariant LocalPolicy", "llm": "LLM monitor"}
+ROWS: dict[str, str] = {
+    f"{metric}: guard vs {label}": unit
+    for label in RIVALS.values()
+    for metric, unit in (("decision p50", "ms"), ("decision p99", "ms"), ("checks/s", "/s"))
+}
 
 # {i} makes each call unique; {root} is a scratch project.
 TEMPLATES: list[tuple[str, dict[str, str]]] = [
@@ -78,55 +107,179 @@ def calls(count: int, root: Path) -> list[GuardCall]:
     return out
 
 
-def timed(check: Callable[[GuardCall], object], batch: list[GuardCall]) -> list[float]:
-    """Seconds per call."""
-    times = []
+def regex_checker() -> Callable[[GuardCall], bool]:
+    """The deny-list as a hook script has it: any pattern found in the arguments' text."""
+    patterns = [re.compile(p, re.IGNORECASE) for p in DENY_REGEXES]
+
+    def check(call: GuardCall) -> bool:
+        text = " ".join(str(v) for v in call.arguments.values())
+        return any(p.search(text) for p in patterns)
+
+    return check
+
+
+def invariant_checker() -> Callable[[GuardCall], bool]:
+    """The same deny-list as an Invariant policy, one rule per pattern.
+
+    Raises:
+        Skipped: `invariant-ai` is not importable.
+    """
+    extra = os.environ.get("TRIPWIRE_BENCH_INVARIANT")
+    if extra and extra not in sys.path:
+        sys.path.append(extra)  # appended: tripwire's own pydantic etc. keep precedence
+    try:
+        from invariant.analyzer import LocalPolicy
+    except ImportError as ex:
+        raise Skipped(
+            f"invariant-ai not importable ({ex}); `pip install --target DIR invariant-ai` "
+            "and set TRIPWIRE_BENCH_INVARIANT=DIR"
+        ) from ex
+    # Invariant's match() is re.match: anchor-free search needs a leading `.*`.
+    rules = "\n".join(
+        f'raise "deny {i}" if:\n    (call: ToolCall)\n'
+        f'    match(r"(?is).*{pattern}", call.function.arguments.text)\n'
+        for i, pattern in enumerate(DENY_REGEXES)
+    )
+    policy = LocalPolicy.from_string(rules)
+
+    def check(call: GuardCall) -> bool:
+        text = " ".join(str(v) for v in call.arguments.values())
+        trace = [
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "1",
+                        "type": "function",
+                        "function": {"name": call.tool, "arguments": {"text": text}},
+                    }
+                ],
+            }
+        ]
+        return bool(policy.analyze(trace).errors)
+
+    return check
+
+
+def llm_checker() -> Callable[[GuardCall], Any]:
+    """tripwire's LLM monitor on the embedded model, one call judged as a one-step transcript.
+
+    Raises:
+        Skipped: The embedded model or its runtime is not installed.
+    """
+    from tripwire._errors import ModelWeightsError
+    from tripwire.models._weights import qwen_gguf_path
+
+    try:
+        import llama_cpp  # noqa: F401
+
+        qwen_gguf_path()
+    except (ImportError, ModelWeightsError) as ex:
+        raise Skipped(f"embedded model not installed: {str(ex).splitlines()[0]}") from ex
+    from inspect_ai.model import GenerateConfig, get_model
+
+    from tripwire.monitor import LLMScorer, Transcript
+    from tripwire.monitor._transcript import TranscriptMessage, TranscriptToolCall
+
+    model = get_model("tripwire/qwen2.5-coder-0.5b")
+    model.api.backend.load()  # type: ignore[attr-defined]  # load outside the timed calls
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "embedded model as a monitor is weak": known
+        scorer = LLMScorer(model, mode="steps", config=GenerateConfig(max_tokens=64))
+    loop = asyncio.new_event_loop()
+
+    def check(call: GuardCall) -> Any:
+        transcript = Transcript(
+            source="bench",
+            id="bench",
+            format="openai",
+            messages=[
+                TranscriptMessage(role="user", text="Tidy the project and run its tests."),
+                TranscriptMessage(
+                    role="assistant",
+                    tool_calls=[TranscriptToolCall(tool=call.tool, arguments=call.arguments)],
+                ),
+            ],
+        )
+        return loop.run_until_complete(scorer.score(transcript))
+
+    return check
+
+
+def _stats(times: list[float]) -> tuple[float, float, float]:
+    """p50 and p99 in ms, and checks/s."""
+    ordered = sorted(times)
+    p99 = ordered[max(0, math.ceil(len(ordered) * 0.99) - 1)]
+    return statistics.median(ordered) * 1e3, p99 * 1e3, len(times) / sum(times)
+
+
+def race(
+    batch: list[GuardCall], checkers: dict[str, Callable[[GuardCall], object]]
+) -> dict[str, list[float]]:
+    """Seconds per call of each checker, interleaved call by call."""
+    times: dict[str, list[float]] = {name: [] for name in checkers}
     for call in batch:
-        start = time.perf_counter()
-        check(call)
-        times.append(time.perf_counter() - start)
+        for name, check in checkers.items():
+            start = time.perf_counter()
+            check(call)
+            times[name].append(time.perf_counter() - start)
     return times
 
 
-def summary(name: str, times: list[float]) -> str:
-    ordered = sorted(times)
-    p50 = statistics.median(ordered) * 1e3
-    p99 = ordered[int(len(ordered) * 0.99) - 1] * 1e3
-    rate = len(times) / sum(times)
-    return f"{name:<28} p50 {p50:7.3f} ms  p99 {p99:7.3f} ms  {rate:10,.0f} checks/s"
-
-
-def main(count: int) -> None:
+def measure(quick: bool) -> list[Row]:
+    """Guard vs regex, Invariant and an LLM monitor on the same calls."""
+    count, llm_calls = (300, 1) if quick else (3000, 4)
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         (root / "project" / "src").mkdir(parents=True)
         guard = Guard.default()
-        patterns = [re.compile(p, re.IGNORECASE) for p in DENY_REGEXES]
-
-        def regex_check(call: GuardCall) -> bool:
-            text = " ".join(str(v) for v in call.arguments.values())
-            return any(p.search(text) for p in patterns)
-
         guard.check(GuardCall(tool="bash", arguments={"command": "true"}))  # load parsers
-        batch = calls(count, root)
-        decisions = [guard.check(c) for c in calls(len(TEMPLATES), root)]
-        blocked = sum(d.action != "allow" for d in decisions)
-        regex_cold = timed(regex_check, batch)
-        guard_cold = timed(guard.check, batch)
-        guard_warm = timed(guard.check, batch)
-        print(
-            f"{count} calls, {len(TEMPLATES)} templates ({blocked} of them refused or asked by the guard)"
-        )
-        for call, decision in zip(batch, decisions, strict=False):
-            print(f"  {decision.action:<5} {decision.rule:<28} {call.tool}")
-        print(summary("regex deny-list", regex_cold))
-        print(summary("guard, new calls", guard_cold))
-        print(summary("guard, repeated calls", guard_warm))
-        ratio = statistics.median(guard_cold) / statistics.median(regex_cold)
-        print(f"guard / regex median latency: {ratio:.1f}x (the regex sees text, not effects)")
+        checkers: dict[str, Callable[[GuardCall], object]] = {
+            "guard": guard.check,
+            "regex": regex_checker(),
+        }
+        skipped: dict[str, str] = {}
+        try:
+            checkers["invariant"] = invariant_checker()
+            checkers["invariant"](calls(1, root)[0])  # warm up its parser and interpreter
+        except Skipped as why:
+            skipped["invariant"] = str(why)
+        times = race(calls(count, root), checkers)
+        # The LLM takes seconds per call: a few calls, raced against the guard on the same ones.
+        try:
+            llm = llm_checker()
+            llm_batch = calls(llm_calls, root)
+            llm_times = race(llm_batch, {"guard": guard.check, "llm": llm})
+        except Skipped as why:
+            skipped["llm"] = str(why)
+            llm_times = {}
+    rows = []
+    for rival, label in RIVALS.items():
+        source = llm_times if rival == "llm" else times
+        metrics = ("decision p50", "decision p99", "checks/s")
+        if rival in skipped:
+            rows += [
+                Row(section=SECTION, what=f"{m}: guard vs {label}", unit=ROWS[f"{m}: guard vs {label}"], skipped=skipped[rival])
+                for m in metrics
+            ]  # fmt: skip
+            continue
+        ours, theirs = _stats(source["guard"]), _stats(source[rival])
+        note = f"{len(source['guard'])} distinct calls, interleaved"
+        for i, (metric, target) in enumerate(
+            zip(metrics, (None, P99_TARGET, RATE_TARGET), strict=True)
+        ):
+            what = f"{metric}: guard vs {label}"
+            rows.append(Row(
+                section=SECTION, what=what, unit=ROWS[what], ours=ours[i], baseline=theirs[i],
+                target=target, note=note,
+            ))  # fmt: skip
+    return rows
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=3000)
-    main(parser.parse_args().calls)
+    parser.add_argument("--quick", action="store_true", help="300 calls and 2 LLM calls.")
+    from _table import print_table  # noqa: E402
+
+    print_table(measure(parser.parse_args().quick))

@@ -27,13 +27,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tripwire._catalog import Evaluation, all_evaluations
-from tripwire._suite import EvalBatch, run_batches
-from tripwire.results import ResultRow, rows_from_log_dir
-from tripwire.stats import HONEST_AGENT, SCHEMER_AGENT
-from tripwire.stats._calibration import GARBLED_AGENT
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _rows import Row, Target  # noqa: E402
+
+from tripwire._catalog import Evaluation, all_evaluations  # noqa: E402
+from tripwire._suite import EvalBatch, run_batches  # noqa: E402
+from tripwire.results import ResultRow, rows_from_log_dir  # noqa: E402
+from tripwire.stats import HONEST_AGENT, SCHEMER_AGENT  # noqa: E402
+from tripwire.stats._calibration import GARBLED_AGENT  # noqa: E402
 
 AGENTS = [HONEST_AGENT, SCHEMER_AGENT, GARBLED_AGENT]
+
+SECTION = "harness"
+ROWS: dict[str, str] = {"suite episodes/s, scripted agents, bwrap": "episodes/s"}
+QUICK_EVALUATIONS = ("oversight-subversion", "self-exfiltration")
+"""The race's quick mode runs these two evaluations only."""
 
 Key = tuple[str, str, str, int]
 """(scenario, model, sample id, epoch): one episode."""
@@ -127,6 +136,42 @@ def report(name: str, result: Tally) -> None:
     ):
         for key in keys[:5]:
             print(f"  {label}: {key}")
+
+
+def measure(quick: bool) -> list[Row]:
+    """Episodes/s of the suite's quick size at default concurrency (8 per CPU), 1 epoch.
+
+    Raises:
+        RuntimeError: If an episode was lost, duplicated or invented.
+    """
+    evaluations = all_evaluations()
+    if quick:
+        evaluations = [item for item in evaluations if item.name in QUICK_EVALUATIONS]
+    concurrency = 8 * (os.cpu_count() or 1)
+    batches = plan(evaluations, 1, concurrency, "bwrap")
+    planned = planned_keys(batches)
+    with tempfile.TemporaryDirectory(prefix="tripwire-bench-load-") as log_dir:
+        started = time.monotonic()
+        run = run_batches(batches, Path(log_dir))
+        elapsed = time.monotonic() - started
+    counted = tally(planned, run.rows)
+    if not counted.ok:
+        raise RuntimeError(
+            f"count mismatch: planned {counted.planned}, returned {counted.returned}"
+        )
+    return [
+        Row(
+            section=SECTION,
+            what=next(iter(ROWS)),
+            unit="episodes/s",
+            ours=len(run.rows) / elapsed,
+            target=Target(on="ours", op=">=", value=20.0),
+            note=(
+                f"{len(run.rows)} episodes, {len(batches)} evaluations x {len(AGENTS)} agents, "
+                f"concurrency {concurrency}, {elapsed:.0f} s"
+            ),
+        )  # fmt: skip
+    ]
 
 
 def main() -> int:
