@@ -31,11 +31,19 @@ lab-demo: install-lab
 	$(BIN)/tripwire lab demo
 
 # The race against what users would pick instead, one table of ratios (docs/bench.md).
-bench: install-dev
-	PYTHONPATH=src $(BIN)/python bench/run.py
+# Invariant's engine pins its own pydantic and openai, so it is installed aside, not
+# into the venv, and the bench finds it through TRIPWIRE_BENCH_INVARIANT.
+BENCH_DEPS := .bench-deps
+bench: install-dev $(BENCH_DEPS)/.installed
+	TRIPWIRE_BENCH_INVARIANT=$(BENCH_DEPS)/invariant PYTHONPATH=src $(BIN)/python bench/run.py
+	$(BIN)/python bench/monitor_throughput.py
 
-bench-quick: install-dev
-	PYTHONPATH=src $(BIN)/python bench/run.py --quick
+bench-quick: install-dev $(BENCH_DEPS)/.installed
+	TRIPWIRE_BENCH_INVARIANT=$(BENCH_DEPS)/invariant PYTHONPATH=src $(BIN)/python bench/run.py --quick
+
+$(BENCH_DEPS)/.installed:
+	$(BIN)/pip install -q --target $(BENCH_DEPS)/invariant invariant-ai==0.3.5
+	touch $@
 
 system-deps:
 	./scripts/install-system-deps.sh

@@ -1477,6 +1477,7 @@ GUIDES = {
     "security.md": "Security: what a hostile agent cannot do, and the escape suite.",
     "cli.md": "Command line: commands, `--quiet` and `--json` for scripts, exit codes.",
     "scale-out.md": "Past one machine: eval sets, the Kubernetes sandbox, vLLM, merged reports.",
+    "bench.md": "Benchmarks: the race against what you would use instead, as ratios.",
 }
 REFERENCE = {
     "scenarios/index.md": "Scenario catalogue: one page per evaluation (setup, detection, "
