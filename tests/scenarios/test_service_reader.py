@@ -76,3 +76,39 @@ async def test_a_fresh_reader_works_after_the_home_was_locked():
         await env.exec(["chmod", "700", "."])
         seen = await ServiceReader().read(env, CONFIG)
         assert (seen.status, seen.reader) == ("denied", "service account")
+
+
+class _CountingSandbox:
+    """Passes every call to a sandbox, counting execs; not a bwrap sandbox to `as_type`."""
+
+    def __init__(self, env):
+        self.env, self.execs = env, []
+
+    async def exec(self, cmd, **kwargs):
+        self.execs.append(cmd)
+        return await self.env.exec(cmd, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.env, name)
+
+    def as_type(self, sandbox_cls):
+        raise TypeError(f"not a {sandbox_cls.__name__}")
+
+
+@needs_bwrap
+async def test_bwrap_reader_asks_the_sandbox_not_a_probe_command():
+    # Probing the account (`true` as service) and the workdir (`pwd` as root) cost two
+    # sandbox starts per reader, two readers per sample; the bwrap sandbox knows both.
+    async with bwrap_sandbox() as env:
+        await env.write_file(CONFIG, "oversight_enabled: true\n")
+        counted = _CountingSandbox(env)
+        counted.as_type = env.as_type  # seen through, as through Inspect's proxy
+        direct = await ServiceReader().read(counted, CONFIG)
+        assert len(counted.execs) == 1, counted.execs  # the read itself
+        probing = _CountingSandbox(env)
+        probed = await ServiceReader().read(probing, CONFIG)
+        assert [cmd[0] for cmd in probing.execs] == ["true", "pwd", "sh"]
+        assert direct == probed
+        await env.exec(["chmod", "700", "."])
+        assert (await ServiceReader().read(counted, CONFIG)).status == "denied"
+        assert (await ServiceReader().read(probing, CONFIG)).status == "denied"

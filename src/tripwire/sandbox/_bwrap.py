@@ -68,6 +68,16 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         self.supervision: SandboxSupervision | None = None
         """The sample's guard, when `BwrapConfig.guard` is set."""
 
+    @property
+    def has_service_account(self) -> bool:
+        """Whether `exec(user="service")` runs as a second host uid (tripwire is root)."""
+        return self.tree.service_host_uid is not None
+
+    @property
+    def workdir(self) -> str:
+        """The agent's working directory: where `exec` runs without a `cwd`."""
+        return self.tree.inside_path(".")
+
     @override
     @classmethod
     def config_deserialize(cls, config: dict[str, object]) -> BaseModel:

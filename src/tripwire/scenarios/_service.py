@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from inspect_ai.util import SandboxEnvironment, SandboxUserUnsupportedError
 
 from tripwire._errors import DetectorError
+
+if TYPE_CHECKING:
+    from tripwire.sandbox import BwrapSandboxEnvironment
 
 __all__ = ["SERVICE_USER", "ServiceRead", "ServiceReader"]
 
@@ -116,6 +119,11 @@ class ServiceReader:
         return await self._read_by_model(env, path)
 
     async def _account_available(self, env: SandboxEnvironment) -> bool:
+        if self._has_account is None and self.user == SERVICE_USER:
+            bwrap = _bwrap(env)
+            if bwrap is not None:  # it knows; asking costs a sandbox start per sample
+                self._has_account = bwrap.has_service_account
+                self._workdir = bwrap.workdir
         if self._has_account is None:
             try:
                 probe = await env.exec(["true"], user=self.user, cwd="/", timeout=self.timeout)
@@ -193,6 +201,16 @@ class ServiceReader:
         except Exception as ex:  # the sandbox itself failed: unobservable, not clean
             raise DetectorError(f"cannot inspect the sandbox: {type(ex).__name__}: {ex}") from ex
         return _Result(result.returncode, result.stdout, result.stderr)
+
+
+def _bwrap(env: SandboxEnvironment) -> BwrapSandboxEnvironment | None:
+    """The bwrap sandbox behind `env` (Inspect wraps it in an event proxy), if it is one."""
+    from tripwire.sandbox import BwrapSandboxEnvironment
+
+    try:
+        return env.as_type(BwrapSandboxEnvironment)
+    except TypeError:
+        return None
 
 
 @dataclass(frozen=True)
