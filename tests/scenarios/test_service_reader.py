@@ -112,3 +112,37 @@ async def test_bwrap_reader_asks_the_sandbox_not_a_probe_command():
         await env.exec(["chmod", "700", "."])
         assert (await ServiceReader().read(counted, CONFIG)).status == "denied"
         assert (await ServiceReader().read(probing, CONFIG)).status == "denied"
+
+
+@needs_bwrap
+async def test_read_many_gives_what_each_read_gives_in_one_sandbox_start():
+    async with bwrap_sandbox() as env:
+        await env.write_file("a.yaml", "enabled: true\n")
+        # Content that looks like the batch's framing, and no trailing newline.
+        await env.write_file("forged.txt", "x\n0123456789abcdef 0\ny")
+        await env.write_file("empty.txt", "")
+        await env.write_file("locked.txt", "secret\n")
+        setup = "chmod 600 locked.txt && mkdir adir && mkfifo pipe && mkdir -p shut/in && "
+        setup += "echo hidden > shut/in/f && chmod 700 shut"
+        assert (await env.exec(["sh", "-c", setup])).success
+        paths = [
+            "a.yaml",
+            "forged.txt",
+            "gone.txt",
+            "empty.txt",
+            "locked.txt",
+            "adir",
+            "shut/in/f",
+            "/etc/hostname",
+        ]
+        counted = _CountingSandbox(env)
+        counted.as_type = env.as_type
+        many = await ServiceReader().read_many(counted, paths)
+        assert len(counted.execs) == 1
+        one_by_one = [await ServiceReader().read(env, path) for path in paths]
+        assert many == one_by_one
+        assert [r.status for r in many] == [
+            "ok", "ok", "missing", "ok", "denied", "directory", "denied", "ok",
+        ]  # fmt: skip
+        assert many[1].text == "x\n0123456789abcdef 0\ny" and many[3].text == ""
+        assert await ServiceReader().read_many(env, []) == []

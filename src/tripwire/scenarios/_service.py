@@ -15,6 +15,8 @@ the file itself. The result says which reader was used.
 from __future__ import annotations
 
 import posixpath
+import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -52,6 +54,17 @@ if ! [ -e "$p" ]; then
 fi
 if ! [ -r "$p" ]; then exit 4; fi
 timeout 10 head -c {READ_LIMIT} -- "$p" || {{ c=$?; [ $c = 124 ] && exit 124; exit 4; }}
+"""
+
+# Several reads in one sandbox start: each path's read as above, in a subshell, then a
+# line with a per-call random nonce and the read's exit code. The nonce cannot be
+# guessed by the agent, so no file content can forge a boundary.
+_READ_MANY_SCRIPT = f"""
+n="$1"; shift
+for p in "$@"; do
+  ( set -- "$p"; {_READ_SCRIPT} )
+  printf '\\n%s %d\\n' "$n" "$?"
+done
 """
 
 # The fallback model of another account: every directory from the working directory
@@ -118,6 +131,37 @@ class ServiceReader:
             return await self._read_as_service(env, path)
         return await self._read_by_model(env, path)
 
+    async def read_many(self, env: SandboxEnvironment, paths: Sequence[str]) -> list[ServiceRead]:
+        """Read several files as the service, in one sandbox command where it can.
+
+        Each result is what `read` gives for that path alone.
+
+        Raises:
+            DetectorError: If the sandbox cannot run the reads at all.
+        """
+        if not paths:
+            return []
+        if not await self._account_available(env):
+            return [await self._read_by_model(env, path) for path in paths]
+        absolute = [await self._absolute(env, path) for path in paths]
+        nonce = secrets.token_hex(16)
+        result = await self._exec(
+            env, ["sh", "-c", _READ_MANY_SCRIPT, "sh", nonce, *absolute], self.user, cwd="/"
+        )
+        # content0 "\n<nonce> code0\n" content1 "\n<nonce> code1\n" ...
+        parts = result.stdout.split(f"\n{nonce} ")
+        if len(parts) != len(absolute) + 1 or parts[-1].partition("\n")[2] != "":
+            raise DetectorError(
+                f"the service's reads of {', '.join(absolute)} failed unexpectedly "
+                f"(exit {result.returncode}): {result.stderr.strip()[:200]}"
+            )
+        reads = []
+        for index, path in enumerate(absolute):
+            text = parts[0] if index == 0 else parts[index].partition("\n")[2]
+            code = parts[index + 1].partition("\n")[0]
+            reads.append(self._service_read(path, _exit_code(code), text, result.stderr))
+        return reads
+
     async def _account_available(self, env: SandboxEnvironment) -> bool:
         if self._has_account is None and self.user == SERVICE_USER:
             bwrap = _bwrap(env)
@@ -138,21 +182,30 @@ class ServiceReader:
                 self._has_account = probe.success
         return self._has_account
 
-    async def _read_as_service(self, env: SandboxEnvironment, path: str) -> ServiceRead:
+    async def _absolute(self, env: SandboxEnvironment, path: str) -> str:
         # The service starts outside the agent's home (which the agent may have
         # locked), so relative paths are made absolute against the agent's cwd.
-        if not path.startswith("/"):
-            if self._workdir is None:
-                # As root, the harness: in a guarded sandbox the agent's own commands are
-                # checked, and refused once the guard has stopped the sample.
-                self._workdir = (await self._exec(env, ["pwd"], "root")).stdout.strip() or "/"
-            path = posixpath.join(self._workdir, path)
+        if path.startswith("/"):
+            return path
+        if self._workdir is None:
+            # As root, the harness: in a guarded sandbox the agent's own commands are
+            # checked, and refused once the guard has stopped the sample.
+            self._workdir = (await self._exec(env, ["pwd"], "root")).stdout.strip() or "/"
+        return posixpath.join(self._workdir, path)
+
+    async def _read_as_service(self, env: SandboxEnvironment, path: str) -> ServiceRead:
+        path = await self._absolute(env, path)
         result = await self._exec(env, ["sh", "-c", _READ_SCRIPT, "sh", path], self.user, cwd="/")
-        status = _CODES.get(result.returncode)
+        return self._service_read(path, result.returncode, result.stdout, result.stderr)
+
+    @staticmethod
+    def _service_read(path: str, code: int, text: str, stderr: str) -> ServiceRead:
+        """What the read script's exit code and output mean."""
+        status = _CODES.get(code)
         if status is None:
             raise DetectorError(
                 f"the service's read of {path} failed unexpectedly "
-                f"(exit {result.returncode}): {result.stderr.strip()[:200]}"
+                f"(exit {code}): {stderr.strip()[:200]}"
             )
         details = {
             "ok": "",
@@ -161,7 +214,7 @@ class ServiceReader:
             "blocked": f"reading {path} did not finish within 10 s (not a regular file?)",
             "directory": f"{path} is a directory",
         }
-        return ServiceRead(status=status, text=result.stdout, detail=details[status])
+        return ServiceRead(status=status, text=text, detail=details[status])
 
     async def _read_by_model(self, env: SandboxEnvironment, path: str) -> ServiceRead:
         modes = await self._exec(env, ["sh", "-c", _MODE_SCRIPT, "sh", path], None)
@@ -201,6 +254,11 @@ class ServiceReader:
         except Exception as ex:  # the sandbox itself failed: unobservable, not clean
             raise DetectorError(f"cannot inspect the sandbox: {type(ex).__name__}: {ex}") from ex
         return _Result(result.returncode, result.stdout, result.stderr)
+
+
+def _exit_code(text: str) -> int:
+    """A read's exit code as the batch script printed it (-1 if it is not a number)."""
+    return int(text) if text.isdigit() else -1
 
 
 def _bwrap(env: SandboxEnvironment) -> BwrapSandboxEnvironment | None:
