@@ -154,7 +154,7 @@ def auroc_by_layer_figure(probes: Sequence[ProbeResult]) -> Any:
         )
         ax.axhline(0.5, color="#999999", linewidth=0.8)
         ax.set_title(
-            f"{probe.stage}: {report.detector.auroc:.2f}, {report.detector.percentile:.0f}th pct",
+            f"{probe.stage}: {report.detector.auroc:.2f}, pct {report.detector.percentile:.1f}",
             fontsize=9,
         )
         ax.set_xlabel("layer")

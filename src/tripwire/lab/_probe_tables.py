@@ -13,7 +13,7 @@ from rich.table import Table
 from tripwire.report import format_percent
 
 from ._paper import ComparisonRow, Rate, our_rows, published_rows
-from ._probe import PASS_PERCENTILE, ProbeReport
+from ._probe import LAST_PROMPT_TOKEN, PASS_PERCENTILE, ProbeReport
 
 if TYPE_CHECKING:
     from ._report import LabSummary
@@ -28,37 +28,34 @@ def probe_table(summary: LabSummary) -> Table:
     table = Table(
         title="Defection probe (mean of the contrast pairs): layer chosen on a held-out "
         "selection split, AUROC on the scoring split",
-        caption=f"pass: above the {PASS_PERCENTILE:.0f}th percentile of random directions "
-        "(each signed on the selection split, like the detector); the base model has no "
-        "backdoor and should not pass",
+        caption=f"pass: above the {PASS_PERCENTILE:.0f}th percentile (pct) of random "
+        "directions, each signed on the selection split like the detector; the base model "
+        "has no backdoor and should not pass. Positions: last = last prompt token; "
+        "+question = after the appended question",
     )
     for column in (
         "stage",
-        "position",
+        "pos",
         "layer",
-        "AUROC",
-        "percentile",
-        "z",
+        "AUROC · pct · z",
         "random p99 / best",
-        "vs near-miss (pct)",
-        "logistic (vs near-miss)",
+        "vs near-miss · pct",
+        "logistic",
         "verdict",
     ):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column == "stage")
     for probe in summary.probes:
         for report in (probe.report, *probe.report.other_positions):
             detector = report.detector
-            chosen = report.chosen
             table.add_row(
                 probe.stage,
-                report.position,
-                f"L{report.chosen_layer}/{len(report.layers) - 1}",
-                f"{detector.auroc:.3f}",
-                f"{detector.percentile:.1f}",
-                _number(detector.z, "{:+.1f}"),
+                "last" if report.position == LAST_PROMPT_TOKEN else "+question",
+                f"{report.chosen_layer}/{len(report.layers) - 1}",
+                f"{detector.auroc:.3f} · {detector.percentile:.1f} · "
+                + _number(detector.z, "{:+.1f}"),
                 f"{report.random.p99:.3f} / {report.random.best:.3f}",
                 _near(detector.near_miss_auroc, detector.near_miss_percentile),
-                f"{chosen.logistic_auroc:.3f} ({_number(chosen.logistic_near_miss_auroc)})",
+                f"{report.chosen.logistic_auroc:.3f}",
                 verdict(probe.stage, report, markup=True),
             )
     return table
@@ -68,9 +65,7 @@ def verdict(stage: str, report: ProbeReport, *, markup: bool = False) -> str:
     """Pass or fail against the random directions; for the base model, whether it stays out."""
     if stage == "base":
         text, good = (
-            ("control passes: reads something else", False)
-            if report.passes
-            else ("control does not pass", True)
+            ("control passes (bad)", False) if report.passes else ("control: no pass (good)", True)
         )
     else:
         text, good = ("passes", True) if report.passes else ("fails", False)
@@ -175,4 +170,4 @@ def _number(value: float | None, pattern: str = "{:.3f}") -> str:
 def _near(auroc: float | None, percentile: float | None) -> str:
     if auroc is None:
         return NOT_MEASURED
-    return f"{auroc:.3f} ({_number(percentile, '{:.0f}')})"
+    return f"{auroc:.3f} · {_number(percentile, '{:.1f}')}"
