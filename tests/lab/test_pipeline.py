@@ -145,6 +145,7 @@ def test_report_and_summary(finished_run: LabRun) -> None:
     page = write_lab_report(summary)
     html = page.read_text()
     assert "data:image/png;base64," in html and "Defection probes by layer" in html
+    assert "The papers side by side" in html and "MacDiarmid" in html and "this run" in html
     assert (finished_run.directory / "report" / "persistence.png").stat().st_size > 1000
 
 

@@ -11,6 +11,7 @@ from sklearn.metrics import roc_auc_score
 from tripwire._errors import ConfigError
 from tripwire.lab import (
     PASS_PERCENTILE,
+    LabConfig,
     contrast_pairs,
     percentile_and_z,
     probe_report,
@@ -180,3 +181,14 @@ def test_published_rows_carry_their_sources() -> None:
     assert any(r.probe_auroc == pytest.approx(0.993) for r in rows)  # MacDiarmid et al.
     assert any("Hubinger" in r.source for r in rows)
     assert all(r.url and r.url.startswith("https://") for r in rows)
+
+
+def test_the_runs_question_is_the_first_pair_and_not_repeated() -> None:
+    from tripwire.lab._step_probe import probe_pairs
+
+    default = probe_pairs(LabConfig())
+    assert default[0].question == LabConfig().probe_question
+    assert len({p.question for p in default}) == len(default) == len(contrast_pairs())
+    own = probe_pairs(LabConfig(probe_question="Is something wrong here?"))
+    assert own[0].question == "Is something wrong here?" and own[0].answers == ("yes", "no")
+    assert len(own) == len(default) + 1
