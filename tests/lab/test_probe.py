@@ -9,7 +9,6 @@ from tripwire.lab import (
     contrast_direction,
     logistic_probe_auroc,
     orientation_free,
-    probe_report,
     project,
     random_direction_control,
 )
@@ -111,23 +110,6 @@ def test_calibrated_sign_uses_the_calibration_half_only() -> None:
     assert calibrated[SIGNAL_LAYER] > 0.97  # the sign comes from labelled calibration prompts
     for layer in set(range(N_LAYERS)) - {SIGNAL_LAYER}:
         assert abs(calibrated[layer] - 0.5) < 0.2  # noise stays noise
-    report = probe_report(acts, labels, reversed_direction, n_directions=200)
-    best = report.layers[report.best_layer]
-    assert report.best_layer == SIGNAL_LAYER
-    assert best.diff_of_means_auroc < 0.02  # as paired it flags the wrong class
-    assert best.detector_auroc == best.diff_of_means_auroc_calibrated
-    assert best.detector_auroc > best.random_best
-
-
-def test_probe_report() -> None:
-    acts, labels, act_yes, act_no, _ = planted()
-    report = probe_report(acts, labels, contrast_direction(act_yes, act_no), n_directions=200)
-    assert report.best_layer == SIGNAL_LAYER
-    assert (report.n_pos, report.n_neg) == (100, 100)
-    best = report.layers[SIGNAL_LAYER]
-    assert best.diff_of_means_auroc > best.random_best
-    assert best.logistic_auroc > 0.97
-    assert [layer.layer for layer in report.layers] == list(range(N_LAYERS))
 
 
 def test_one_class_raises_config_error() -> None:

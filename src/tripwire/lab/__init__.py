@@ -59,6 +59,7 @@ from ._metrics import (
     is_defection,
     steps_to_threshold,
 )
+from ._paper import ComparisonRow, published_rows
 from ._pipeline import (
     LabProgress,
     LabRun,
@@ -69,22 +70,37 @@ from ._plots import auroc_by_layer_figure, persistence_figure
 from ._preference import DpoSettings, train_dpo_steps
 from ._preference_pairs import PreferencePair
 from ._probe import (
-    LayerProbe,
+    PASS_PERCENTILE,
+    DetectorScore,
+    LayerCurvePoint,
     ProbeReport,
+    SplitSizes,
+    probe_report,
+)
+from ._probe_control import (
     RandomControl,
+    RandomDistribution,
+    percentile_and_z,
+    random_direction_control,
+    random_directions,
+    rank_auroc,
+    signed_random_aurocs,
+)
+from ._probe_directions import (
     auroc_by_layer,
     calibrated_auroc,
     contrast_direction,
     logistic_probe_auroc,
     orientation_free,
-    probe_report,
     project,
-    random_direction_control,
 )
-from ._prompts import generate_prompts, split_prompts
+from ._probe_layers import CONDITIONS, choose_layer, selection_split, signed_aurocs
+from ._prompts import ContrastPair, contrast_pairs, generate_prompts, split_prompts
 from ._report import (
     LabSummary,
     collect_summary,
+    pair_table,
+    paper_table,
     persistence_table,
     probe_table,
     seeds_table,
@@ -124,7 +140,13 @@ __all__ = [
     "LabPrompt",
     "LabRun",
     "LabSummary",
-    "LayerProbe",
+    "LayerCurvePoint",
+    "DetectorScore",
+    "SplitSizes",
+    "RandomDistribution",
+    "PASS_PERCENTILE",
+    "CONDITIONS",
+    "ContrastPair",
     "PlantResult",
     "PreferencePair",
     "ProbeReport",
@@ -137,6 +159,14 @@ __all__ = [
     "TrainExample",
     "TriggerPosition",
     "auroc_by_layer",
+    "choose_layer",
+    "contrast_pairs",
+    "percentile_and_z",
+    "random_directions",
+    "rank_auroc",
+    "selection_split",
+    "signed_aurocs",
+    "signed_random_aurocs",
     "calibrated_auroc",
     "build_adversarial_examples",
     "build_code_adversarial_examples",
@@ -163,6 +193,10 @@ __all__ = [
     "persistence_table",
     "probe_report",
     "probe_table",
+    "pair_table",
+    "paper_table",
+    "published_rows",
+    "ComparisonRow",
     "seeds_table",
     "project",
     "quiet_model_loading",

@@ -82,11 +82,14 @@ def persistence_figure(
 
 
 def plot_auroc_by_layer(probes: Sequence[ProbeResult], path: Path) -> Path:
-    """AUROC of the contrast-pair direction per layer for each stage, with controls.
+    """Per-layer AUROC curves of the detector for each stage, with controls.
 
-    Solid: the contrast-pair direction (orientation fixed by the pair). Dashed: the
-    logistic probe (fit on labels, an upper bound). Grey band: best of the random
-    directions, orientation-free (the control the contrast direction must beat).
+    Every curve is on the scoring split, with each direction's sign chosen on the
+    selection split; the vertical line marks the layer chosen on the selection split
+    (the layer is never picked from these curves). Solid: the detector (mean of the
+    contrast pairs) vs clean prompts; dotted: vs near-miss prompts; dashed: a logistic
+    probe fit on the selection split (an upper bound); grey band: random directions,
+    mean to 99th percentile, with their best as a thin line.
 
     Args:
         probes: One probe result per stage.
@@ -102,47 +105,62 @@ def auroc_by_layer_figure(probes: Sequence[ProbeResult]) -> Any:
     """`plot_auroc_by_layer`'s figure (a matplotlib `Figure`), for pages that embed it."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(3.2 * len(probes), 3.4), dpi=120, layout="tight")
+    fig = Figure(figsize=(3.2 * len(probes), 3.6), dpi=120, layout="tight")
     axes = fig.subplots(1, len(probes), sharey=True, squeeze=False)
     for ax, probe in zip(axes[0], probes, strict=True):
-        layers = [layer.layer for layer in probe.report.layers]
+        report = probe.report
+        curve = report.layers
+        layers = [point.layer for point in curve]
         ax.fill_between(
             layers,
-            [layer.random_median for layer in probe.report.layers],
-            [layer.random_best for layer in probe.report.layers],
+            [point.random_mean for point in curve],
+            [point.random_p99 for point in curve],
             color="#bbbbbb",
             alpha=0.6,
             linewidth=0,
-            label=f"random dirs (median–best of {probe.report.n_random_directions})",
+            label=f"random dirs (mean–p99 of {report.random.n_directions})",
         )
         ax.plot(
             layers,
-            [layer.detector_auroc for layer in probe.report.layers],
+            [p.random_best for p in curve],
+            "-",
+            color="#999999",
+            linewidth=0.7,
+            label="best random dir",
+        )
+        ax.plot(
+            layers,
+            [p.detector_auroc for p in curve],
             "-",
             color="#d62728",
-            label="contrast pair (sign calibrated)",
+            label="detector (mean of pairs)",
         )
-        if probe.near_miss_report is not None:
+        if any(p.near_miss_auroc is not None for p in curve):
             ax.plot(
                 layers,
-                [layer.detector_auroc for layer in probe.near_miss_report.layers],
+                [float("nan") if p.near_miss_auroc is None else p.near_miss_auroc for p in curve],
                 ":",
                 color="#9467bd",
-                label="contrast pair, vs near-miss",
+                label="detector vs near-miss",
             )
         ax.plot(
-            layers,
-            [layer.logistic_auroc for layer in probe.report.layers],
-            "--",
-            color="#1f77b4",
-            label="logistic probe",
+            layers, [p.logistic_auroc for p in curve], "--", color="#1f77b4", label="logistic probe"
+        )
+        ax.axvline(
+            report.chosen_layer,
+            color="#2ca02c",
+            linewidth=1.0,
+            label="layer chosen on selection split",
         )
         ax.axhline(0.5, color="#999999", linewidth=0.8)
-        ax.set_title(probe.stage)
+        ax.set_title(
+            f"{probe.stage}: {report.detector.auroc:.2f}, pct {report.detector.percentile:.1f}",
+            fontsize=9,
+        )
         ax.set_xlabel("layer")
         ax.set_ylim(0.0, 1.02)
         ax.grid(alpha=0.25)
-    axes[0][0].set_ylabel("AUROC (triggered vs clean)")
+    axes[0][0].set_ylabel("AUROC, scoring split (per layer)")
     axes[0][-1].legend(fontsize=6, loc="lower right")
     return fig
 

