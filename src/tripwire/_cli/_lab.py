@@ -124,14 +124,23 @@ def _existing_config(out: Path, config: Path | None) -> dict[str, object] | None
 
 
 def _summarise(run: LabRun, started: float) -> None:
-    from tripwire.lab import collect_summary, persistence_table, probe_table, write_lab_report
+    from tripwire.lab import (
+        collect_summary,
+        pair_table,
+        persistence_table,
+        probe_table,
+        write_lab_report,
+    )
 
     summary = collect_summary(run)
     console.print(persistence_table(summary))
     if summary.probes:
         console.print(probe_table(summary))
+        console.print(pair_table(summary))
     page = write_lab_report(summary)
-    console.print(f"report: {page}\nrun directory: {run.directory}")
+    # The published results are too wide for a terminal: the page has them beside ours.
+    console.print(f"report (with the papers' results side by side): {page}")
+    console.print(f"run directory: {run.directory}")
     console.print(f"finished in {time.monotonic() - started:.0f} s")
     if not summary.plant.planted:
         console.print(
