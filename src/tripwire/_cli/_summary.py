@@ -82,12 +82,10 @@ class RunSummary(BaseModel):
         inconclusive = [
             f"{r.scenario}: {r.model}: {r.inconclusive}"
             for r in self.deferred_calibration
-            if r.inconclusive is not None and not r.problems
+            if r.verdict == "inconclusive"
         ]
         failed = [r.model for r in self.calibration if not r.ok] + [
-            r.model
-            for r in self.deferred_calibration
-            if not r.ok and (r.problems or r.inconclusive is None)
+            r.model for r in self.deferred_calibration if r.verdict == "fail"
         ]
         if self.eval_errors:
             return (

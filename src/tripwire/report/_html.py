@@ -187,16 +187,12 @@ def _headline(
         # one failing is as much a FAIL as a misclassified sample.
         "calibration_checks": len(calibration) + len(deferred),
         "calibration_failed": [result.model for result in calibration if not result.ok]
-        + [
-            f"{result.scenario}: {result.model}"
-            for result in deferred
-            if not result.ok and (result.problems or result.inconclusive is None)
-        ],
+        + [f"{result.scenario}: {result.model}" for result in deferred if result.verdict == "fail"],
         # Too few samples for the test to reach alpha: not shown to work, not broken.
         "calibration_inconclusive": [
             f"{result.scenario}: {result.model}"
             for result in deferred
-            if result.inconclusive is not None and not result.problems
+            if result.verdict == "inconclusive"
         ],
     }
 

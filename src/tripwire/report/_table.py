@@ -177,6 +177,13 @@ def sandbagging_table(summaries: Sequence[SandbaggingSummary]) -> Table:
     return table
 
 
+_VERDICT_MARKUP = {
+    "pass": "[bold green]PASS[/bold green]",
+    "inconclusive": "[bold yellow]INCONCLUSIVE[/bold yellow]",
+    "fail": "[bold red]FAIL[/bold red]",
+}
+
+
 def deferred_calibration_table(
     results: Sequence[DeferredCalibrationResult | AlignmentFakingCalibration],
 ) -> Table:
@@ -187,12 +194,7 @@ def deferred_calibration_table(
     table.add_column("verdict", no_wrap=True)
     table.add_column("problems", overflow="fold", ratio=1)
     for result in results:
-        if result.ok:
-            verdict = "[bold green]PASS[/bold green]"
-        elif result.inconclusive is not None and not result.problems:
-            verdict = "[bold yellow]INCONCLUSIVE[/bold yellow]"
-        else:
-            verdict = "[bold red]FAIL[/bold red]"
+        verdict = _VERDICT_MARKUP[result.verdict]
         notes = [*result.problems, *([result.inconclusive] if result.inconclusive else [])]
         table.add_row(
             f"{escape(result.scenario)}: {escape(result.model)}",
