@@ -134,11 +134,8 @@ class ProbeResult(BaseModel):
     """"base" (the control without a backdoor), "planted", or a safety method."""
 
     report: ProbeReport
-    """Triggered vs clean prompts, per layer: contrast direction, logistic, random."""
-
-    near_miss_report: ProbeReport | None = None
-    """Triggered vs near-miss prompts (lexically alike, no real trigger): whether the
-    direction tracks the backdoor rather than an odd token in the prompt."""
+    """The probe protocol at the last prompt token (triggered vs clean and vs near-miss
+    prompts, the random-direction control), other positions in `other_positions`."""
 
     question: str
     """The contrast pair's question (answered "yes" minus "no")."""
