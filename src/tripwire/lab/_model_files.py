@@ -143,16 +143,17 @@ def _store(model: Any, tokenizer: Any, entry: Path) -> None:
         return
     from transformers.utils import logging as hf_logging
 
+    # The lab's own progress display owns the terminal: no shard-writing bar.
     bars_were_on = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()  # the lab's own progress owns the terminal
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     try:
         model.save_pretrained(staging, safe_serialization=True)
         tokenizer.save_pretrained(staging)
         staging.rename(entry)
-    except (OSError, RuntimeError, ValueError) as ex:  # safetensors raises RuntimeError
+    except (OSError, RuntimeError, ValueError) as ex:
         shutil.rmtree(staging, ignore_errors=True)
         if not (entry / "config.json").is_file():  # else another process stored it first
             warnings.warn(f"Not caching the dequantized model at {entry}: {ex}", stacklevel=3)
     finally:
         if bars_were_on:
-            hf_logging.enable_progress_bar()
+            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
