@@ -141,3 +141,22 @@ def test_smollm_from_the_cache_matches_the_gguf(cache_root: Path) -> None:
     assert ids == cached.tokenizer(prompt)["input_ids"]
     assert fresh.tokenizer.pad_token_id == cached.tokenizer.pad_token_id
     assert torch.equal(_logits(fresh.model, ids), _logits(cached.model, ids))
+
+
+def test_embedded_model_names_resolve_to_their_gguf() -> None:
+    from tripwire._errors import ModelWeightsError
+    from tripwire.lab._model_files import _EMBEDDED, resolve_source
+    from tripwire.models import EMBEDDED_MODELS
+
+    assert set(_EMBEDDED) == set(EMBEDDED_MODELS)  # a new embedded model must be added here
+    try:
+        directory, kwargs, description = resolve_source("tripwire/smollm2-135m")
+    except ModelWeightsError as ex:
+        pytest.skip(str(ex))
+    assert (directory / kwargs["gguf_file"]).name == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert description.startswith("tripwire/smollm2-135m at ")
+
+
+def test_an_unknown_name_lists_the_embedded_models(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="qwen2.5-coder-0.5b, smollm2-135m"):
+        load_lab_model("qwen9-huge")

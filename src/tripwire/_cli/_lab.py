@@ -52,7 +52,10 @@ ModelOption = Annotated[
     str | None,
     typer.Option(
         "--model",
-        help="A .gguf file or a local Hugging Face model directory (default SmolLM2-135M).",
+        help=(
+            "An embedded model (qwen2.5-coder-0.5b, smollm2-135m), a .gguf file or a local "
+            "Hugging Face model directory (default SmolLM2-135M)."
+        ),
     ),
 ]
 SeedOption = Annotated[int | None, typer.Option(help="Seed of data, splits and training.")]

