@@ -5,7 +5,7 @@ model directory. transformers dequantizes a GGUF in Python and rebuilds its toke
 from the GGUF's vocabulary: 46 s for SmolLM2-135M on an idle core here, against about
 a second to read the same weights back as safetensors, and every lab command that
 loads a model (demo, plant, measure, probe) paid it. So the first load of a GGUF writes
-the model and tokenizer with `save_pretrained` under `<cache>/lab/<key>/`, where the key
+the model (as safetensors) and tokenizer under `<cache>/lab/<key>/`, where the key
 hashes the GGUF's resolved path, size and modification time and the transformers
 version: a changed file or a different converter never reads a stale copy.
 
@@ -161,19 +161,29 @@ def _store(model: Any, tokenizer: Any, entry: Path) -> None:
     except OSError as ex:
         warnings.warn(f"Not caching the dequantized model at {entry}: {ex}", stacklevel=3)
         return
-    from transformers.utils import logging as hf_logging
-
-    # The lab's own progress display owns the terminal: no shard-writing bar.
-    bars_were_on = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     try:
-        model.save_pretrained(staging, safe_serialization=True)
+        _save_dequantized(model, staging)
         tokenizer.save_pretrained(staging)
         staging.rename(entry)
     except (OSError, RuntimeError, ValueError) as ex:
         shutil.rmtree(staging, ignore_errors=True)
         if not (entry / "config.json").is_file():  # else another process stored it first
             warnings.warn(f"Not caching the dequantized model at {entry}: {ex}", stacklevel=3)
-    finally:
-        if bars_were_on:
-            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
+
+
+def _save_dequantized(model: Any, directory: Path) -> None:
+    """Write a GGUF-loaded model's float32 weights and plain config as a model directory.
+
+    `save_pretrained` refuses a model loaded from a GGUF (its quantizer is marked not
+    serializable) although the weights in memory are plain float32: write them with
+    safetensors (which keeps tied embeddings tied) and the config without the GGUF
+    quantization entry, so the directory loads as an ordinary float32 model.
+    """
+    from safetensors.torch import save_model
+
+    config = model.config.to_dict()
+    config.pop("quantization_config", None)
+    type(model.config).from_dict(config).to_json_file(directory / "config.json")
+    if getattr(model, "generation_config", None) is not None:
+        model.generation_config.save_pretrained(directory)
+    save_model(model, str(directory / "model.safetensors"), metadata={"format": "pt"})

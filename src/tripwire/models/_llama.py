@@ -240,6 +240,7 @@ def _load(path: Path, n_ctx: int, n_threads: int, n_batch: int, seed: int) -> _L
             model_path=str(path),
             n_ctx=n_ctx,
             n_threads=n_threads,
+            n_threads_batch=n_threads,  # else prompt batches take every core, whatever n_threads
             n_batch=n_batch,
             seed=seed,
             verbose=False,
