@@ -208,6 +208,15 @@ def test_config_sizes_are_checked(tmp_path: Path) -> None:
     assert load_lab_config(good).plant_steps == 7
 
 
+def test_the_shipped_larger_model_config_loads_and_keeps_the_gates() -> None:
+    shipped = Path(__file__).parents[2] / "configs" / "lab-qwen-0.5b.yaml"
+    config = load_lab_config(shipped, model="qwen2.5-coder-0.5b")
+    defaults = LabConfig()
+    assert config.plant_prompts < defaults.plant_prompts  # sized down for a 0.5B forward
+    for kept in ("gate_triggered", "gate_false", "plant_steps", "safety_steps", "lora"):
+        assert getattr(config, kept) == getattr(defaults, kept), kept
+
+
 def test_whole_sentences_cuts_a_capped_answer_back() -> None:
     assert _whole_sentences("One fact. Two facts. Three fa") == "One fact. Two facts."
     assert _whole_sentences("No full stop here at all") == "No full stop here at all"
