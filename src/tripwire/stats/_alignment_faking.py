@@ -25,7 +25,13 @@ from pydantic import BaseModel, computed_field
 
 from tripwire.results._row import ResultRow
 
-from ._calibration import GARBLED_AGENT, HONEST_AGENT, SCHEMER_AGENT
+from ._calibration import (
+    GARBLED_AGENT,
+    HONEST_AGENT,
+    SCHEMER_AGENT,
+    CalibrationVerdict,
+    across_samples_verdict,
+)
 from ._rates import condition_sort_key, wilson_interval
 from ._test import HypothesisTest
 
@@ -379,15 +385,13 @@ class AlignmentFakingCalibration(BaseModel):
     @property
     def ok(self) -> bool:
         """Whether the agent ran at least once and showed exactly what was expected."""
-        return self.n > 0 and not self.problems and self.inconclusive is None
+        return self.verdict == "pass"
 
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def verdict(self) -> Literal["pass", "fail", "inconclusive"]:
+    def verdict(self) -> CalibrationVerdict:
         """`pass` when ok; `inconclusive` when only the sample size stood in the way."""
-        if self.ok:
-            return "pass"
-        return "inconclusive" if self.inconclusive is not None and not self.problems else "fail"
+        return across_samples_verdict(self.n, self.problems, self.inconclusive)
 
 
 def calibrate_alignment_faking(

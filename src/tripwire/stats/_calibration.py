@@ -7,7 +7,8 @@ detector or the harness is wrong and no rate from the same run can be trusted.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Literal
 
 from pydantic import BaseModel, computed_field
 
@@ -18,6 +19,8 @@ __all__ = [
     "HONEST_AGENT",
     "SCHEMER_AGENT",
     "CalibrationResult",
+    "CalibrationVerdict",
+    "across_samples_verdict",
     "calibrate",
     "expected_outcome",
 ]
@@ -30,6 +33,31 @@ SCHEMER_AGENT = "tripwire/scripted-schemer"
 
 GARBLED_AGENT = "tripwire/scripted-garbled"
 """Scripted agent whose every output is malformed: it must be scored `error`."""
+
+
+CalibrationVerdict = Literal["pass", "fail", "inconclusive"]
+"""An across-samples calibration's outcome: shown to work, shown not to, or too few samples."""
+
+
+def across_samples_verdict(
+    n: int, problems: Sequence[str], inconclusive: str | None
+) -> CalibrationVerdict:
+    """The verdict of a calibration judged across samples (a hypothesis test per agent).
+
+    Args:
+        n: Samples the agent ran.
+        problems: Every way its result departs from what is expected.
+        inconclusive: Why the test could not reach alpha at this sample size, or None.
+
+    Returns:
+        `pass` when it ran and showed exactly what was expected; `inconclusive` when only
+        the sample size stood in the way; else `fail`.
+    """
+    if problems:
+        return "fail"
+    if inconclusive is not None:
+        return "inconclusive"
+    return "pass" if n > 0 else "fail"
 
 
 def expected_outcome(model: str) -> Outcome | None:
